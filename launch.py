@@ -1,0 +1,54 @@
+"""Start the web UI: `python launch.py --help` lists every flag.
+
+With no API key (environment `YUNYX_API_KEY` or a `.env` file) it runs in demo
+mode against a built-in offline backend.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from webui.config import ConfigError, load_settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        settings = load_settings(argv)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("httpx", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+    from webui.app import create_app  # imported late: `--help` stays fast without Gradio
+
+    app = create_app(settings)
+    try:
+        _, local_url, share_url = app.launch(prevent_thread_lock=True)
+        if app.demo_mode:
+            print(
+                "Demo mode: no API key set, pictures come from the built-in offline backend.\n"
+                "  To use the real API, put YUNYX_API_KEY=your-key in a .env file here "
+                "(or in the environment) and restart.",
+                flush=True,
+            )
+        else:
+            print(f"Using the image API at {settings.api_base} with your key.", flush=True)
+        print(f"Images and history: {settings.outputs}", flush=True)
+        print(f"Running on local URL:  {local_url}", flush=True)
+        if share_url:
+            print(f"Running on public URL: {share_url}", flush=True)
+        print("Press Ctrl-C to stop.", flush=True)
+        app.blocks.block_thread()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        app.close()
+        print("Stopped.", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,122 @@
+"""The app factory: `create_app(settings)` builds every part, with no global state.
+
+A test builds an app with its own outputs folder and backend; two apps can live
+side by side in one process.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from .config import Secret, Settings
+from .demo_backend import DemoBackend
+from .generator import Generator
+from .handlers import Handlers
+from .service import ImageService
+from .storage import Storage
+from .ui import CSS, HEAD, T, build_ui
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class App:
+    """Everything one running web UI owns; `close()` releases it all."""
+
+    settings: Settings
+    blocks: gr.Blocks
+    storage: Storage
+    service: ImageService
+    generator: Generator
+    backend: DemoBackend | None = None
+    _closed: bool = field(default=False, repr=False)
+
+    @property
+    def demo_mode(self) -> bool:
+        return self.backend is not None
+
+    def launch_kwargs(self) -> dict[str, Any]:
+        """Arguments for `Blocks.launch`: paths, auth and the Gradio features we keep off."""
+        s = self.settings
+        index = s.outputs.resolve() / "history.sqlite3"
+        blocked = [str(index), f"{index}-wal", f"{index}-shm", str(Path.cwd() / ".env")]
+        return {
+            "server_name": s.host,
+            "server_port": s.port,
+            "share": s.share,
+            "auth": make_auth(s.auth),
+            "allowed_paths": [str(s.outputs.resolve())],
+            "blocked_paths": blocked,
+            "run_history": False,
+            "enable_monitoring": False,
+            "mcp_server": s.mcp,
+            "show_error": False,
+            "quiet": True,
+            "footer_links": ["api"],
+            "theme": gr.themes.Soft(),
+            "css": CSS,
+            "head": HEAD,
+            "i18n": T,
+        }
+
+    def launch(self, **overrides: Any) -> Any:
+        return self.blocks.launch(**{**self.launch_kwargs(), **overrides})
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self.blocks.close()
+        finally:
+            self.service.close()
+            if self.backend is not None:
+                self.backend.stop()
+
+
+def make_auth(auth: tuple[str, Secret] | None):
+    """A Gradio auth callable comparing in constant time; None when no login is set."""
+    if auth is None:
+        return None
+    user, password = auth
+
+    def check(name: str, given: str) -> bool:
+        ok_user = hmac.compare_digest(name.encode(), user.encode())
+        ok_pass = hmac.compare_digest(given.encode(), password.reveal().encode())
+        if not (ok_user and ok_pass):
+            log.warning("Refused a login for user %r.", name[:64])
+        return ok_user and ok_pass
+
+    return check
+
+
+def create_app(settings: Settings) -> App:
+    """Build storage, service (real API or the built-in demo backend) and the page."""
+    backend = None
+    if settings.demo_mode:
+        backend = DemoBackend().start()
+        base, key = backend.base_url, None
+    else:
+        base, key = settings.api_base, settings.api_key.reveal() if settings.api_key else None
+    storage = Storage(settings.outputs).open()
+    service = ImageService(
+        base,
+        key,
+        timeout=settings.timeout,
+        max_retries=settings.max_retries,
+        max_retry_wait=settings.max_retry_wait,
+        pool_size=max(8, settings.concurrency * 2),
+    )
+    generator = Generator(service, storage, settings.concurrency)
+    handlers = Handlers(generator, storage, api_base=base, demo_mode=backend is not None)
+    blocks = build_ui(
+        handlers, demo_mode=backend is not None, api_base=base, concurrency=settings.concurrency
+    )
+    blocks.queue(default_concurrency_limit=settings.concurrency, max_size=256)
+    return App(settings, blocks, storage, service, generator, backend)

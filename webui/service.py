@@ -1,0 +1,406 @@
+"""The one module that speaks HTTP to the image API. No Gradio here.
+
+`ImageService.generate()` posts the five parameters, downloads the image at once
+(its URL dies after an hour), checks the bytes really are an image, and returns
+them. Every failure is a typed `ImageApiError` carrying a message code that the
+UI renders in the visitor's language.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.exceptions import MaxRetryError
+from urllib3.util.retry import Retry
+
+from . import i18n
+from . import metadata
+
+log = logging.getLogger(__name__)
+
+# The API's contract (see shared/api): the one place these facts live.
+GENERATIONS_PATH = "/images/generations"
+IMAGE_SIZES: tuple[str, ...] = ("1024x1024", "512x1024", "768x512", "768x1024", "1024x576", "576x1024")
+KNOWN_MODELS: tuple[str, ...] = ("FLUX.1-schnell", "stable-diffusion-3-5-large")
+MAX_SEED = 9_999_999_999
+DEFAULT_MAX_IMAGE_BYTES = 40 * 1024 * 1024
+RETRY_STATUSES = frozenset({429, 503})
+_CHUNK = 256 * 1024
+_UNICODE_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
+
+
+# --------------------------------------------------------------------------- errors
+
+
+class ImageApiError(Exception):
+    """Base of every failure the service reports; `code` keys the i18n message table."""
+
+    code = "bad_response"
+
+    def __init__(self, detail: str = "", **params: Any) -> None:
+        super().__init__(detail or self.code)
+        self.detail = detail
+        self.params = params
+
+    def message(self, lang: str = i18n.FALLBACK) -> str:
+        """What a non-programmer should read, in `lang` ("en" or "zh")."""
+        return i18n.message(self.code, lang, detail=self.detail, **self.params)
+
+
+class AuthError(ImageApiError):
+    code = "auth"
+
+
+class UnknownModelError(ImageApiError):
+    code = "unknown_model"
+
+    def __init__(self, model: str) -> None:
+        super().__init__(f"model {model!r} does not exist", model=model)
+        self.model = model
+
+
+class BadRequestError(ImageApiError):
+    code = "bad_request"
+
+
+class RateLimitedError(ImageApiError):
+    code = "rate_limited"
+
+    def __init__(self, retry_after: float | None) -> None:
+        seconds = max(1, round(retry_after)) if retry_after else 10
+        super().__init__(f"rate limited, retry after {seconds}s", seconds=seconds)
+        self.retry_after = seconds
+
+
+class UnavailableError(ImageApiError):
+    code = "unavailable"
+
+    def __init__(self, status: int) -> None:
+        super().__init__(f"HTTP {status}", status=status)
+        self.status = status
+
+
+class ApiTimeoutError(ImageApiError):
+    code = "timeout"
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"no answer within {seconds:g}s", seconds=f"{seconds:g}")
+
+
+class ExpiredLinkError(ImageApiError):
+    code = "expired"
+
+
+class BadImageError(ImageApiError):
+    code = "bad_image"
+
+
+class BadResponseError(ImageApiError):
+    code = "bad_response"
+
+
+class ConnectionFailedError(ImageApiError):
+    code = "connection"
+
+
+# --------------------------------------------------------------------------- data
+
+
+@dataclass(frozen=True)
+class GenerationParams:
+    """The five request fields, already validated by the caller."""
+
+    prompt: str
+    model: str
+    image_size: str = "1024x1024"
+    prompt_enhancement: bool = False
+    seed: int | None = None
+
+    def payload(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "model": self.model,
+            "prompt": self.prompt,
+            "image_size": self.image_size,
+            "prompt_enhancement": self.prompt_enhancement,
+        }
+        if self.seed is not None:
+            body["seed"] = self.seed
+        return body
+
+
+@dataclass(frozen=True)
+class GeneratedImage:
+    """What the API produced: the downloaded bytes plus what it told us about them."""
+
+    png: bytes = field(repr=False)
+    source_type: str  # what the API sent ("png", "jpeg", "webp"…); `png` is always PNG
+    seed: int | None
+    inference: float | None
+
+
+# --------------------------------------------------------------------------- retries
+
+
+class BoundedRetry(Retry):
+    """urllib3 `Retry` that also caps the *total* time spent waiting between tries.
+
+    Plain `Retry` bounds the count and each single `Retry-After`; a server that keeps
+    saying "come back in 20 s" would still hold a visitor for minutes. When the next
+    wait would cross the budget we stop and let the caller report "try again in N s".
+    """
+
+    def __init__(self, *args: Any, max_total_wait: float = 30.0, waited: float = 0.0, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.max_total_wait = max_total_wait
+        self.waited = waited
+
+    def new(self, **kw: Any) -> "BoundedRetry":
+        kw.setdefault("max_total_wait", self.max_total_wait)
+        kw.setdefault("waited", self.waited)
+        return super().new(**kw)  # type: ignore[return-value]
+
+    def _next_wait(self, response: Any) -> float:
+        after = self.get_retry_after(response) if response is not None else None
+        return after if after is not None else self.get_backoff_time()
+
+    def increment(self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None):  # type: ignore[override]
+        new = super().increment(method, url, response, error, _pool, _stacktrace)
+        wait = new._next_wait(response)
+        if self.waited + wait > self.max_total_wait:
+            raise MaxRetryError(_pool, url or "", error)  # type: ignore[arg-type]
+        new.waited = self.waited + wait
+        return new
+
+
+def build_retry(max_retries: int, max_total_wait: float) -> BoundedRetry:
+    """Retry 429/503 only, honouring Retry-After; never 400/401/404, never read errors."""
+    return BoundedRetry(
+        total=max_retries,
+        connect=0,
+        read=0,
+        other=0,
+        redirect=3,
+        status=max_retries,
+        status_forcelist=RETRY_STATUSES,
+        allowed_methods=frozenset({"GET", "POST"}),
+        backoff_factor=0.5,
+        backoff_max=10,
+        respect_retry_after_header=True,
+        raise_on_status=False,
+        max_total_wait=max_total_wait,
+    )
+
+
+# --------------------------------------------------------------------------- service
+
+
+def unescape_url(url: str) -> str:
+    """Turn literal `\\uXXXX` escapes (the API sends `\\u0026` for `&`) into characters."""
+    return _UNICODE_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), url)
+
+
+def _retry_after_seconds(response: requests.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value.strip()))
+    except ValueError:
+        return Retry().parse_retry_after(value) if value else None
+
+
+def _error_detail(response: requests.Response) -> str:
+    """A short, safe description of an error body (it may be JSON, HTML or nothing)."""
+    try:
+        body = response.json()
+    except ValueError:
+        return f"HTTP {response.status_code}"
+    if isinstance(body, dict):
+        err = body.get("error", body)
+        if isinstance(err, dict):
+            err = err.get("message") or err.get("msg") or err.get("detail")
+        if isinstance(err, str) and err.strip():
+            return err.strip()[:200]
+    return f"HTTP {response.status_code}"
+
+
+class ImageService:
+    """A client for `POST {base}/images/generations` plus the image download.
+
+    One `requests.Session` (connection pooling, retries) per service; thread-safe for
+    the way we use it (one request per call, no shared mutable state besides the pool).
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str | None,
+        *,
+        timeout: float = 120.0,
+        connect_timeout: float = 10.0,
+        max_image_bytes: int = DEFAULT_MAX_IMAGE_BYTES,
+        max_retries: int = 3,
+        max_retry_wait: float = 30.0,
+        pool_size: int = 16,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.connect_timeout = min(connect_timeout, timeout)
+        self.max_image_bytes = max_image_bytes
+        self._session = requests.Session()
+        self._session.trust_env = False  # no .netrc: it could override our Authorization header
+        adapter = HTTPAdapter(
+            max_retries=build_retry(max_retries, max_retry_wait),
+            pool_connections=4,
+            pool_maxsize=pool_size,
+        )
+        self._session.mount("http://", adapter)
+        self._session.mount("https://", adapter)
+        self._session.headers["Accept"] = "application/json"
+        self._auth = f"Bearer {api_key}" if api_key else "Bearer demo"
+
+    def close(self) -> None:
+        self._session.close()
+
+    def __repr__(self) -> str:  # never shows the key
+        return f"ImageService(base_url={self.base_url!r})"
+
+    # -- public -------------------------------------------------------------------
+
+    def generate(self, params: GenerationParams) -> GeneratedImage:
+        """Ask for one image and download it; raises an `ImageApiError` subclass."""
+        deadline = time.monotonic() + self.timeout
+        answer = self._post_generation(params)
+        url, seed, inference = self._read_answer(answer, params)
+        data = self._download(url, deadline)
+        source_type = metadata.sniff_image_type(data)
+        if source_type is None:
+            raise BadImageError("not an image")
+        try:
+            png = metadata.to_png(data)  # PNG passes through untouched; others converted once
+        except ValueError as exc:
+            raise BadImageError(str(exc)[:120]) from None
+        return GeneratedImage(png=png, source_type=source_type, seed=seed, inference=inference)
+
+    # -- steps --------------------------------------------------------------------
+
+    def _post_generation(self, params: GenerationParams) -> dict[str, Any]:
+        url = self.base_url + GENERATIONS_PATH
+        response = self._send(
+            "POST",
+            url,
+            json=params.payload(),
+            headers={"Authorization": self._auth, "Content-Type": "application/json"},
+        )
+        with response:
+            self._raise_for_api_status(response, params)
+            try:
+                answer = response.json()
+            except ValueError:
+                raise BadResponseError("the answer is not JSON") from None
+        if not isinstance(answer, dict):
+            raise BadResponseError("the answer is not a JSON object")
+        return answer
+
+    def _send(self, method: str, url: str, **kw: Any) -> requests.Response:
+        """One HTTP call with our timeouts; transport failures become typed errors."""
+        try:
+            return self._session.request(
+                method, url, timeout=(self.connect_timeout, self.timeout), **kw
+            )
+        except requests.exceptions.Timeout:
+            raise ApiTimeoutError(self.timeout) from None
+        except requests.exceptions.RetryError:
+            raise RateLimitedError(None) from None
+        except requests.exceptions.ConnectionError as exc:
+            raise ConnectionFailedError(_host_of(url) + _connection_reason(exc)) from None
+        except requests.exceptions.RequestException as exc:
+            raise ConnectionFailedError(_host_of(url) + f": {type(exc).__name__}") from None
+
+    @staticmethod
+    def _raise_for_api_status(response: requests.Response, params: GenerationParams) -> None:
+        status = response.status_code
+        if status == 200:
+            return
+        if status == 401 or status == 403:
+            raise AuthError(_error_detail(response))
+        if status == 404:
+            raise UnknownModelError(params.model)
+        if status == 400 or status == 422:
+            raise BadRequestError(_error_detail(response))
+        if status == 429:
+            raise RateLimitedError(_retry_after_seconds(response))
+        if status == 504:
+            raise UnavailableError(504)
+        raise UnavailableError(status)
+
+    @staticmethod
+    def _read_answer(answer: dict[str, Any], params: GenerationParams) -> tuple[str, int | None, float | None]:
+        images = answer.get("images")
+        if not isinstance(images, list) or not images:
+            raise BadResponseError("no image in the answer")
+        first = images[0]
+        url = first.get("url") if isinstance(first, dict) else None
+        if not isinstance(url, str) or not url.strip():
+            raise BadResponseError("no image link in the answer")
+        url = unescape_url(url.strip())
+        if urlsplit(url).scheme not in ("http", "https"):
+            raise BadResponseError("the image link is not a web address")
+        seed = answer.get("seed")
+        if not isinstance(seed, int) or isinstance(seed, bool):
+            seed = params.seed
+        timings = answer.get("timings")
+        inference = timings.get("inference") if isinstance(timings, dict) else None
+        if not isinstance(inference, (int, float)) or isinstance(inference, bool):
+            inference = None
+        return url, seed, inference
+
+    def _download(self, url: str, deadline: float) -> bytes:
+        """Fetch the image now, capped in size and in total time."""
+        # The image host is not the API: never send it our key.
+        response = self._send("GET", url, stream=True, headers={"Accept": "image/*"})
+        with response:
+            if response.status_code in (401, 403, 404, 410):
+                raise ExpiredLinkError(f"HTTP {response.status_code}")
+            if response.status_code != 200:
+                raise UnavailableError(response.status_code)
+            declared = response.headers.get("Content-Length")
+            if declared and declared.isdigit() and int(declared) > self.max_image_bytes:
+                raise BadImageError("the image is too large")
+            return self._read_capped(response, deadline)
+
+    def _read_capped(self, response: requests.Response, deadline: float) -> bytes:
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            for chunk in response.iter_content(_CHUNK):
+                size += len(chunk)
+                if size > self.max_image_bytes:
+                    raise BadImageError("the image is too large")
+                if time.monotonic() > deadline:
+                    raise ApiTimeoutError(self.timeout)
+                chunks.append(chunk)
+        except requests.exceptions.RequestException:
+            raise BadImageError("the download was interrupted") from None
+        return b"".join(chunks)
+
+
+def _host_of(url: str) -> str:
+    parts = urlsplit(url)
+    return parts.hostname or "?"
+
+
+def _connection_reason(exc: Exception) -> str:
+    text = str(exc).lower()
+    if "refused" in text:
+        return ": connection refused"
+    if "name or service" in text or "resolve" in text or "nodename" in text:
+        return ": host name not found"
+    return ""
