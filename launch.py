@@ -7,7 +7,9 @@ mode against a built-in offline backend.
 from __future__ import annotations
 
 import logging
+import signal
 import sys
+import time
 
 from webui.config import ConfigError, load_settings
 
@@ -25,6 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     from webui.app import create_app  # imported late: `--help` stays fast without Gradio
 
     app = create_app(settings)
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)  # `kill` stops as cleanly as Ctrl-C
     try:
         _, local_url, share_url = app.launch(prevent_thread_lock=True)
         if app.demo_mode:
@@ -41,13 +44,18 @@ def main(argv: list[str] | None = None) -> int:
         if share_url:
             print(f"Running on public URL: {share_url}", flush=True)
         print("Press Ctrl-C to stop.", flush=True)
-        app.blocks.block_thread()
+        while app.blocks.is_running:  # Gradio's block_thread() would swallow Ctrl-C
+            time.sleep(0.5)
     except KeyboardInterrupt:
         pass
     finally:
         app.close()
         print("Stopped.", flush=True)
     return 0
+
+
+def _stop_on_sigterm(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 if __name__ == "__main__":

@@ -42,12 +42,12 @@ from urllib.parse import parse_qs, urlsplit
 
 from PIL import Image, ImageDraw, ImageFilter, ImageFont, ImageOps
 
+# The contract's facts live with the client that speaks it; re-exported for tests.
+from .service import IMAGE_SIZES, KNOWN_MODELS, MAX_SEED
+
 logger = logging.getLogger(__name__)
 
-KNOWN_MODELS: tuple[str, ...] = ("FLUX.1-schnell", "stable-diffusion-3-5-large")
-IMAGE_SIZES: tuple[str, ...] = ("1024x1024", "512x1024", "768x512", "768x1024", "1024x576", "576x1024")
-DEFAULT_IMAGE_SIZE = "1024x1024"
-MAX_SEED = 9_999_999_999
+DEFAULT_IMAGE_SIZE = IMAGE_SIZES[0]
 URL_TTL_SECONDS = 3600
 MAX_TOKENS = 5000
 RENDER_CACHE_ENTRIES = 32

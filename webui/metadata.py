@@ -135,8 +135,11 @@ def infotext(record: Mapping[str, Any]) -> str:
 
     The prompt is written as-is; the parser only treats the last line as
     params, so a prompt that itself looks like params still round-trips.
-    The params line needs at least 3 non-None fields to be recognised
-    (a normal record has 4-5).
+    The format itself is lossy (A1111 strips each prompt line and reads a
+    line starting "Negative prompt:" as the negative prompt), which is why
+    the exact record also goes into the ``generation`` chunk.  The params
+    line needs at least 3 non-None fields to be recognised (a normal
+    record has 4-5).
     """
     prompt = record.get("prompt")
     negative = record.get("negative_prompt")
@@ -178,7 +181,7 @@ def _typed(value: str, kind: type) -> Any:
 
 
 def _join_lines(lines: list[str]) -> str:
-    """Join as A1111 does: leading empty lines vanish, the rest keep "\n"."""
+    """Join as A1111 does: leading empty lines vanish, the rest are kept."""
     start = next((i for i, line in enumerate(lines) if line), len(lines))
     return "\n".join(lines[start:])
 
@@ -240,14 +243,16 @@ _MAX_TOTAL_TEXT_BYTES = 32 * 1024 * 1024
 
 
 def text_chunks(record: Mapping[str, Any]) -> dict[str, str]:
-    """The text chunks for one record: A1111 infotext and the JSON record.
+    """The text chunks for one record: the JSON record and A1111 infotext.
 
+    ``generation`` comes first so a reader given only the head of a file
+    either finds the full record or nothing, never just the lossy infotext.
     Raises TypeError if the record holds a value JSON cannot represent,
     so a bad record fails loudly at save time instead of being stringified.
     """
     return {
-        "parameters": infotext(record),
         "generation": json.dumps(dict(record), ensure_ascii=False, separators=(",", ":")),
+        "parameters": infotext(record),
     }
 
 
@@ -270,7 +275,8 @@ def _iter_chunks(png: bytes) -> Iterator[tuple[int, bytes, int]]:
 
 def _make_chunk(ctype: bytes, data: bytes) -> bytes:
     """One chunk: length, type, data, CRC32 over type + data."""
-    return struct.pack(">I", len(data)) + ctype + data + struct.pack(">I", zlib.crc32(data, zlib.crc32(ctype)))
+    crc = zlib.crc32(data, zlib.crc32(ctype))
+    return struct.pack(">I", len(data)) + ctype + data + struct.pack(">I", crc)
 
 
 def _encode_keyword(keyword: str) -> bytes:
@@ -493,7 +499,8 @@ def _check_pixels(width: int, height: int, max_pixels: int) -> None:
     """Refuse images whose decoded size would exceed ``max_pixels``."""
     if width * height > max_pixels:
         raise BadImageError(
-            f"image is {width}x{height} = {width * height} pixels, more than the limit of {max_pixels}"
+            f"image is {width}x{height} = {width * height} pixels, "
+            f"more than the limit of {max_pixels}"
         )
 
 

@@ -16,7 +16,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+import requests.auth
 from requests.adapters import HTTPAdapter
+import urllib3.exceptions
 from urllib3.exceptions import MaxRetryError
 from urllib3.util.retry import Retry
 
@@ -184,7 +186,7 @@ def build_retry(max_retries: int, max_total_wait: float) -> BoundedRetry:
     return BoundedRetry(
         total=max_retries,
         connect=0,
-        read=0,
+        read=False,  # False (not 0) re-raises the read timeout as itself, not as a ConnectionError
         other=0,
         redirect=3,
         status=max_retries,
@@ -199,6 +201,24 @@ def build_retry(max_retries: int, max_total_wait: float) -> BoundedRetry:
 
 
 # --------------------------------------------------------------------------- service
+
+
+class BearerAuth(requests.auth.AuthBase):
+    """Adds the bearer key to API calls only; its repr never shows the key.
+
+    Passing the key as a headers dict would put it in every traceback that shows
+    local variables; this object keeps it out of them.
+    """
+
+    def __init__(self, key: str) -> None:
+        self._key = key
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["Authorization"] = f"Bearer {self._key}"
+        return request
+
+    def __repr__(self) -> str:
+        return "BearerAuth('***')"
 
 
 def unescape_url(url: str) -> str:
@@ -264,7 +284,7 @@ class ImageService:
         self._session.mount("http://", adapter)
         self._session.mount("https://", adapter)
         self._session.headers["Accept"] = "application/json"
-        self._auth = f"Bearer {api_key}" if api_key else "Bearer demo"
+        self._auth = BearerAuth(api_key or "demo")
 
     def close(self) -> None:
         self._session.close()
@@ -297,7 +317,7 @@ class ImageService:
             "POST",
             url,
             json=params.payload(),
-            headers={"Authorization": self._auth, "Content-Type": "application/json"},
+            auth=self._auth,
         )
         with response:
             self._raise_for_api_status(response, params)
@@ -321,7 +341,7 @@ class ImageService:
             raise RateLimitedError(None) from None
         except requests.exceptions.ConnectionError as exc:
             raise ConnectionFailedError(_host_of(url) + _connection_reason(exc)) from None
-        except requests.exceptions.RequestException as exc:
+        except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError) as exc:
             raise ConnectionFailedError(_host_of(url) + f": {type(exc).__name__}") from None
 
     @staticmethod

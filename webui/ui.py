@@ -99,7 +99,7 @@ def build_form() -> Form:
     )
     enhance = gr.Checkbox(value=False, label=T("enhance"), info=T("enhance_info"), elem_id="enhance")
     with gr.Row(equal_height=True):
-        seed = gr.Number(value=-1, precision=0, label=T("seed"), info=T("seed_info"), elem_id="seed", scale=3)
+        seed = gr.Number(value=-1, precision=None, label=T("seed"), info=T("seed_info"), elem_id="seed", scale=3)
         with gr.Column(scale=2, min_width=120):
             random_seed = gr.Button(T("random_seed"), size="sm", elem_id="random-seed")
             reuse_seed = gr.Button(T("reuse_seed"), size="sm", elem_id="reuse-seed")

@@ -1,0 +1,112 @@
+"""Shared fixtures: a demo backend over HTTP, and the real app launched as a process."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+import requests
+
+from webui.demo_backend import DemoBackend
+
+ROOT = Path(__file__).resolve().parent.parent
+LAUNCH = ROOT / "launch.py"
+ARTIFACTS = ROOT / "tests" / "artifacts"
+TEST_KEY = "sk-test-KEY-5b7e9c2d41f0"  # a known fake key to search for in leak tests
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until(predicate, timeout: float = 60.0, interval: float = 0.05, what: str = "condition"):
+    """Poll `predicate` until it returns a truthy value; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:g}s waiting for {what}")
+        time.sleep(interval)
+
+
+@pytest.fixture
+def backend() -> Iterator[DemoBackend]:
+    """A demo backend that requires TEST_KEY, like the real API requires yours."""
+    with DemoBackend(api_key=TEST_KEY) as server:
+        yield server
+
+
+@dataclass
+class LaunchedApp:
+    url: str
+    outputs: Path
+    cwd: Path
+    proc: subprocess.Popen
+    log_path: Path
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self) -> None:
+        """Ctrl-C, as a person would; kill only if that doesn't work."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def launch_app(tmp: Path, *args: str, env: dict[str, str] | None = None, port: int | None = None,
+               outputs: Path | None = None) -> LaunchedApp:
+    """Start `python launch.py` in `tmp` (its own cwd, so no stray .env) and wait for GET / = 200."""
+    port = port or free_port()
+    outputs = outputs or tmp / "outputs"
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("YUNYX_")}
+    full_env.update(env or {})
+    full_env.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    log_path = tmp / f"app-{port}.log"
+    proc = subprocess.Popen(
+        [sys.executable, str(LAUNCH), "--port", str(port), "--outputs", str(outputs), *args],
+        cwd=tmp,
+        env=full_env,
+        stdout=log_path.open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    app = LaunchedApp(f"http://127.0.0.1:{port}/", outputs, tmp, proc, log_path)
+
+    def ready() -> bool:
+        if proc.poll() is not None:
+            raise AssertionError(f"app exited with {proc.returncode}:\n{app.log()}")
+        try:
+            return requests.get(app.url, timeout=2).status_code == 200
+        except requests.RequestException:
+            return False
+
+    try:
+        wait_until(ready, timeout=90, interval=0.1, what="the app to answer GET /")
+    except BaseException:
+        app.stop()
+        raise
+    return app
+
+
+@pytest.fixture(scope="session")
+def demo_app(tmp_path_factory) -> Iterator[LaunchedApp]:
+    """One launched app in demo mode (no key), shared by the end-to-end tests."""
+    app = launch_app(tmp_path_factory.mktemp("demo-app"))
+    yield app
+    app.stop()

@@ -1,0 +1,69 @@
+"""Input validation and the generate → save path, with no Gradio involved."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from webui.demo_backend import DemoBackend
+from webui.generator import MAX_PROMPT_CHARS, Generator, InvalidInputError, parse_seed, validate
+from webui.service import ImageService
+from webui.storage import Storage
+
+from .conftest import TEST_KEY
+
+
+@pytest.mark.parametrize("seed", [None, -1, "-1", "", -1.0])
+def test_random_seed_spellings(seed) -> None:
+    assert parse_seed(seed) is None
+
+
+@pytest.mark.parametrize(("seed", "expected"), [(0, 0), (42.0, 42), ("7", 7), (9_999_999_999, 9_999_999_999)])
+def test_valid_seeds(seed, expected) -> None:
+    assert parse_seed(seed) == expected
+
+
+@pytest.mark.parametrize("seed", [-2, 10_000_000_000, 1.5, "abc", "1e3", True, float("nan"), float("inf"), "４２", [1]])
+def test_bad_seeds_are_refused_with_a_message(seed) -> None:
+    with pytest.raises(InvalidInputError) as caught:
+        parse_seed(seed)
+    assert "0 to 9999999999" in caught.value.message("en")
+    assert "9999999999" in caught.value.message("zh")
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        (("", "FLUX.1-schnell", "1024x1024", False, 1), "empty_prompt"),
+        (("  \n\t ", "FLUX.1-schnell", "1024x1024", False, 1), "empty_prompt"),
+        ((None, "FLUX.1-schnell", "1024x1024", False, 1), "empty_prompt"),
+        (("x" * (MAX_PROMPT_CHARS + 1), "FLUX.1-schnell", "1024x1024", False, 1), "prompt_too_long"),
+        (("cat", "", "1024x1024", False, 1), "bad_model"),
+        (("cat", "FLUX.1-schnell", "1000x1000", False, 1), "bad_size"),
+        (("cat", "FLUX.1-schnell", "1024x1024", False, "x"), "bad_seed"),
+    ],
+)
+def test_bad_input_is_refused_before_any_call(args, code) -> None:
+    with pytest.raises(InvalidInputError) as caught:
+        validate(*args)
+    assert caught.value.code == code
+    assert caught.value.message("en") != caught.value.message("zh")
+
+
+def test_validate_normalises() -> None:
+    params = validate("  a cat  ", " custom-model ", None, 1, "5")
+    assert (params.prompt, params.model, params.image_size, params.prompt_enhancement, params.seed) == (
+        "a cat", "custom-model", "1024x1024", True, 5)
+
+
+def test_generate_saves_and_random_seed_is_recorded(tmp_path: Path) -> None:
+    with DemoBackend(api_key=TEST_KEY) as backend:
+        service = ImageService(backend.base_url, TEST_KEY, timeout=10)
+        gen = Generator(service, Storage(tmp_path / "o").open(), concurrency=2)
+        record = gen.generate(validate("a cat", "FLUX.1-schnell", "768x512", False, -1))
+        sent = backend.stats()["last_request"]
+        service.close()
+    assert isinstance(record["seed"], int) and sent["seed"] == record["seed"]
+    assert (tmp_path / "o" / record["file"]).is_file()
+    assert str(record["seed"]) in record["file"]

@@ -1,0 +1,214 @@
+"""Saving PNGs with their record, the history index, and rebuilding it from the files."""
+
+from __future__ import annotations
+
+import io
+import os
+import sqlite3
+import threading
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from webui import metadata
+from webui.storage import MAX_NAME, SaveError, Storage, file_name, slugify
+
+FIELDS = {
+    "prompt": "a cat, on a mat: \"quoted\"\nsecond line 中文",
+    "model": "FLUX.1-schnell",
+    "image_size": "768x512",
+    "prompt_enhancement": True,
+    "seed": 1234567890,
+    "inference": 987,
+    "user": None,
+}
+
+
+def png_bytes(size=(64, 48), seed: int = 0) -> bytes:
+    img = Image.frombytes("RGB", size, os.urandom(size[0] * size[1] * 3) if seed else bytes(size[0] * size[1] * 3))
+    buf = io.BytesIO()
+    img.save(buf, "PNG")
+    return buf.getvalue()
+
+
+def idat(png: bytes) -> bytes:
+    """Concatenated IDAT payloads: the compressed pixels."""
+    out, pos = b"", 8
+    while pos < len(png):
+        length = int.from_bytes(png[pos:pos + 4], "big")
+        if png[pos + 4:pos + 8] == b"IDAT":
+            out += png[pos + 8:pos + 8 + length]
+        pos += 12 + length
+    return out
+
+
+@pytest.fixture
+def storage(tmp_path: Path) -> Storage:
+    return Storage(tmp_path / "outputs").open()
+
+
+def test_save_writes_png_with_both_chunks_and_indexes_it(storage: Storage) -> None:
+    original = png_bytes(seed=1)
+    record = storage.save(original, FIELDS)
+    path = storage.path_of(record)
+    assert path.parent.parent == storage.root and path.parent.name == record["created_at"][:10]
+    assert "1234567890" in path.name and path.name.endswith(".png")
+    data = path.read_bytes()
+    assert idat(data) == idat(original)  # pixels untouched
+    with Image.open(path) as img:
+        assert img.text["parameters"].endswith(
+            "Seed: 1234567890, Size: 768x512, Model: FLUX.1-schnell, Prompt enhancement: True, Inference: 987"
+        )
+        assert metadata.read_record(data) == record
+    assert storage.history() == [record]
+    for key in ("id", "prompt", "model", "image_size", "prompt_enhancement", "seed", "inference", "file", "created_at"):
+        assert key in record
+    assert record["created_at"].endswith("Z")
+    assert not [p for p in path.parent.iterdir() if p.name.startswith(".tmp-")]
+
+
+def test_names_never_overwrite_and_hold_counter_and_seed(storage: Storage) -> None:
+    records = [storage.save(png_bytes(), {**FIELDS, "seed": 7}) for _ in range(3)]
+    names = [Path(r["file"]).name for r in records]
+    assert len(set(names)) == 3
+    assert [n[:5] for n in names] == ["00001", "00002", "00003"]
+    assert all("-7-" in n for n in names)
+
+
+def test_two_storages_on_one_folder_never_collide(tmp_path: Path) -> None:
+    """Two processes (here: two Storage objects with separate counters) share a folder."""
+    a, b = Storage(tmp_path / "o").open(), Storage(tmp_path / "o").open()
+    results: list[dict] = []
+    lock = threading.Lock()
+
+    def work(store: Storage) -> None:
+        for _ in range(10):
+            rec = store.save(png_bytes(), FIELDS)
+            with lock:
+                results.append(rec)
+
+    threads = [threading.Thread(target=work, args=(s,)) for s in (a, b, a, b)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    files = {r["file"] for r in results}
+    assert len(files) == 40
+    assert len(list(a.image_files())) == 40
+    assert a.index.count() == 40
+
+
+def test_file_names_are_safe_and_short() -> None:
+    assert slugify("../../etc/passwd\x00 ‮RTL 🎨 emoji") == "etc-passwd-rtl-emoji"
+    name = file_name(99999, 9_999_999_999, "word " * 500)
+    assert len(name) <= MAX_NAME and "/" not in name
+    assert file_name(1, 5, "中文提示词") == "00001-5.png"
+
+
+def test_history_is_newest_first_paged_and_searchable(tmp_path: Path) -> None:
+    ticks = iter(datetime(2026, 1, 1, 0, 0, i, tzinfo=timezone.utc) for i in range(60))
+    store = Storage(tmp_path / "o", clock=lambda: next(ticks)).open()
+    for i in range(5):
+        store.save(png_bytes(), {**FIELDS, "prompt": f"Red Fox number {i}", "seed": i})
+    store.save(png_bytes(), {**FIELDS, "prompt": "Ünïcode ÉCLAIR 狐狸", "seed": 99})
+    assert [r["seed"] for r in store.history()] == [99, 4, 3, 2, 1, 0]
+    assert [r["seed"] for r in store.history(offset=1, limit=2)] == [4, 3]
+    assert [r["seed"] for r in store.history("red FOX")] == [4, 3, 2, 1, 0]
+    assert [r["seed"] for r in store.history("éclair")] == [99]
+    assert [r["seed"] for r in store.history("狐狸")] == [99]
+    assert store.history("100%_") == []
+
+
+def test_deleted_index_is_rebuilt_from_png_chunks(tmp_path: Path) -> None:
+    store = Storage(tmp_path / "o").open()
+    saved = [store.save(png_bytes(), {**FIELDS, "seed": i}) for i in range(4)]
+    store.index.path.unlink()
+    rebuilt = Storage(tmp_path / "o").open()
+    assert sorted(rebuilt.history(), key=lambda r: r["seed"]) == saved
+
+
+def test_corrupt_index_is_moved_aside_and_rebuilt(tmp_path: Path) -> None:
+    store = Storage(tmp_path / "o").open()
+    saved = store.save(png_bytes(), FIELDS)
+    for extra in ("-wal", "-shm"):
+        Path(f"{store.index.path}{extra}").unlink(missing_ok=True)
+    store.index.path.write_bytes(b"this is not a database" * 100)
+    rebuilt = Storage(tmp_path / "o").open()
+    assert rebuilt.history() == [saved]
+    assert list((tmp_path / "o").glob("history.sqlite3.broken-*"))
+
+
+def test_reconcile_drops_rows_whose_file_is_gone_and_adds_foreign_pngs(tmp_path: Path) -> None:
+    store = Storage(tmp_path / "o").open()
+    gone = store.save(png_bytes(), {**FIELDS, "seed": 1})
+    kept = store.save(png_bytes(), {**FIELDS, "seed": 2})
+    store.path_of(gone).unlink()
+    # An A1111 image dropped into the folder by hand is picked up too.
+    a1111 = metadata.add_text_chunks(png_bytes(), {
+        "parameters": "a castle\nSteps: 20, Sampler: Euler a, Seed: 5, Size: 64x48, Model: sd15"})
+    (tmp_path / "o" / "manual").mkdir()
+    (tmp_path / "o" / "manual" / "castle.png").write_bytes(a1111)
+    reopened = Storage(tmp_path / "o").open()
+    rows = reopened.history()
+    assert [r["seed"] for r in rows if r["file"] != "manual/castle.png"] == [2]
+    castle = next(r for r in rows if r["file"] == "manual/castle.png")
+    assert castle["prompt"] == "a castle" and castle["seed"] == 5 and castle["id"]
+    assert kept in rows
+
+
+def test_crash_leftovers_are_recovered_or_cleared(tmp_path: Path) -> None:
+    """A crash between reserving a name and the final rename: finish it, never lose it."""
+    store = Storage(tmp_path / "o").open()
+    record = store.save(png_bytes(), FIELDS)
+    path = store.path_of(record)
+    complete = path.read_bytes()
+    store.index.remove_files([record["file"]])
+    path.write_bytes(b"")  # the reservation, left empty by the crash
+    (path.parent / ".tmp-abc.png").write_bytes(complete)  # the fsynced temp file
+    (path.parent / ".tmp-half.png").write_bytes(complete[: len(complete) // 2])
+    (path.parent / "00077-1-empty.png").write_bytes(b"")
+    reopened = Storage(tmp_path / "o").open()
+    assert path.read_bytes() == complete
+    assert not list(path.parent.glob(".tmp-*"))
+    assert not (path.parent / "00077-1-empty.png").exists()
+    assert [r["id"] for r in reopened.history()] == [record["id"]]
+
+
+def test_unwritable_folder_raises_save_error_naming_it(tmp_path: Path) -> None:
+    if os.geteuid() == 0:
+        # root ignores permissions: make the day folder a file instead
+        store = Storage(tmp_path / "o").open()
+        day = datetime.now(timezone.utc).strftime("%Y-%m-%d")
+        (tmp_path / "o" / day).write_bytes(b"")
+    else:
+        store = Storage(tmp_path / "o").open()
+        os.chmod(tmp_path / "o", 0o500)
+    with pytest.raises(SaveError) as caught:
+        store.save(png_bytes(), FIELDS)
+    assert str(tmp_path / "o") in str(caught.value.folder)
+    assert store.history() == []
+
+
+def test_thumbnail_is_small_webp_and_made_once(storage: Storage) -> None:
+    record = storage.save(png_bytes((800, 600), seed=1), FIELDS)
+    thumb = storage.thumbnail(record)
+    with Image.open(thumb) as img:
+        assert img.format == "WEBP" and max(img.size) <= 384
+    mtime = thumb.stat().st_mtime_ns
+    assert storage.thumbnail(record) == thumb and thumb.stat().st_mtime_ns == mtime
+    assert thumb.parent.name == ".thumbs"
+    assert not list(storage.image_files()).count(thumb)
+
+
+def test_path_of_refuses_to_leave_the_outputs_folder(storage: Storage) -> None:
+    with pytest.raises(ValueError):
+        storage.path_of({"file": "../../etc/passwd"})
+
+
+def test_index_is_sqlite_inside_outputs(storage: Storage) -> None:
+    storage.save(png_bytes(), FIELDS)
+    assert storage.index.path.parent == storage.root
+    with sqlite3.connect(storage.index.path) as conn:
+        assert conn.execute("SELECT count(*) FROM images").fetchone()[0] == 1
