@@ -296,10 +296,9 @@ class ImageService:
 
     def generate(self, params: GenerationParams) -> GeneratedImage:
         """Ask for one image and download it; raises an `ImageApiError` subclass."""
-        deadline = time.monotonic() + self.timeout
         answer = self._post_generation(params)
         url, seed, inference = self._read_answer(answer, params)
-        data = self._download(url, deadline)
+        data = self._download(url)
         source_type = metadata.sniff_image_type(data)
         if source_type is None:
             raise BadImageError("not an image")
@@ -382,8 +381,9 @@ class ImageService:
             inference = None
         return url, seed, inference
 
-    def _download(self, url: str, deadline: float) -> bytes:
-        """Fetch the image now, capped in size and in total time."""
+    def _download(self, url: str) -> bytes:
+        """Fetch the image now, capped in size and in total time (a slow drip counts too)."""
+        deadline = time.monotonic() + self.timeout
         # The image host is not the API: never send it our key.
         response = self._send("GET", url, stream=True, headers={"Accept": "image/*"})
         with response:

@@ -126,6 +126,7 @@ def build_gallery() -> gr.Gallery:
     return gr.Gallery(
         label=T("history"),
         columns=6,
+        fit_columns=False,
         height="auto",
         object_fit="cover",
         allow_preview=False,

@@ -1,0 +1,143 @@
+"""Every fault the real API can show, injected over HTTP into a fake the launched app talks to.
+
+For each: a clear message in the user's language, no file or temporary file left,
+no history row, and the app serves the next request.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+from gradio_client import Client
+
+from webui.demo_backend import DemoBackend
+
+from .conftest import TEST_KEY, LaunchedApp, free_port, launch_app
+
+TIMEOUT = 2  # the app's --timeout for this module
+
+
+@pytest.fixture(scope="module")
+def fake() -> Iterator[DemoBackend]:
+    with DemoBackend(api_key=TEST_KEY) as backend:
+        yield backend
+
+
+@pytest.fixture(scope="module")
+def app(fake: DemoBackend, tmp_path_factory) -> Iterator[LaunchedApp]:
+    launched = launch_app(
+        tmp_path_factory.mktemp("faults"),
+        "--timeout", str(TIMEOUT),
+        env={"YUNYX_API_KEY": TEST_KEY, "YUNYX_API_BASE": fake.base_url},
+    )
+    yield launched
+    launched.stop()
+
+
+@pytest.fixture(scope="module")
+def en(app: LaunchedApp) -> Client:
+    return Client(app.url, verbose=False, headers={"Accept-Language": "en-US,en;q=0.9"})
+
+
+@pytest.fixture(scope="module")
+def zh(app: LaunchedApp) -> Client:
+    return Client(app.url, verbose=False, headers={"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.8"})
+
+
+@pytest.fixture(autouse=True)
+def clean_fake(fake: DemoBackend) -> Iterator[None]:
+    fake.reset()
+    yield
+    fake.reset()
+
+
+def all_files(outputs: Path) -> set[Path]:
+    return {p for p in outputs.rglob("*") if p.is_file() and ".thumbs" not in p.parts}
+
+
+def generate(client: Client, prompt: str = "a quiet harbour", model: str = "FLUX.1-schnell", seed: int = 11):
+    return client.predict(prompt, model, "768x512", False, seed, api_name="/generate")
+
+
+FAULTS = [
+    # (knobs, English words, Chinese words)
+    ({"status": 400}, "rejected the request (400)", "拒绝了请求"),
+    ({"status": 401}, "API key was refused", "API 密钥被拒绝"),
+    ({"status": 429, "retry_after": 120}, "Try again in 120 s", "120 秒后重试"),
+    ({"status": 429}, "busy", "繁忙"),
+    ({"status": 500}, "temporarily unavailable (HTTP 500)", "暂时不可用"),
+    ({"status": 503}, "temporarily unavailable (HTTP 503)", "暂时不可用"),
+    ({"status": 504}, "temporarily unavailable (HTTP 504)", "暂时不可用"),
+    ({"body": "not_json"}, "does not understand", "无法理解"),
+    ({"body": "no_images"}, "does not understand", "无法理解"),
+    ({"body": "empty_images"}, "does not understand", "无法理解"),
+    ({"hang": TIMEOUT + 3}, f"did not answer within {TIMEOUT} s", f"{TIMEOUT} 秒内没有响应"),
+    ({"image": "expired"}, "link expired", "链接在下载前已过期"),
+    ({"image": "missing"}, "link expired", "链接在下载前已过期"),
+    ({"image": "slow", "image_delay": TIMEOUT + 3}, f"did not answer within {TIMEOUT} s", "没有响应"),
+    ({"image": "truncated"}, "not a usable image", "不是可用的图片"),
+    ({"image": "html"}, "not a usable image", "不是可用的图片"),
+    ({"image": "huge"}, "too large", "不是可用的图片"),
+    ({"image": "bomb"}, "not a usable image", "不是可用的图片"),
+]
+
+
+@pytest.mark.parametrize(("knobs", "english", "chinese"), FAULTS, ids=[str(f[0]) for f in FAULTS])
+def test_fault_gives_a_clear_message_and_leaves_nothing(app, fake, en, zh, knobs, english, chinese) -> None:
+    before = all_files(app.outputs)
+    rows = len(en.predict("", 0, 500, api_name="/history"))
+    for client, words in ((en, english), (zh, chinese)):
+        fake.set_faults(**knobs)
+        with pytest.raises(Exception) as caught:
+            generate(client)
+        assert words in str(caught.value)
+        assert TEST_KEY not in str(caught.value)
+    assert all_files(app.outputs) == before, "a failed generation left a file behind"
+    assert len(en.predict("", 0, 500, api_name="/history")) == rows
+    fake.reset()
+    _, record = generate(en, seed=12)
+    assert record["seed"] == 12 and (app.outputs / record["file"]).is_file()
+
+
+def test_unknown_model_message_names_the_model(en, zh, fake) -> None:
+    for client, words in ((en, "Pick another model"), (zh, "请从列表中选择其他模型")):
+        with pytest.raises(Exception) as caught:
+            generate(client, model="flux-9000-ultra")
+        assert "flux-9000-ultra" in str(caught.value) and words in str(caught.value)
+    assert fake.stats()["generation_requests"] == 2  # 404 is never retried
+
+
+@pytest.mark.parametrize("fmt", ["jpeg", "webp"])
+def test_jpeg_and_webp_answers_are_saved_as_png(app, en, fake, fmt) -> None:
+    fake.set_faults(image=fmt)
+    path, record = generate(en, seed=21)
+    saved = app.outputs / record["file"]
+    assert saved.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert Path(path).read_bytes() == saved.read_bytes()
+
+
+def test_rate_limit_with_short_retry_after_is_retried_transparently(en, fake) -> None:
+    fake.set_faults(status=429, count=2, retry_after=1)
+    _, record = generate(en, seed=31)
+    assert record["seed"] == 31
+    assert fake.stats()["generation_requests"] == 3
+
+
+def test_503_is_retried_then_succeeds(en, fake) -> None:
+    fake.set_faults(status=503, count=1, retry_after=0)
+    _, record = generate(en, seed=32)
+    assert record["seed"] == 32 and fake.stats()["generation_requests"] == 2
+
+
+def test_connection_refused_is_a_plain_message(tmp_path: Path) -> None:
+    app = launch_app(tmp_path, env={"YUNYX_API_KEY": TEST_KEY,
+                                    "YUNYX_API_BASE": f"http://127.0.0.1:{free_port()}/v1"})
+    try:
+        client = Client(app.url, verbose=False)
+        with pytest.raises(Exception, match="Could not reach the image service"):
+            generate(client)
+        assert not [p for p in app.outputs.rglob("*.png")]
+    finally:
+        app.stop()
