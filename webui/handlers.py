@@ -83,8 +83,9 @@ class Handlers:
         except StorageFailedError as exc:
             log.error("Could not save an image in %s: %s", exc.folder, exc.detail)
             rescued = self.storage.rescue(exc.png)
-            gr.Warning(exc.message(lang))
-            return str(rescued), {**exc.fields, "file": None, "saved": False}
+            warning = exc.message(lang)
+            gr.Warning(warning, duration=None)
+            return str(rescued), {**exc.fields, "file": None, "saved": False, "warning": warning}
         return str(self.storage.path_of(record)), record
 
     def info_line(self, record: dict[str, Any] | None, request: gr.Request) -> str:

@@ -1,0 +1,720 @@
+"""Benchmarks: saving an image, and `/generate` end to end against a naive app.
+
+    python bench/run.py            # full run (a few minutes)
+    python bench/run.py --quick    # fewer repetitions
+    python bench/run.py --only save|generate
+
+Prints a table per benchmark (median, p90, ratio against the baseline, target) and
+writes the same figures to bench/results/latest.json. Both sides of every comparison
+are measured interleaved in one run, so machine noise hits them alike. These are
+measurements, not tests: nothing here asserts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import gc
+import json
+import os
+import platform
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import requests  # noqa: E402
+
+from webui import metadata  # noqa: E402
+from webui.demo_backend import DemoBackend, encode, render  # noqa: E402
+from webui.storage import Storage  # noqa: E402
+
+BENCH = ROOT / "bench"
+RESULTS = BENCH / "results"
+LAUNCH = ROOT / "launch.py"
+NAIVE_APP = BENCH / "naive_app.py"
+
+PROMPT = "an island near sea, with seagulls, moon shining over the sea, light house, boats in the background"
+MODEL = "FLUX.1-schnell"
+SIZE = "1024x1024"
+
+SAVE_TARGET = 1.5  # Storage.save / raw write, medians
+GENERATE_TARGET = 0.7  # ours / naive, medians
+
+
+# --------------------------------------------------------------------------- statistics
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Linear-interpolated percentile (q in 0..100) of a non-empty list."""
+    xs = sorted(values)
+    if len(xs) == 1:
+        return xs[0]
+    pos = (len(xs) - 1) * q / 100
+    lo = int(pos)
+    hi = min(lo + 1, len(xs) - 1)
+    return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)
+
+
+def summary(seconds: list[float]) -> dict[str, float]:
+    """Median / p90 / min / max in milliseconds."""
+    ms = [s * 1000 for s in seconds]
+    return {
+        "n": len(ms),
+        "median_ms": percentile(ms, 50),
+        "p90_ms": percentile(ms, 90),
+        "min_ms": min(ms),
+        "max_ms": max(ms),
+    }
+
+
+def paired_ratio(a: list[float], b: list[float]) -> float:
+    """Median of per-repetition ratios a[i]/b[i] (the pairs ran back to back)."""
+    return percentile([x / y for x, y in zip(a, b) if y > 0], 50)
+
+
+# --------------------------------------------------------------------------- printing
+
+
+def fmt_ms(value: float) -> str:
+    return f"{value:8.3f}" if value < 10 else f"{value:8.1f}"
+
+
+def print_table(title: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """rows: name, stats, ratio (or None), target (or ""), verdict, note. Returns them for the JSON."""
+    print()
+    print(title)
+    header = f"  {'case':<34} {'median ms':>9} {'p90 ms':>8} {'ratio':>7} {'target':>7} {'':<6}  what it is"
+    print(header)
+    print("  " + "-" * (len(header) + 30))
+    for row in rows:
+        stats = row.get("stats")
+        med = fmt_ms(stats["median_ms"]) if stats else " " * 8
+        p90 = fmt_ms(stats["p90_ms"]) if stats else " " * 8
+        ratio = f"{row['ratio']:6.2f}x" if row.get("ratio") is not None else ""
+        print(f"  {row['name']:<34} {med:>9} {p90:>8} {ratio:>7} {row.get('target', ''):>7} "
+              f"{row.get('verdict', ''):<6}  {row.get('note', '')}")
+    return {"title": title, "rows": [
+        {"case": r["name"].strip(),
+         "median_ms": r["stats"]["median_ms"] if r.get("stats") else None,
+         "p90_ms": r["stats"]["p90_ms"] if r.get("stats") else None,
+         "ratio": r.get("ratio"), "target": r.get("target") or None,
+         "verdict": r.get("verdict") or None, "what": r.get("note", "")}
+        for r in rows]}
+
+
+def verdict(ratio: float, target: float) -> str:
+    return "met" if ratio <= target else "MISSED"
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def sample_png() -> bytes:
+    """A real answer: the demo backend's picture, encoded the way it serves it (level 1)."""
+    return encode(render(PROMPT, MODEL, SIZE, 1234567), "PNG", 1)
+
+
+def sample_fields(seed: int) -> dict[str, Any]:
+    return {
+        "prompt": PROMPT,
+        "model": MODEL,
+        "image_size": SIZE,
+        "prompt_enhancement": False,
+        "seed": seed,
+        "inference": 812,
+        "user": None,
+    }
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def patched(obj: Any, name: str, wrapper_factory: Callable[[Callable], Callable]) -> Iterator[None]:
+    """Temporarily replace obj.name with wrapper_factory(original)."""
+    original = getattr(obj, name)
+    setattr(obj, name, wrapper_factory(original))
+    try:
+        yield
+    finally:
+        setattr(obj, name, original)
+
+
+def timed(bucket: list[float]) -> Callable[[Callable], Callable]:
+    """A wrapper factory that appends each call's duration to `bucket`."""
+    def factory(fn: Callable) -> Callable:
+        def wrapper(*args: Any, **kw: Any) -> Any:
+            t0 = time.perf_counter()
+            try:
+                return fn(*args, **kw)
+            finally:
+                bucket.append(time.perf_counter() - t0)
+        return wrapper
+    return factory
+
+
+# --------------------------------------------------------------------------- (a) saving
+
+
+def bench_save(reps: int, workdir: Path) -> dict[str, Any]:
+    png = sample_png()
+    root = Path(tempfile.mkdtemp(prefix="save-", dir=workdir))
+    try:
+        storage = Storage(root / "outputs").open()
+        raw_dir = root / "raw"
+        raw_dir.mkdir()
+        record = {"id": secrets.token_hex(16), **sample_fields(1), "file": "2026-01-01/00001-1-x.png",
+                  "created_at": "2026-01-01T00:00:00.000Z"}
+        counter = iter(range(10**9))
+
+        def raw_write() -> None:
+            with open(raw_dir / f"raw-{next(counter)}.png", "wb") as fh:
+                fh.write(png)
+
+        def raw_write_fsync() -> None:
+            with open(raw_dir / f"rawfs-{next(counter)}.png", "wb") as fh:
+                fh.write(png)
+                fh.flush()
+                os.fsync(fh.fileno())
+
+        def embed() -> None:
+            metadata.embed_record(png, record)
+
+        def save() -> None:
+            storage.save(png, sample_fields(next(counter)))
+
+        cases = {"raw": raw_write, "raw_fsync": raw_write_fsync, "embed": embed, "save": save}
+        times: dict[str, list[float]] = {k: [] for k in cases}
+        names = list(cases)
+        for i in range(max(5, reps // 20)):  # warm-up: caches, first-save folder scan
+            for fn in cases.values():
+                fn()
+        gc.collect()
+        for i in range(reps):
+            # Interleaved, rotating the order so no case always runs first after a pause.
+            k = i % len(names)
+            for name in names[k:] + names[:k]:
+                t0 = time.perf_counter()
+                cases[name]()
+                times[name].append(time.perf_counter() - t0)
+
+        breakdown = save_breakdown(storage, png, max(50, reps // 2), counter)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+    stats = {k: summary(v) for k, v in times.items()}
+    base = stats["raw"]["median_ms"]
+    ratio = stats["save"]["median_ms"] / base
+    return {
+        "png_bytes": len(png),
+        "reps": reps,
+        "same_filesystem_as_repo": os.stat(workdir).st_dev == os.stat(ROOT).st_dev,
+        "cases": stats,
+        "ratio_save_vs_raw": ratio,
+        "ratio_save_vs_raw_paired": paired_ratio(times["save"], times["raw"]),
+        "ratio_save_vs_raw_fsync": stats["save"]["median_ms"] / stats["raw_fsync"]["median_ms"],
+        "ratio_raw_fsync_vs_raw": stats["raw_fsync"]["median_ms"] / base,
+        "ratio_embed_vs_raw": stats["embed"]["median_ms"] / base,
+        "target": SAVE_TARGET,
+        "target_met": ratio <= SAVE_TARGET,
+        "breakdown": breakdown,
+    }
+
+
+def timed_connection_class(sqlite3_module: Any, parts: dict[str, list[float]]) -> type:
+    """A sqlite3.Connection subclass that times statements by kind, and close().
+
+    COMMIT is where WAL mode fsyncs the log; closing the last connection to a WAL
+    database checkpoints it (copies the WAL into the main file, syncs) and deletes
+    the -wal/-shm files, which the next connection then creates again.
+    """
+
+    def bucket(sql: str) -> list[float]:
+        word = sql.split(None, 1)[0].upper() if sql.strip() else ""
+        return parts[{"BEGIN": "sqlite_begin", "INSERT": "sqlite_insert",
+                      "COMMIT": "sqlite_commit"}.get(word, "sqlite_other_stmt")]
+
+    class Conn(sqlite3_module.Connection):
+        def execute(self, sql: str, *args: Any) -> Any:
+            t0 = time.perf_counter()
+            try:
+                return super().execute(sql, *args)
+            finally:
+                bucket(sql).append(time.perf_counter() - t0)
+
+        def executemany(self, sql: str, *args: Any) -> Any:
+            t0 = time.perf_counter()
+            try:
+                return super().executemany(sql, *args)
+            finally:
+                bucket(sql).append(time.perf_counter() - t0)
+
+        def close(self) -> None:
+            t0 = time.perf_counter()
+            try:
+                super().close()
+            finally:
+                parts["sqlite_close"].append(time.perf_counter() - t0)
+
+    return Conn
+
+
+def save_breakdown(storage: Storage, png: bytes, reps: int, counter: Iterator[int]) -> dict[str, Any]:
+    """Where Storage.save's time goes: each step timed inside real saves (a separate pass)."""
+    import sqlite3
+
+    from webui import history as history_mod
+
+    parts: dict[str, list[float]] = {k: [] for k in (
+        "total", "reserve", "embed_record", "write_atomic", "fsync_file", "index_add",
+        "sqlite_connect", "sqlite_begin", "sqlite_insert", "sqlite_commit", "sqlite_close",
+        "sqlite_other_stmt", "mkdir", "relative")}
+    conn_cls = timed_connection_class(sqlite3, parts)
+    real_connect = sqlite3.connect
+
+    def connect_factory(fn: Callable) -> Callable:
+        def connect(*args: Any, **kw: Any) -> Any:
+            t0 = time.perf_counter()
+            try:
+                return real_connect(*args, factory=conn_cls, **kw)
+            finally:
+                parts["sqlite_connect"].append(time.perf_counter() - t0)
+        return connect
+
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(patched(storage, "_reserve", timed(parts["reserve"])))
+        stack.enter_context(patched(metadata, "embed_record", timed(parts["embed_record"])))
+        stack.enter_context(patched(storage, "_write_atomic", timed(parts["write_atomic"])))
+        stack.enter_context(patched(os, "fsync", timed(parts["fsync_file"])))
+        stack.enter_context(patched(storage.index, "add", timed(parts["index_add"])))
+        stack.enter_context(patched(history_mod.sqlite3, "connect", connect_factory))
+        stack.enter_context(patched(storage, "relative", timed(parts["relative"])))
+        stack.enter_context(patched(Path, "mkdir", timed(parts["mkdir"])))
+        gc.collect()
+        for _ in range(reps):
+            t0 = time.perf_counter()
+            storage.save(png, sample_fields(next(counter)))
+            parts["total"].append(time.perf_counter() - t0)
+    reps_of = {k: len(v) // reps for k, v in parts.items()}  # statements per save, e.g. 2 PRAGMAs
+    medians = {k: percentile([x * 1000 for x in v], 50) * max(1, reps_of[k]) if v else None
+               for k, v in parts.items()}
+    named = sum(medians[k] for k in ("mkdir", "reserve", "embed_record", "write_atomic", "relative", "index_add"))
+    medians["other"] = medians["total"] - named
+    return {"reps": reps, "median_ms": medians}
+
+
+def report_save(res: dict[str, Any]) -> None:
+    """Print (a) and keep the printed table in res["table"]."""
+    c = res["cases"]
+    kb = res["png_bytes"] / 1024
+    rows = [
+        {"name": "raw write (baseline)", "stats": c["raw"], "ratio": 1.0,
+         "note": "open(fresh name,'wb').write(png): no metadata, no fsync, no index"},
+        {"name": "raw write + fsync", "stats": c["raw_fsync"], "ratio": res["ratio_raw_fsync_vs_raw"],
+         "note": "the same plus flush+fsync: what durability alone costs"},
+        {"name": "metadata.embed_record alone", "stats": c["embed"], "ratio": res["ratio_embed_vs_raw"],
+         "note": "splice 'parameters'+'generation' text chunks in memory (no I/O)"},
+        {"name": "Storage.save (full)", "stats": c["save"], "ratio": res["ratio_save_vs_raw"],
+         "target": f"<={SAVE_TARGET}x", "verdict": verdict(res["ratio_save_vs_raw"], SAVE_TARGET),
+         "note": "splice + O_EXCL name + tmp write + fsync + rename + SQLite row"},
+    ]
+    res["table"] = print_table(f"(a) Saving one {SIZE} PNG answer ({kb:.0f} KB), {res['reps']} interleaved reps "
+                f"(temp dir under bench/results/, the repo's filesystem)", rows)
+    print(f"  Storage.save vs raw write + fsync: {res['ratio_save_vs_raw_fsync']:.2f}x "
+          f"(paired per-rep ratio vs raw write: {res['ratio_save_vs_raw_paired']:.2f}x)")
+    b = res["breakdown"]["median_ms"]
+    total = b["total"]
+
+    def share(v: float | None) -> str:
+        return f"{v:7.3f} ms {100 * v / total:5.1f}%" if v is not None else "    n/a"
+
+    print(f"  Where Storage.save's time goes (separate pass, {res['breakdown']['reps']} saves, medians):")
+    print(f"    total                         {share(total)}")
+    print(f"    day folder mkdir(exist_ok)    {share(b['mkdir'])}")
+    print(f"    reserve name (O_EXCL create)  {share(b['reserve'])}")
+    print(f"    metadata.embed_record         {share(b['embed_record'])}")
+    print(f"    write tmp + fsync + rename    {share(b['write_atomic'])}")
+    print(f"      of which os.fsync(file)     {share(b['fsync_file'])}")
+    print(f"    relative() (Path.resolve)     {share(b['relative'])}")
+    print(f"    SQLite index.add              {share(b['index_add'])}")
+    print(f"      of which connect            {share(b['sqlite_connect'])}")
+    print(f"      of which PRAGMA busy_timeout{share(b['sqlite_other_stmt'])}")
+    print(f"      of which BEGIN IMMEDIATE    {share(b['sqlite_begin'])}")
+    print(f"      of which INSERT             {share(b['sqlite_insert'])}")
+    print(f"      of which COMMIT (WAL fsync) {share(b['sqlite_commit'])}")
+    print(f"      of which close (checkpoint) {share(b['sqlite_close'])}")
+    print(f"    other (clock, uuid, record)   {share(b['other'])}")
+
+
+# --------------------------------------------------------------------------- (b) /generate
+
+
+class LaunchedApp:
+    def __init__(self, name: str, argv: list[str], env: dict[str, str], cwd: Path, port: int) -> None:
+        self.name = name
+        self.url = f"http://127.0.0.1:{port}/"
+        self.log_path = cwd / f"{name}.log"
+        self._log = self.log_path.open("wb")
+        self.proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=self._log, stderr=subprocess.STDOUT)
+
+    def wait_ready(self, timeout: float = 120) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.name} exited with {self.proc.returncode}:\n{self.log_tail()}")
+            try:
+                if requests.get(self.url, timeout=2).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError(f"{self.name} did not answer GET / within {timeout:g}s:\n{self.log_tail()}")
+
+    def log_tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self._log.close()
+
+
+def base_env(extra: dict[str, str]) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("YUNYX_", "NAIVE_", "GRADIO_"))}
+    env["GRADIO_ANALYTICS_ENABLED"] = "False"
+    env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1,localhost"
+    env["PYTHONUNBUFFERED"] = "1"
+    env.update(extra)
+    return env
+
+
+def call_generate(session: requests.Session, app_url: str, data: list[Any]) -> dict[str, Any]:
+    """One /generate over Gradio's HTTP API, plus downloading the picture. Times each phase."""
+    t0 = time.perf_counter()
+    r = session.post(f"{app_url}gradio_api/call/generate", json={"data": data}, timeout=120)
+    r.raise_for_status()
+    event_id = r.json()["event_id"]
+    t_queued = time.perf_counter()
+    event, payload = None, None
+    with session.get(f"{app_url}gradio_api/call/generate/{event_id}", stream=True, timeout=120) as s:
+        s.raise_for_status()
+        for line in s.iter_lines(chunk_size=8192, decode_unicode=True):
+            if line.startswith("event:"):
+                event = line[len("event:"):].strip()
+            elif line.startswith("data:") and event in ("complete", "error"):
+                payload = json.loads(line[len("data:"):])
+                break
+    t_complete = time.perf_counter()
+    if event != "complete" or not payload or not isinstance(payload[0], dict):
+        raise RuntimeError(f"{app_url}: /generate ended with {event!r}: {str(payload)[:300]}")
+    url = payload[0]["url"]
+    if not url.startswith("http"):
+        url = app_url.rstrip("/") + "/" + url.lstrip("/")
+    f = session.get(url, timeout=120)
+    f.raise_for_status()
+    body = f.content
+    t_end = time.perf_counter()
+    if metadata.sniff_image_type(body) is None:
+        raise RuntimeError(f"{app_url}: the returned file is not an image ({len(body)} bytes)")
+    return {
+        "total": t_end - t0,
+        "submit": t_queued - t0,
+        "until_complete": t_complete - t_queued,
+        "download": t_end - t_complete,
+        "file_bytes": len(body),
+        "file_type": metadata.sniff_image_type(body),
+    }
+
+
+class FakeApi:
+    """Direct calls to the shared DemoBackend from the bench process."""
+
+    def __init__(self, backend: DemoBackend, key: str) -> None:
+        self.base = backend.base_url
+        self.session = requests.Session()
+        self.session.trust_env = False
+        self.session.headers["Authorization"] = f"Bearer {key}"
+
+    def round_trip(self, seed: int) -> float:
+        """POST the generation and GET its picture, as both apps do; returns seconds."""
+        t0 = time.perf_counter()
+        r = self.session.post(f"{self.base}/images/generations", timeout=60, json={
+            "model": MODEL, "prompt": PROMPT, "image_size": SIZE, "prompt_enhancement": False, "seed": seed})
+        r.raise_for_status()
+        url = r.json()["images"][0]["url"].replace("\\u0026", "&")
+        img = self.session.get(url, timeout=60)
+        img.raise_for_status()
+        _ = img.content
+        return time.perf_counter() - t0
+
+
+def bench_generate(calls: int, warmup: int, workdir: Path, cold_fake: bool) -> dict[str, Any]:
+    key = "sk-bench-" + secrets.token_hex(8)
+    root = Path(tempfile.mkdtemp(prefix="generate-", dir=workdir))
+    backend = DemoBackend(api_key=key).start()
+    apps: dict[str, LaunchedApp] = {}
+    try:
+        fake = FakeApi(backend, key)
+        for name in ("ours", "naive"):
+            (root / name).mkdir()
+        ours_port, naive_port = free_port(), free_port()
+        apps["ours"] = LaunchedApp(
+            "ours",
+            [sys.executable, str(LAUNCH), "--port", str(ours_port), "--outputs", str(root / "ours" / "outputs")],
+            base_env({"YUNYX_API_KEY": key, "YUNYX_API_BASE": backend.base_url,
+                      "GRADIO_TEMP_DIR": str(root / "ours" / "gradio-cache")}),
+            root / "ours", ours_port)
+        apps["naive"] = LaunchedApp(
+            "naive",
+            [sys.executable, str(NAIVE_APP), str(naive_port)],
+            base_env({"NAIVE_API_BASE": backend.base_url, "NAIVE_API_KEY": key,
+                      "NAIVE_OUTPUTS": str(root / "naive" / "outputs"),
+                      "GRADIO_TEMP_DIR": str(root / "naive" / "gradio-cache")}),
+            root / "naive", naive_port)
+        for app in apps.values():
+            app.wait_ready()
+        sessions = {}
+        for name in apps:
+            sessions[name] = requests.Session()
+            sessions[name].trust_env = False
+
+        seeds = iter(range(secrets.randbelow(10**9), 10**10))
+
+        def one(name: str, seed: int) -> dict[str, Any]:
+            return call_generate(sessions[name], apps[name].url, [PROMPT, MODEL, SIZE, False, seed])
+
+        for i in range(warmup):
+            for name in apps:
+                seed = next(seeds)
+                if not cold_fake:
+                    fake.round_trip(seed)
+                one(name, seed)
+
+        results: dict[str, list[dict[str, Any]]] = {"ours": [], "naive": []}
+        fake_times: list[float] = []
+        order = ["ours", "naive"]
+        for i in range(calls):
+            round_seeds = {name: next(seeds) for name in order}  # distinct seeds everywhere
+            if not cold_fake:
+                # Render + encode each picture in the fake now (untimed), so in the timed call
+                # the fake answers from its cache: it is the "fast local fake" for both apps.
+                for seed in round_seeds.values():
+                    fake.round_trip(seed)
+                fake_times.append(fake.round_trip(round_seeds["ours"]))
+            time.sleep(0.05)
+            for name in (order if i % 2 == 0 else order[::-1]):
+                results[name].append(one(name, round_seeds[name]))
+                time.sleep(0.05)  # let any after-response work finish before the other app runs
+    finally:
+        for app in apps.values():
+            app.stop()
+        backend.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+    out: dict[str, Any] = {"calls": calls, "warmup": warmup, "cold_fake": cold_fake, "apps": {}}
+    for name, rows in results.items():
+        out["apps"][name] = {
+            phase: summary([r[phase] for r in rows])
+            for phase in ("total", "submit", "until_complete", "download")
+        }
+        out["apps"][name]["file_bytes"] = int(percentile([r["file_bytes"] for r in rows], 50))
+        out["apps"][name]["file_type"] = rows[0]["file_type"]
+    if fake_times:
+        out["fake_round_trip"] = summary(fake_times)
+    ours = [r["total"] for r in results["ours"]]
+    naive = [r["total"] for r in results["naive"]]
+    ratio = out["apps"]["ours"]["total"]["median_ms"] / out["apps"]["naive"]["total"]["median_ms"]
+    out["ratio_ours_vs_naive"] = ratio
+    out["ratio_ours_vs_naive_paired"] = paired_ratio(ours, naive)
+    out["target"] = GENERATE_TARGET
+    out["target_met"] = ratio <= GENERATE_TARGET
+    return out
+
+
+def report_generate(res: dict[str, Any], profile: dict[str, Any] | None) -> None:
+    """Print (b) and keep the printed table in res["table"]."""
+    o, n = res["apps"]["ours"], res["apps"]["naive"]
+    ratio = res["ratio_ours_vs_naive"]
+    rows = [
+        {"name": "naive app /generate (baseline)", "stats": n["total"], "ratio": 1.0,
+         "note": f"bench/naive_app.py: requests + PIL, PNG saved at level 6, {n['file_type'].upper()} "
+                 f"re-encode by gr.Image ({n['file_bytes'] / 1024:.0f} KB download)"},
+        {"name": "our app /generate", "stats": o["total"], "ratio": ratio,
+         "target": f"<={GENERATE_TARGET}x", "verdict": verdict(ratio, GENERATE_TARGET),
+         "note": f"launch.py: service + Storage.save, PNG path handed to gr.Image "
+                 f"({o['file_bytes'] / 1024:.0f} KB {o['file_type'].upper()} download)"},
+    ]
+    if "fake_round_trip" in res:
+        rows.append({"name": "fake API alone (reference)", "stats": res["fake_round_trip"],
+                     "note": "POST + GET image straight to the DemoBackend from the bench process"})
+    for name, a in (("naive", n), ("ours", o)):
+        for phase, label in (("submit", "POST call/generate"), ("until_complete", "SSE until 'complete'"),
+                             ("download", "GET the image file")):
+            rows.append({"name": f"  {name}: {label}", "stats": a[phase], "note": "phase of the row above"})
+    fake = "answers from its render cache (pre-warmed, untimed)" if not res["cold_fake"] else \
+        "renders each picture inside the timed call (--cold-fake)"
+    res["table"] = print_table(f"(b) /generate end to end over HTTP, {SIZE}, {res['calls']} interleaved calls per app "
+                f"after {res['warmup']} warm-up each; one shared DemoBackend that {fake}", rows)
+    print(f"  ratio ours/naive: {ratio:.2f}x of medians, {res['ratio_ours_vs_naive_paired']:.2f}x "
+          f"median of paired per-round ratios")
+    print("  Timed: POST gradio_api/call/generate -> SSE until 'event: complete' -> GET the file URL.")
+    print("  Not timed: our page's chained follow-ups (info line, gallery refresh) - the API call "
+          "does not trigger them.")
+    if profile:
+        print(f"  Inside the function, in-process ({profile['reps']} reps, medians, same fake):")
+        for section, steps in profile["sections"].items():
+            total = sum(steps.values())
+            print(f"    {section}: {total:.1f} ms = " + ", ".join(f"{k} {v:.1f}" for k, v in steps.items()))
+
+
+def profile_generate(reps: int, workdir: Path) -> dict[str, Any]:
+    """Where a /generate's time goes inside each app's function plus Gradio's post-processing,
+    measured in-process (no HTTP to the app): our service/save/cache-copy vs the naive steps."""
+    from io import BytesIO
+
+    import gradio as gr
+    from gradio import processing_utils
+    from PIL import Image
+    from PIL.PngImagePlugin import PngInfo
+
+    from webui.service import GenerationParams, ImageService
+
+    key = "sk-bench-" + secrets.token_hex(8)
+    root = Path(tempfile.mkdtemp(prefix="profile-", dir=workdir))
+    backend = DemoBackend(api_key=key).start()
+    steps: dict[str, dict[str, list[float]]] = {"ours": {}, "naive": {}}
+
+    def add(section: str, step: str, seconds: float) -> None:
+        steps[section].setdefault(step, []).append(seconds)
+
+    try:
+        fake = FakeApi(backend, key)
+        service = ImageService(backend.base_url, key)
+        storage = Storage(root / "outputs").open()
+        cache = root / "gradio-cache"
+        cache.mkdir()
+        out_image_naive = gr.Image()
+        out_image_naive.GRADIO_CACHE = str(cache)  # keep its WebP copies in our temp dir
+        session = requests.Session()
+        for i in range(reps + 2):
+            seed = 500_000 + i
+            fake.round_trip(seed)  # pre-render
+            # ours: the API call + download, the save, then what Gradio does with a path
+            t0 = time.perf_counter()
+            image = service.generate(GenerationParams(PROMPT, MODEL, SIZE, False, seed))
+            t1 = time.perf_counter()
+            record = storage.save(image.png, sample_fields(seed))
+            t2 = time.perf_counter()
+            path = storage.path_of(record)
+            processing_utils.save_file_to_cache(path, str(cache))  # what Gradio does with a path
+            t3 = time.perf_counter()
+            # naive: the same calls with requests, decode, PNG save (level 6), WebP for gr.Image
+            r = session.post(f"{backend.base_url}/images/generations",
+                             headers={"Authorization": f"Bearer {key}"},
+                             json={"model": MODEL, "prompt": PROMPT, "image_size": SIZE,
+                                   "prompt_enhancement": False, "seed": seed})
+            url = r.json()["images"][0]["url"].replace("\\u0026", "&")
+            img = Image.open(BytesIO(session.get(url).content))
+            t4 = time.perf_counter()
+            info = PngInfo()
+            info.add_text("parameters", f"{PROMPT}\nSeed: {seed}, Size: {SIZE}, Model: {MODEL}")
+            img.save(root / f"naive-{seed}.png", pnginfo=info)
+            t5 = time.perf_counter()
+            out_image_naive.postprocess(img)  # Gradio's WebP encode + write into its cache
+            t6 = time.perf_counter()
+            if i < 2:
+                continue  # warm-up
+            add("ours", "API+download", t1 - t0)
+            add("ours", "Storage.save", t2 - t1)
+            add("ours", "hash+copy to Gradio cache", t3 - t2)
+            add("naive", "API+download", t4 - t3)
+            add("naive", "decode+PNG save (level 6)", t5 - t4)
+            add("naive", "gr.Image WebP encode+write", t6 - t5)
+        service.close()
+    finally:
+        backend.stop()
+        shutil.rmtree(root, ignore_errors=True)
+    return {
+        "reps": reps,
+        "sections": {
+            "ours": {k: percentile([x * 1000 for x in v], 50) for k, v in steps["ours"].items()},
+            "naive": {k: percentile([x * 1000 for x in v], 50) for k, v in steps["naive"].items()},
+        },
+    }
+
+
+# --------------------------------------------------------------------------- main
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions (a rough look)")
+    parser.add_argument("--only", choices=("save", "generate"), help="run one benchmark")
+    parser.add_argument("--save-reps", type=int, help="interleaved repetitions for (a) (default 200, quick 40)")
+    parser.add_argument("--calls", type=int, help="timed /generate calls per app (default 30, quick 8)")
+    parser.add_argument("--cold-fake", action="store_true",
+                        help="don't pre-render pictures in the fake: its render time lands in both apps' calls")
+    parser.add_argument("--no-profile", action="store_true", help="skip the in-process /generate breakdown")
+    args = parser.parse_args(argv)
+    save_reps = args.save_reps or (40 if args.quick else 200)
+    calls = args.calls or (8 if args.quick else 30)
+    warmup = 2 if args.quick else 4
+
+    results: dict[str, Any] = {
+        "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "quick": args.quick,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+    }
+    try:
+        import gradio
+        results["gradio"] = gradio.__version__
+    except ImportError:
+        pass
+
+    # Scratch space on the repo's filesystem, inside the git-ignored results folder so an
+    # interrupted run leaves nothing git would see; removed at the end.
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    workdir = Path(tempfile.mkdtemp(prefix="tmp-", dir=RESULTS))
+    try:
+        if args.only in (None, "save"):
+            results["save"] = bench_save(save_reps, workdir)
+            report_save(results["save"])
+        if args.only in (None, "generate"):
+            results["generate"] = bench_generate(calls, warmup, workdir, args.cold_fake)
+            if not args.no_profile:
+                results["generate"]["profile"] = profile_generate(5 if args.quick else 15, workdir)
+            report_generate(results["generate"], results["generate"].get("profile"))
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    out = RESULTS / "latest.json"
+    out.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"\nWrote {out.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

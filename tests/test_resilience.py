@@ -1,0 +1,170 @@
+"""Never lose an image: crashes mid-save, full or read-only disks, two apps on one folder, load."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+from gradio_client import Client
+from PIL import Image
+
+from webui import metadata
+from webui.demo_backend import DemoBackend
+from webui.storage import Storage
+
+from .conftest import ROOT, TEST_KEY, launch_app, wait_until
+
+
+def complete_pngs(outputs: Path) -> list[Path]:
+    return [p for p in Storage(outputs).image_files()]
+
+
+def assert_consistent(outputs: Path) -> Storage:
+    """Reopen like a restart: every indexed file is a whole PNG with its record, and vice versa."""
+    store = Storage(outputs).open()
+    files = {store.relative(p) for p in store.image_files()}
+    assert store.index.files() == files
+    for rel in files:
+        data = (store.root / rel).read_bytes()
+        assert metadata.read_record(data) is not None, rel
+        with Image.open(store.root / rel) as img:
+            img.verify()
+    leftovers = [p for p in outputs.rglob(".tmp-*")]
+    assert not leftovers
+    return store
+
+
+SAVER = textwrap.dedent(
+    """
+    import io, sys
+    sys.path.insert(0, {root!r})
+    from PIL import Image
+    from webui.storage import Storage
+    buf = io.BytesIO()
+    Image.effect_noise((512, 512), 60).convert("RGB").save(buf, "PNG", compress_level=0)
+    png = buf.getvalue()
+    store = Storage(sys.argv[1]).open()
+    n = 0
+    while True:
+        n += 1
+        store.save(png, {{"prompt": "crash test", "model": "m", "image_size": "1024x1024",
+                          "prompt_enhancement": False, "seed": n, "inference": None}})
+    """
+)
+
+
+@pytest.mark.parametrize("target", [5, 17, 40])
+def test_kill_9_while_saving_leaves_no_corrupt_image_and_a_matching_index(tmp_path: Path, target: int) -> None:
+    outputs = tmp_path / "outputs"
+    script = tmp_path / "saver.py"
+    script.write_text(SAVER.format(root=str(ROOT)))
+    proc = subprocess.Popen([sys.executable, str(script), str(outputs)])
+    try:
+        wait_until(lambda: outputs.exists() and len(list(outputs.rglob("*.png"))) >= target,
+                   timeout=60, interval=0.002, what=f"{target} files")
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    store = assert_consistent(outputs)
+    assert store.index.count() >= target - 1
+
+
+@pytest.fixture
+def fake() -> Iterator[DemoBackend]:
+    with DemoBackend(api_key=TEST_KEY) as backend:
+        yield backend
+
+
+def keyed_env(fake: DemoBackend) -> dict[str, str]:
+    return {"YUNYX_API_KEY": TEST_KEY, "YUNYX_API_BASE": fake.base_url}
+
+
+def test_unwritable_outputs_still_hand_over_the_image_and_name_the_folder(tmp_path: Path, fake) -> None:
+    app = launch_app(tmp_path, env=keyed_env(fake))
+    try:
+        # Make today's folder impossible to create (works as root too: a file in its way).
+        from datetime import datetime, timezone
+        day = app.outputs / datetime.now(timezone.utc).strftime("%Y-%m-%d")
+        day.write_bytes(b"")
+        client = Client(app.url, verbose=False)
+        path, record = client.predict("kept anyway", "FLUX.1-schnell", "768x512", False, 5, api_name="/generate")
+        assert Path(path).read_bytes()[:8] == metadata.PNG_SIGNATURE
+        assert record["saved"] is False and record["file"] is None
+        assert str(app.outputs) in record["warning"]
+        assert client.predict("", 0, 10, api_name="/history") == []
+        day.unlink()  # fixed: the next one is saved normally
+        _, record = client.predict("saved again", "FLUX.1-schnell", "768x512", False, 6, api_name="/generate")
+        assert (app.outputs / record["file"]).is_file()
+    finally:
+        app.stop()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="mounting a tiny tmpfs needs root")
+def test_full_disk_still_hands_over_the_image(tmp_path: Path, fake) -> None:
+    outputs = tmp_path / "tiny"
+    outputs.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=160k", "tmpfs", str(outputs)]).returncode:
+        pytest.skip("cannot mount tmpfs here")
+    try:
+        app = launch_app(tmp_path, env=keyed_env(fake), outputs=outputs)
+        try:
+            client = Client(app.url, verbose=False)
+            path, record = client.predict("too big for the disk", "FLUX.1-schnell", "1024x1024", False, 7,
+                                          api_name="/generate")
+            assert Path(path).stat().st_size > 160_000
+            assert record["saved"] is False and str(outputs) in record["warning"]
+            assert not [p for p in outputs.rglob("*.png")]
+            assert not [p for p in outputs.rglob(".tmp-*")]
+        finally:
+            app.stop()
+    finally:
+        subprocess.run(["umount", "-l", str(outputs)])
+
+
+def test_two_apps_on_one_outputs_folder_lose_nothing(tmp_path: Path, fake) -> None:
+    outputs = tmp_path / "shared-outputs"
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    a = launch_app(tmp_path / "a", env=keyed_env(fake), outputs=outputs)
+    b = launch_app(tmp_path / "b", env=keyed_env(fake), outputs=outputs)
+    try:
+        clients = [Client(a.url, verbose=False), Client(b.url, verbose=False)]
+        # Same prompt and seed everywhere: every file name would collide without reservation.
+        with ThreadPoolExecutor(8) as pool:
+            jobs = [pool.submit(clients[i % 2].predict, "same prompt", "FLUX.1-schnell", "768x512", False, 9,
+                                api_name="/generate") for i in range(16)]
+            records = [job.result()[1] for job in jobs]
+        files = {r["file"] for r in records}
+        assert len(files) == 16
+        for client in clients:
+            assert {r["file"] for r in client.predict("same prompt", 0, 500, api_name="/history")} == files
+    finally:
+        a.stop()
+        b.stop()
+    assert_consistent(outputs)
+
+
+def test_fifty_at_once_all_succeed_within_the_concurrency_limit(tmp_path: Path, fake) -> None:
+    fake.set_faults(delay=0.5)
+    app = launch_app(tmp_path, "--concurrency", "4", env=keyed_env(fake))
+    try:
+        client = Client(app.url, verbose=False)
+        jobs = [client.submit(f"load test {i}", "FLUX.1-schnell", "768x512", False, i, api_name="/generate")
+                for i in range(50)]
+        records = [job.result(timeout=120)[1] for job in jobs]
+        assert sorted(r["seed"] for r in records) == list(range(50))
+        stats = fake.stats()
+        assert stats["generation_requests"] == 50
+        assert stats["max_in_flight"] == 4, stats
+        assert len(client.predict("load test", 0, 500, api_name="/history")) == 50
+    finally:
+        app.stop()
+    assert len(assert_consistent(app.outputs).history(limit=500)) == 50
