@@ -211,7 +211,7 @@ def bench_save(reps: int, workdir: Path) -> dict[str, Any]:
                 cases[name]()
                 times[name].append(time.perf_counter() - t0)
 
-        breakdown = save_breakdown(storage, png, max(50, reps // 2), counter)
+        storage.close()  # drain the background fsyncs inside the measured run's lifetime
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
@@ -230,90 +230,7 @@ def bench_save(reps: int, workdir: Path) -> dict[str, Any]:
         "ratio_embed_vs_raw": stats["embed"]["median_ms"] / base,
         "target": SAVE_TARGET,
         "target_met": ratio <= SAVE_TARGET,
-        "breakdown": breakdown,
     }
-
-
-def timed_connection_class(sqlite3_module: Any, parts: dict[str, list[float]]) -> type:
-    """A sqlite3.Connection subclass that times statements by kind, and close().
-
-    COMMIT is where WAL mode fsyncs the log; closing the last connection to a WAL
-    database checkpoints it (copies the WAL into the main file, syncs) and deletes
-    the -wal/-shm files, which the next connection then creates again.
-    """
-
-    def bucket(sql: str) -> list[float]:
-        word = sql.split(None, 1)[0].upper() if sql.strip() else ""
-        return parts[{"BEGIN": "sqlite_begin", "INSERT": "sqlite_insert",
-                      "COMMIT": "sqlite_commit"}.get(word, "sqlite_other_stmt")]
-
-    class Conn(sqlite3_module.Connection):
-        def execute(self, sql: str, *args: Any) -> Any:
-            t0 = time.perf_counter()
-            try:
-                return super().execute(sql, *args)
-            finally:
-                bucket(sql).append(time.perf_counter() - t0)
-
-        def executemany(self, sql: str, *args: Any) -> Any:
-            t0 = time.perf_counter()
-            try:
-                return super().executemany(sql, *args)
-            finally:
-                bucket(sql).append(time.perf_counter() - t0)
-
-        def close(self) -> None:
-            t0 = time.perf_counter()
-            try:
-                super().close()
-            finally:
-                parts["sqlite_close"].append(time.perf_counter() - t0)
-
-    return Conn
-
-
-def save_breakdown(storage: Storage, png: bytes, reps: int, counter: Iterator[int]) -> dict[str, Any]:
-    """Where Storage.save's time goes: each step timed inside real saves (a separate pass)."""
-    import sqlite3
-
-    from webui import history as history_mod
-
-    parts: dict[str, list[float]] = {k: [] for k in (
-        "total", "reserve", "embed_record", "write_atomic", "fsync_file", "index_add",
-        "sqlite_connect", "sqlite_begin", "sqlite_insert", "sqlite_commit", "sqlite_close",
-        "sqlite_other_stmt", "mkdir", "relative")}
-    conn_cls = timed_connection_class(sqlite3, parts)
-    real_connect = sqlite3.connect
-
-    def connect_factory(fn: Callable) -> Callable:
-        def connect(*args: Any, **kw: Any) -> Any:
-            t0 = time.perf_counter()
-            try:
-                return real_connect(*args, factory=conn_cls, **kw)
-            finally:
-                parts["sqlite_connect"].append(time.perf_counter() - t0)
-        return connect
-
-    with contextlib.ExitStack() as stack:
-        stack.enter_context(patched(storage, "_reserve", timed(parts["reserve"])))
-        stack.enter_context(patched(metadata, "embed_record", timed(parts["embed_record"])))
-        stack.enter_context(patched(storage, "_write_atomic", timed(parts["write_atomic"])))
-        stack.enter_context(patched(os, "fsync", timed(parts["fsync_file"])))
-        stack.enter_context(patched(storage.index, "add", timed(parts["index_add"])))
-        stack.enter_context(patched(history_mod.sqlite3, "connect", connect_factory))
-        stack.enter_context(patched(storage, "relative", timed(parts["relative"])))
-        stack.enter_context(patched(Path, "mkdir", timed(parts["mkdir"])))
-        gc.collect()
-        for _ in range(reps):
-            t0 = time.perf_counter()
-            storage.save(png, sample_fields(next(counter)))
-            parts["total"].append(time.perf_counter() - t0)
-    reps_of = {k: len(v) // reps for k, v in parts.items()}  # statements per save, e.g. 2 PRAGMAs
-    medians = {k: percentile([x * 1000 for x in v], 50) * max(1, reps_of[k]) if v else None
-               for k, v in parts.items()}
-    named = sum(medians[k] for k in ("mkdir", "reserve", "embed_record", "write_atomic", "relative", "index_add"))
-    medians["other"] = medians["total"] - named
-    return {"reps": reps, "median_ms": medians}
 
 
 def report_save(res: dict[str, Any]) -> None:
@@ -329,34 +246,12 @@ def report_save(res: dict[str, Any]) -> None:
          "note": "splice 'parameters'+'generation' text chunks in memory (no I/O)"},
         {"name": "Storage.save (full)", "stats": c["save"], "ratio": res["ratio_save_vs_raw"],
          "target": f"<={SAVE_TARGET}x", "verdict": verdict(res["ratio_save_vs_raw"], SAVE_TARGET),
-         "note": "splice + O_EXCL name + tmp write + fsync + rename + SQLite row"},
+         "note": "splice + tmp write + link to a fresh name + SQLite row (fsync follows in the background)"},
     ]
     res["table"] = print_table(f"(a) Saving one {SIZE} PNG answer ({kb:.0f} KB), {res['reps']} interleaved reps "
                 f"(temp dir under bench/results/, the repo's filesystem)", rows)
     print(f"  Storage.save vs raw write + fsync: {res['ratio_save_vs_raw_fsync']:.2f}x "
           f"(paired per-rep ratio vs raw write: {res['ratio_save_vs_raw_paired']:.2f}x)")
-    b = res["breakdown"]["median_ms"]
-    total = b["total"]
-
-    def share(v: float | None) -> str:
-        return f"{v:7.3f} ms {100 * v / total:5.1f}%" if v is not None else "    n/a"
-
-    print(f"  Where Storage.save's time goes (separate pass, {res['breakdown']['reps']} saves, medians):")
-    print(f"    total                         {share(total)}")
-    print(f"    day folder mkdir(exist_ok)    {share(b['mkdir'])}")
-    print(f"    reserve name (O_EXCL create)  {share(b['reserve'])}")
-    print(f"    metadata.embed_record         {share(b['embed_record'])}")
-    print(f"    write tmp + fsync + rename    {share(b['write_atomic'])}")
-    print(f"      of which os.fsync(file)     {share(b['fsync_file'])}")
-    print(f"    relative() (Path.resolve)     {share(b['relative'])}")
-    print(f"    SQLite index.add              {share(b['index_add'])}")
-    print(f"      of which connect            {share(b['sqlite_connect'])}")
-    print(f"      of which PRAGMA busy_timeout{share(b['sqlite_other_stmt'])}")
-    print(f"      of which BEGIN IMMEDIATE    {share(b['sqlite_begin'])}")
-    print(f"      of which INSERT             {share(b['sqlite_insert'])}")
-    print(f"      of which COMMIT (WAL fsync) {share(b['sqlite_commit'])}")
-    print(f"      of which close (checkpoint) {share(b['sqlite_close'])}")
-    print(f"    other (clock, uuid, record)   {share(b['other'])}")
 
 
 # --------------------------------------------------------------------------- (b) /generate

@@ -169,11 +169,15 @@ def test_crash_leftovers_are_recovered_or_cleared(tmp_path: Path) -> None:
     (path.parent / ".tmp-abc.png").write_bytes(complete)  # the fsynced temp file
     (path.parent / ".tmp-half.png").write_bytes(complete[: len(complete) // 2])
     (path.parent / "00077-1-empty.png").write_bytes(b"")
+    other = store.save(png_bytes(seed=1), FIELDS)  # a crash after the link: tmp == final
+    store.close()
+    (path.parent / ".tmp-linked.png").write_bytes(store.path_of(other).read_bytes())
     reopened = Storage(tmp_path / "o").open()
     assert path.read_bytes() == complete
     assert not list(path.parent.glob(".tmp-*"))
     assert not (path.parent / "00077-1-empty.png").exists()
-    assert [r["id"] for r in reopened.history()] == [record["id"]]
+    assert {r["id"] for r in reopened.history()} == {record["id"], other["id"]}
+    assert len(list(reopened.image_files())) == 2
 
 
 def test_unwritable_folder_raises_save_error_naming_it(tmp_path: Path) -> None:

@@ -76,6 +76,7 @@ class App:
             self.blocks.close()
         finally:
             self.service.close()
+            self.storage.close()
             if self.backend is not None:
                 self.backend.stop()
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
+import threading
 import time
-from contextlib import closing, contextmanager
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
@@ -36,6 +37,10 @@ CREATE INDEX IF NOT EXISTS images_created ON images (created_at DESC, id DESC);
 """
 
 _COLUMNS = ("id", "file", "created_at", "prompt", "model", "image_size", "seed", "user")
+_INSERT = (
+    f"INSERT OR IGNORE INTO images ({', '.join(_COLUMNS)}, record) "
+    f"VALUES ({', '.join('?' * (len(_COLUMNS) + 1))})"
+)
 
 
 class IndexUnreadable(Exception):
@@ -48,23 +53,41 @@ def _contains(haystack: str | None, needle: str) -> int:
 
 
 class HistoryIndex:
-    """Rows of image records; every method opens its own short-lived connection.
+    """Rows of image records behind one lock-guarded connection.
 
-    A connection per call keeps the class thread-safe under Gradio's worker threads and
-    lets two app processes share one file (WAL mode, a busy timeout for the writer lock).
+    Thread-safe under Gradio's worker threads; two app processes can share the file
+    (WAL mode, a busy timeout for the writer lock).
     """
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self._conn: sqlite3.Connection | None = None
+        self._lock = threading.RLock()
 
     # -- lifecycle ------------------------------------------------------------------
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
-        with closing(sqlite3.connect(self.path, timeout=30, isolation_level=None)) as conn:
-            conn.execute("PRAGMA busy_timeout = 30000")
-            conn.create_function("contains_ci", 2, _contains, deterministic=True)
-            yield conn
+        """The one connection, opened on first use and shared under a lock.
+
+        Reopening per call made every save recreate the WAL files and checkpoint on
+        close; one long-lived connection makes an insert a WAL append.
+        """
+        with self._lock:
+            if self._conn is None:
+                conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+                conn.execute("PRAGMA busy_timeout = 30000")
+                # The index can be rebuilt from the PNGs: a WAL without fsync per commit is enough.
+                conn.execute("PRAGMA synchronous = NORMAL")
+                conn.create_function("contains_ci", 2, _contains, deterministic=True)
+                self._conn = conn
+            yield self._conn
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
 
     def check(self) -> None:
         """Raise IndexUnreadable unless the file is our index at our schema version."""
@@ -76,6 +99,7 @@ class HistoryIndex:
                     raise IndexUnreadable(f"schema version {version}, tables {sorted(tables)}")
                 conn.execute("SELECT id, file, record FROM images LIMIT 1").fetchall()
         except sqlite3.DatabaseError as exc:
+            self.close()
             raise IndexUnreadable(str(exc)) from None
 
     def create(self) -> None:
@@ -86,6 +110,7 @@ class HistoryIndex:
 
     def move_aside(self) -> Path | None:
         """Rename an unreadable index (and its WAL files) so a fresh one can be built."""
+        self.close()
         if not self.path.exists():
             return None
         aside = self.path.with_name(f"{self.path.name}.broken-{int(time.time())}")
@@ -99,7 +124,9 @@ class HistoryIndex:
     # -- writes ---------------------------------------------------------------------
 
     def add(self, record: Mapping[str, Any]) -> None:
-        self.add_many([record])
+        """Insert one record (an autocommit statement: one WAL append, no extra round trips)."""
+        with self._connect() as conn:
+            conn.execute(_INSERT, _row(record))
 
     def add_many(self, records: Iterable[Mapping[str, Any]]) -> int:
         """Insert records, ignoring ones already indexed (by id or by file)."""
@@ -109,11 +136,7 @@ class HistoryIndex:
         with self._connect() as conn:
             conn.execute("BEGIN IMMEDIATE")
             before = conn.total_changes
-            conn.executemany(
-                f"INSERT OR IGNORE INTO images ({', '.join(_COLUMNS)}, record) "
-                f"VALUES ({', '.join('?' * (len(_COLUMNS) + 1))})",
-                rows,
-            )
+            conn.executemany(_INSERT, rows)
             conn.execute("COMMIT")
             return conn.total_changes - before
 

@@ -1,14 +1,15 @@
 """Where images live: PNG files under the outputs folder plus the history index.
 
-Saving is crash-safe and never overwrites: the final name is reserved with
-`O_CREAT | O_EXCL` (so two processes can't pick the same one), the bytes go to a
-temporary file that is fsynced, and `os.replace` swaps it into the reserved name.
-On start, leftovers of a crash are finished or cleared and the index is brought
-back in line with the files.
+Saving is crash-safe and never overwrites: the bytes go to a temporary file, which
+is then hard-linked to its final name (`os.link` refuses an existing name, even one
+another process just took), so a name only ever holds a whole image. On start,
+leftovers of a crash are finished or cleared and the index is brought back in line
+with the files.
 """
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import re
@@ -16,6 +17,7 @@ import tempfile
 import threading
 import unicodedata
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping
@@ -35,7 +37,9 @@ THUMB_SIZE = (384, 384)
 RESCUE_DIR_NAME = "yunyx-webui-rescue"
 MAX_NAME = 128
 _HEAD_BYTES = 256 * 1024  # text chunks sit before IDAT: the head of a file is enough
+_IEND = b"IEND\xaeB`\x82"
 _COUNTER = re.compile(r"^(\d{5,})-")
+_NO_HARD_LINKS = {errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EMLINK, errno.ENOSYS, errno.EXDEV}
 
 
 def utc_now() -> datetime:
@@ -84,6 +88,7 @@ class Storage:
         self._clock = clock
         self._lock = threading.Lock()
         self._next_counter: dict[Path, int] = {}
+        self._syncer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fsync")
 
     # -- start-up -------------------------------------------------------------------
 
@@ -151,20 +156,25 @@ class Storage:
                     path.unlink(missing_ok=True)
 
     def _finish_or_drop(self, tmp: Path) -> None:
+        """A temporary file left by a crash: give a whole image its name, drop the rest."""
         try:
             data = tmp.read_bytes()
-            record = metadata.read_record(data)
-            target = self.root / record["file"] if record and record.get("file") else None
-            complete = data.endswith(b"IEND\xaeB`\x82")
-            if complete and target and target.parent == tmp.parent and (
-                not target.exists() or target.stat().st_size == 0
-            ):
-                os.replace(tmp, target)
-                log.warning("Recovered an image a crash interrupted: %s", target)
+            record = metadata.read_record(data) if data.endswith(_IEND) else None
+            if record is None or not record.get("file"):
+                tmp.unlink()
                 return
+            target = self.root / str(record["file"])
+            if target.parent != tmp.parent:
+                target = tmp.parent / f"recovered{tmp.name}"
+            if target.exists() and target.stat().st_size > 0:
+                if target.read_bytes() == data:  # the crash came after the link
+                    tmp.unlink()
+                    return
+                target = tmp.parent / f"recovered{tmp.name}"
+            os.replace(tmp, target)
+            log.warning("Recovered an image a crash interrupted: %s", target)
         except (OSError, ValueError, TypeError):
-            pass
-        tmp.unlink(missing_ok=True)
+            tmp.unlink(missing_ok=True)
 
     # -- saving ---------------------------------------------------------------------
 
@@ -183,46 +193,56 @@ class Storage:
 
         `fields` holds the generation parameters (prompt, model, image_size,
         prompt_enhancement, seed, inference, user). Raises SaveError if the disk refuses.
+        When this returns, the file is complete under its final name (a crash of the
+        app can't lose it); the fsync to stable storage follows off the request path.
         """
         now = self._clock()
         folder = self.root / now.strftime("%Y-%m-%d")
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            target = self._reserve(folder, fields.get("seed"), str(fields.get("prompt", "")))
-        except OSError as exc:
-            raise SaveError(folder, exc.strerror or type(exc).__name__) from exc
-        record = {
+        base = {
             "id": uuid.uuid4().hex,
+            "user": None,
             **{k: fields.get(k) for k in metadata.RECORD_KEYS if k in fields},
-            "file": self.relative(target),
             "created_at": iso_utc(now),
         }
-        record.setdefault("user", None)
         try:
-            self._write_atomic(target, metadata.embed_record(png, record))
+            folder.mkdir(parents=True, exist_ok=True)
+            target, record = self._write_new(folder, png, base)
         except OSError as exc:
-            target.unlink(missing_ok=True)
             raise SaveError(folder, exc.strerror or type(exc).__name__) from exc
+        self._syncer.submit(_fsync_file_and_folder, target)
         try:
             self.index.add(record)
         except Exception:  # the file is safe; the next start indexes it
             log.exception("Image saved as %s but not indexed yet; it will be on restart.", target)
         return record
 
-    def _reserve(self, folder: Path, seed: Any, prompt: str) -> Path:
-        """Claim a fresh name with O_EXCL: no overwrite, even across processes."""
+    def _write_new(self, folder: Path, png: bytes, base: dict[str, Any]) -> tuple[Path, dict[str, Any]]:
+        """Write a temporary file, then give it a fresh final name that no one else holds.
+
+        The record inside the PNG names its own file, so a lost race for a name
+        (another process took it) rewrites the temporary file with the next name.
+        """
+        seed = base.get("seed") if isinstance(base.get("seed"), int) else None
+        prompt = str(base.get("prompt") or "")
+        tmp = folder / f"{TMP_PREFIX}{uuid.uuid4().hex}.png"
+        try:
+            while True:
+                target = self._next_name(folder, seed, prompt)
+                if target.exists():
+                    continue
+                record = {**base, "file": f"{folder.name}/{target.name}"}
+                _write_exclusive(tmp, metadata.embed_record(png, record))
+                if _claim(tmp, target):
+                    return target, record
+                tmp.unlink()
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    def _next_name(self, folder: Path, seed: int | None, prompt: str) -> Path:
         with self._lock:
             counter = self._next_counter.get(folder) or self._scan_counter(folder)
-            while True:
-                target = folder / file_name(counter, seed if isinstance(seed, int) else None, prompt)
-                counter += 1
-                try:
-                    fd = os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-                except FileExistsError:
-                    continue
-                os.close(fd)
-                self._next_counter[folder] = counter
-                return target
+            self._next_counter[folder] = counter + 1
+        return folder / file_name(counter, seed, prompt)
 
     @staticmethod
     def _scan_counter(folder: Path) -> int:
@@ -234,18 +254,10 @@ class Storage:
                     highest = max(highest, int(match.group(1)))
         return highest + 1
 
-    @staticmethod
-    def _write_atomic(target: Path, data: bytes) -> None:
-        fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX, suffix=".png", dir=target.parent)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+    def close(self) -> None:
+        """Finish pending fsyncs and close the index."""
+        self._syncer.shutdown(wait=True)
+        self.index.close()
 
     # -- reading --------------------------------------------------------------------
 
@@ -291,6 +303,57 @@ class Storage:
         with os.fdopen(fd, "wb") as fh:
             fh.write(png)
         return Path(path)
+
+
+def _write_exclusive(path: Path, data: bytes) -> None:
+    """Create `path` (it must not exist) and write `data`: one open, one write."""
+    fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+    finally:
+        os.close(fd)
+
+
+def _claim(tmp: Path, target: Path) -> bool:
+    """Give `tmp`'s content the name `target` unless that name is taken; True on success.
+
+    `os.link` fails with EEXIST instead of overwriting, atomically and across processes.
+    File systems without hard links reserve the name with O_EXCL and rename over it.
+    """
+    try:
+        os.link(tmp, target)
+        return True
+    except FileExistsError:
+        return False
+    except OSError as exc:
+        if exc.errno not in _NO_HARD_LINKS:
+            raise
+    try:
+        fd = os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+    except FileExistsError:
+        return False
+    os.close(fd)
+    os.replace(tmp, target)
+    return True
+
+
+def _fsync_file_and_folder(path: Path) -> None:
+    """Push a saved image and its directory entry to stable storage (power-loss safety)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError as exc:  # the file is written; only the flush failed
+        log.warning("Could not fsync %s: %s", path, exc)
 
 
 def _safe_id(record: Mapping[str, Any]) -> str:
