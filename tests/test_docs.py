@@ -1,0 +1,40 @@
+"""The README stays true: the reliability table is current and names real tests; every flag is documented."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from webui.config import build_parser
+
+from .conftest import ROOT
+
+sys.path.insert(0, str(ROOT / "tools"))
+import reliability_table  # noqa: E402
+
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_reliability_table_is_current() -> None:
+    assert reliability_table.updated(README) == README, "run: python tools/reliability_table.py"
+
+
+def test_every_row_names_a_test_that_exists() -> None:
+    for _, _, path, test in reliability_table.ROWS:
+        source = (ROOT / path).read_text(encoding="utf-8")
+        assert re.search(rf"^def {re.escape(test)}\(", source, re.M), f"{path}::{test} is missing"
+
+
+def test_every_flag_is_in_the_readme() -> None:
+    for action in build_parser()._actions:
+        for flag in action.option_strings:
+            if flag.startswith("--") and flag != "--help":
+                assert f"`{flag}" in README, flag
+
+
+def test_reliability_tool_check_mode_agrees() -> None:
+    proc = subprocess.run([sys.executable, str(ROOT / "tools" / "reliability_table.py"), "--check"],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
