@@ -38,8 +38,9 @@ def user_of(request: gr.Request | None) -> str | None:
     return getattr(request, "username", None) or None
 
 
-def _fail(text: str) -> gr.Error:
-    return gr.Error(text, print_exception=False)
+def _fail(text: str, lang: str = i18n.FALLBACK) -> gr.Error:
+    """A toast the user can act on; titled in their language, no traceback in the log."""
+    return gr.Error(text, title=i18n.label("error_title", lang), print_exception=False)
 
 
 @dataclass
@@ -79,12 +80,12 @@ class Handlers:
             record = self.generator.generate(params, user=user_of(request))
         except (InvalidInputError, ImageApiError) as exc:
             log.info("Generation refused: %s", type(exc).__name__)
-            raise _fail(exc.message(lang)) from None
+            raise _fail(exc.message(lang), lang) from None
         except StorageFailedError as exc:
             log.error("Could not save an image in %s: %s", exc.folder, exc.detail)
             rescued = self.storage.rescue(exc.png)
             warning = exc.message(lang)
-            gr.Warning(warning, duration=None)
+            gr.Warning(warning, duration=None, title=i18n.label("warning_title", lang))
             return str(rescued), {**exc.fields, "file": None, "saved": False, "warning": warning}
         return str(self.storage.path_of(record)), record
 

@@ -92,6 +92,8 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "size_768x1024": "768 × 1024 · portrait",
         "size_1024x576": "1024 × 576 · wide 16:9",
         "size_576x1024": "576 × 1024 · phone 9:16",
+        "error_title": "Something went wrong",
+        "warning_title": "Not saved",
         "saved_elsewhere": "Not saved to the outputs folder — download it from the image's download button.",
     },
     "zh": {
@@ -128,6 +130,8 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "size_768x1024": "768 × 1024 · 竖向",
         "size_1024x576": "1024 × 576 · 宽屏 16:9",
         "size_576x1024": "576 × 1024 · 手机 9:16",
+        "error_title": "出错了",
+        "warning_title": "未保存",
         "saved_elsewhere": "未能保存到输出文件夹——请用图片的下载按钮下载。",
     },
 }
