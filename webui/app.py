@@ -20,7 +20,7 @@ from .generator import Generator
 from .handlers import Handlers
 from .service import ImageService
 from .storage import Storage
-from .ui import CSS, HEAD, T, build_ui
+from .ui import CSS, T, build_ui
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,6 @@ class App:
             "footer_links": ["api"],
             "theme": gr.themes.Soft(),
             "css": CSS,
-            "head": HEAD,
             "i18n": T,
         }
 

@@ -16,24 +16,12 @@ from .handlers import Handlers
 
 T = gr.I18n(**{lang: dict(table) for lang, table in i18n.LABELS.items()})
 
-# Enter generates, Shift+Enter adds a line, and an IME composition (Chinese input) is
-# never interrupted. Gradio's multi-line Textbox only submits on Shift+Enter itself.
-HEAD = """
-<script>
-document.addEventListener("keydown", (event) => {
-  if (event.key !== "Enter" || event.shiftKey || event.isComposing || event.keyCode === 229) return;
-  const box = event.target.closest && event.target.closest("#prompt");
-  if (!box) return;
-  event.preventDefault();
-  event.stopPropagation();
-  const button = document.querySelector("#generate");
-  if (button && !button.disabled) button.click();
-}, true);
-</script>
-"""
-
 CSS = """
+#prompt textarea { min-height: 5.5em; }
 #result img { object-fit: contain; }
+#result-info code { overflow-wrap: anywhere; white-space: normal; }
+#gallery .grid-container { grid-template-columns: repeat(auto-fill, minmax(min(160px, 30%), 1fr)) !important; }
+#gallery .grid-wrap.fixed-height { min-height: 0; }
 #banner { border-radius: 8px; padding: 0.25rem 0.75rem; }
 #banner.demo { background: var(--color-accent-soft); }
 """
@@ -73,10 +61,12 @@ def build_banner(demo_mode: bool, api_base: str) -> gr.Markdown:
 
 
 def build_form() -> Form:
+    # lines=1 (drawn taller by CSS) is what makes Gradio submit on Enter and insert a
+    # newline on Shift+Enter natively; a multi-line box would need a key-handling script.
     prompt = gr.Textbox(
         label=T("prompt"),
         placeholder=T("prompt_placeholder"),
-        lines=3,
+        lines=1,
         max_lines=12,
         max_length=MAX_PROMPT_CHARS,
         elem_id="prompt",
@@ -138,7 +128,8 @@ def build_gallery() -> gr.Gallery:
 def wire_generation(handlers: Handlers, form: Form, out: Output, gallery: gr.Gallery,
                     gallery_ids: gr.State, last_seed: gr.State, concurrency: int) -> None:
     """Button and Enter both call /generate; follow-ups are page-only (private) events."""
-    generated = form.generate.click(
+    generated = gr.on(
+        [form.generate.click, form.prompt.submit],
         handlers.generate,
         inputs=form.inputs,
         outputs=[out.image, out.record],

@@ -1,0 +1,103 @@
+"""Small Playwright helpers shared by the browser test and `tools/screenshots.py`.
+
+No pytest here: the screenshot tool loads this file directly.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+# Without the background-networking flags Chromium's own connections are refused on a
+# closed network and slow everything down; --no-sandbox because CI runs as root.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+PROMPT = "#prompt textarea, #prompt input"  # the documented way to find the prompt box
+TIMEOUT_MS = 30_000
+
+
+def find_chromium() -> str | None:
+    """Path of a Chromium executable: $CHROMIUM, Debian's /usr/bin/chromium, or PATH."""
+    for candidate in (os.environ.get("CHROMIUM"), "/usr/bin/chromium"):
+        if candidate and os.access(candidate, os.X_OK):
+            return candidate
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def launch_chromium(playwright, executable: str | None = None):
+    """A headless Chromium through Playwright, never a downloaded browser."""
+    executable = executable or find_chromium()
+    if executable is None:
+        raise RuntimeError("no Chromium found (install Debian's `chromium` or set $CHROMIUM)")
+    return playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
+
+
+# Gradio 6 serves the page with `head=` only in its config and appends those scripts to
+# <head> after the app has mounted: until then the page is drawn and clickable, but
+# the app's own key handling (Enter generates) is not there yet.
+_HEAD_APPLIED = """() => {
+  const config = window.gradio_config;
+  if (!config) return false;
+  if (!config.head) return true;
+  const parsed = new DOMParser().parseFromString(`<head>${config.head}</head>`, "text/html");
+  const wanted = [...parsed.head.querySelectorAll("script:not([src])")]
+    .map((s) => s.textContent.trim()).filter(Boolean);
+  const present = new Set([...document.scripts].filter((s) => !s.src).map((s) => s.textContent.trim()));
+  return wanted.every((text) => present.has(text));
+}"""
+
+
+def wait_until_ready(page, timeout: float = TIMEOUT_MS) -> None:
+    """Wait until the app is drawn (#prompt and #generate shown) and its `head=` scripts run."""
+    from playwright.sync_api import expect
+
+    expect(page.locator(PROMPT)).to_be_visible(timeout=timeout)
+    expect(page.locator("#generate")).to_be_visible(timeout=timeout)
+    page.wait_for_function(_HEAD_APPLIED, timeout=timeout)
+
+
+def generate(page, prompt: str, timeout: float = TIMEOUT_MS) -> str:
+    """Type `prompt`, click Generate, wait for the new result and its info line.
+
+    Returns the result image's `src` (a new one: the previous result does not count).
+    """
+    from playwright.sync_api import expect
+
+    image = page.locator("#result img")
+    previous = image.get_attribute("src") if image.count() else None
+    page.locator(PROMPT).fill(prompt)
+    page.locator("#generate").click()
+    expect(image).to_have_attribute("src", _other_than(previous), timeout=timeout)
+    src = image.get_attribute("src")
+    # The info line names the saved file, whose name is the result's file name.
+    expect(page.locator("#result-info")).to_contain_text(src.rsplit("/", 1)[-1], timeout=timeout)
+    return src
+
+
+def wait_for_images(page, selector: str, timeout: float = TIMEOUT_MS) -> None:
+    """Wait until every <img> under `selector` has loaded (gallery thumbnails are lazy)."""
+    page.locator(selector).last.scroll_into_view_if_needed(timeout=timeout)
+    page.wait_for_function(
+        """(sel) => [...document.querySelectorAll(sel + ' img')]
+                   .every(img => img.complete && img.naturalWidth > 0)""",
+        arg=selector,
+        timeout=timeout,
+    )
+
+
+def _other_than(previous: str | None):
+    import re
+
+    if not previous:
+        return re.compile(r".+")
+    return re.compile(rf"^(?!{re.escape(previous)}$).+")
