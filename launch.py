@@ -1,7 +1,8 @@
 """Start the web UI: `python launch.py --help` lists every flag.
 
 With no API key (environment `YUNYX_API_KEY` or a `.env` file) it runs in demo
-mode against a built-in offline backend.
+mode against a built-in offline backend. Subcommands: `generate` (make images from
+the command line), `usage`, `adduser`, `deluser`; each has its own `--help`.
 """
 
 from __future__ import annotations
@@ -13,8 +14,15 @@ import time
 
 from webui.config import ConfigError, load_settings
 
+SUBCOMMANDS = ("generate", "usage", "adduser", "deluser")  # python launch.py <subcommand> --help
+
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in SUBCOMMANDS:
+        from webui.cli import main as run_subcommand
+
+        return run_subcommand(argv)
     try:
         settings = load_settings(argv)
     except ConfigError as exc:

@@ -1,8 +1,8 @@
-"""Benchmarks: saving an image, and `/generate` end to end against a naive app.
+"""Benchmarks: saving an image, `/generate` end to end against a naive app, 50 at once, 8 at once.
 
-    python bench/run.py            # full run (a few minutes)
+    python bench/run.py            # full run (about a minute and a half)
     python bench/run.py --quick    # fewer repetitions
-    python bench/run.py --only save|generate
+    python bench/run.py --only save|generate|load|concurrent
 
 Prints a table per benchmark (median, p90, ratio against the baseline, target) and
 writes the same figures to bench/results/latest.json. Both sides of every comparison
@@ -24,7 +24,10 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -34,6 +37,7 @@ sys.path.insert(0, str(ROOT))
 
 import requests  # noqa: E402
 
+from webui import demo_backend as demo_backend_module  # noqa: E402
 from webui import metadata  # noqa: E402
 from webui.demo_backend import DemoBackend, encode, render  # noqa: E402
 from webui.storage import Storage  # noqa: E402
@@ -49,6 +53,14 @@ SIZE = "1024x1024"
 
 SAVE_TARGET = 1.5  # Storage.save / raw write, medians
 GENERATE_TARGET = 0.7  # ours / naive, medians
+
+LOAD_CALLS = 50  # (c) generations submitted at once
+LOAD_DELAY = 0.5  # (c) seconds the fake API takes per generation
+LOAD_CONCURRENCY = 4  # (c) our app's --concurrency
+BURST_CALLS = 8  # (d) generations submitted at once
+BURST_DELAY = 1.0  # (d) seconds the fake API takes per generation
+BURST_CONCURRENCY = 8  # (d) our app's --concurrency for the target row: all 8 in flight
+BURST_TARGET_S = 1.6  # (d) ours, median wall seconds
 
 
 # --------------------------------------------------------------------------- statistics
@@ -99,14 +111,14 @@ def print_table(title: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
     for row in rows:
         stats = row.get("stats")
         med = fmt_ms(stats["median_ms"]) if stats else " " * 8
-        p90 = fmt_ms(stats["p90_ms"]) if stats else " " * 8
+        p90 = fmt_ms(stats["p90_ms"]) if stats and "p90_ms" in stats else " " * 8
         ratio = f"{row['ratio']:6.2f}x" if row.get("ratio") is not None else ""
         print(f"  {row['name']:<34} {med:>9} {p90:>8} {ratio:>7} {row.get('target', ''):>7} "
               f"{row.get('verdict', ''):<6}  {row.get('note', '')}")
     return {"title": title, "rows": [
         {"case": r["name"].strip(),
          "median_ms": r["stats"]["median_ms"] if r.get("stats") else None,
-         "p90_ms": r["stats"]["p90_ms"] if r.get("stats") else None,
+         "p90_ms": r["stats"].get("p90_ms") if r.get("stats") else None,
          "ratio": r.get("ratio"), "target": r.get("target") or None,
          "verdict": r.get("verdict") or None, "what": r.get("note", "")}
         for r in rows]}
@@ -114,6 +126,22 @@ def print_table(title: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 def verdict(ratio: float, target: float) -> str:
     return "met" if ratio <= target else "MISSED"
+
+
+def print_checks(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Counts that must come out exactly: rows of name, measured, expected, note. Returns them
+    with their verdict for the JSON."""
+    header = f"  {'check':<34} {'measured':>9} {'expected':>8} {'':<6}  what it is"
+    print(header)
+    print("  " + "-" * (len(header) + 30))
+    out = []
+    for row in rows:
+        ok = row["measured"] == row["expected"]
+        print(f"  {row['name']:<34} {row['measured']!s:>9} {row['expected']!s:>8} {'ok' if ok else 'WRONG':<6}"
+              f"  {row.get('note', '')}")
+        out.append({"check": row["name"], "measured": row["measured"], "expected": row["expected"],
+                    "ok": ok, "what": row.get("note", "")})
+    return out
 
 
 # --------------------------------------------------------------------------- helpers
@@ -254,7 +282,7 @@ def report_save(res: dict[str, Any]) -> None:
           f"(paired per-rep ratio vs raw write: {res['ratio_save_vs_raw_paired']:.2f}x)")
 
 
-# --------------------------------------------------------------------------- (b) /generate
+# --------------------------------------------------------------------------- apps over HTTP (b, c, d)
 
 
 class LaunchedApp:
@@ -304,15 +332,101 @@ def base_env(extra: dict[str, str]) -> dict[str, str]:
     return env
 
 
-def call_generate(session: requests.Session, app_url: str, data: list[Any]) -> dict[str, Any]:
-    """One /generate over Gradio's HTTP API, plus downloading the picture. Times each phase."""
+def new_session() -> requests.Session:
+    """A session that never goes through an HTTP(S)_PROXY from the environment."""
+    session = requests.Session()
+    session.trust_env = False
+    return session
+
+
+@dataclass(frozen=True)
+class AppSpec:
+    """One app to launch: `kind` "ours" (launch.py, non-demo) or "naive" (bench/naive_app.py)."""
+
+    name: str
+    kind: str = "ours"
+    concurrency: int | None = None  # ours only: `--concurrency N`; None = the app's default (4)
+
+    @property
+    def label(self) -> str:
+        if self.kind == "naive":
+            return "naive app (Gradio default queue, concurrency_limit 1)"
+        flag = f"--concurrency {self.concurrency}" if self.concurrency else "default --concurrency (4)"
+        return f"our app, {flag}"
+
+
+def launch_app(spec: AppSpec, root: Path, backend: DemoBackend, key: str) -> LaunchedApp:
+    """Start one app as a subprocess on a free port, its outputs and Gradio cache under root/name."""
+    home = root / spec.name
+    home.mkdir()
+    port = free_port()
+    cache = {"GRADIO_TEMP_DIR": str(home / "gradio-cache")}
+    if spec.kind == "ours":
+        argv = [sys.executable, str(LAUNCH), "--port", str(port), "--outputs", str(home / "outputs")]
+        if spec.concurrency is not None:
+            argv += ["--concurrency", str(spec.concurrency)]
+        env = base_env({"YUNYX_API_KEY": key, "YUNYX_API_BASE": backend.base_url, **cache})
+    elif spec.kind == "naive":
+        argv = [sys.executable, str(NAIVE_APP), str(port)]
+        env = base_env({"NAIVE_API_BASE": backend.base_url, "NAIVE_API_KEY": key,
+                        "NAIVE_OUTPUTS": str(home / "outputs"), **cache})
+    else:
+        raise ValueError(f"unknown app kind {spec.kind!r}")
+    return LaunchedApp(spec.name, argv, env, home, port)
+
+
+@dataclass
+class Rig:
+    """One shared DemoBackend and the apps launched against it."""
+
+    backend: DemoBackend
+    key: str
+    root: Path
+    apps: dict[str, LaunchedApp]
+    fake: "FakeApi"
+
+    def outputs(self, name: str) -> Path:
+        return self.root / name / "outputs"
+
+
+def start_fake(key: str) -> DemoBackend:
+    """The shared fake API (its listen backlog is wide enough for a burst of connections)."""
+    return DemoBackend(api_key=key).start()
+
+
+@contextlib.contextmanager
+def rig(workdir: Path, prefix: str, specs: list[AppSpec]) -> Iterator[Rig]:
+    """Start a DemoBackend and every app in `specs` (all launched at once, then awaited);
+    on exit stop them all and delete their folders."""
+    key = "sk-bench-" + secrets.token_hex(8)
+    root = Path(tempfile.mkdtemp(prefix=prefix, dir=workdir))
+    backend = start_fake(key)
+    apps: dict[str, LaunchedApp] = {}
+    try:
+        for spec in specs:
+            apps[spec.name] = launch_app(spec, root, backend, key)
+        for app in apps.values():
+            app.wait_ready()
+        yield Rig(backend, key, root, apps, FakeApi(backend, key))
+    finally:
+        for app in apps.values():
+            app.stop()
+        backend.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def gradio_call(session: requests.Session, app_url: str, api_name: str, data: list[Any],
+                timeout: float = 120) -> dict[str, Any]:
+    """One call over Gradio's HTTP API: POST call/<api_name>, then read the SSE stream until
+    `complete` or `error`. Returns the event, its payload, the error message if any, and
+    perf_counter() timestamps (t0 before the POST, t_queued after it, t_done at the event)."""
     t0 = time.perf_counter()
-    r = session.post(f"{app_url}gradio_api/call/generate", json={"data": data}, timeout=120)
+    r = session.post(f"{app_url}gradio_api/call/{api_name}", json={"data": data}, timeout=timeout)
     r.raise_for_status()
     event_id = r.json()["event_id"]
     t_queued = time.perf_counter()
     event, payload = None, None
-    with session.get(f"{app_url}gradio_api/call/generate/{event_id}", stream=True, timeout=120) as s:
+    with session.get(f"{app_url}gradio_api/call/{api_name}/{event_id}", stream=True, timeout=timeout) as s:
         s.raise_for_status()
         for line in s.iter_lines(chunk_size=8192, decode_unicode=True):
             if line.startswith("event:"):
@@ -320,9 +434,26 @@ def call_generate(session: requests.Session, app_url: str, data: list[Any]) -> d
             elif line.startswith("data:") and event in ("complete", "error"):
                 payload = json.loads(line[len("data:"):])
                 break
-    t_complete = time.perf_counter()
-    if event != "complete" or not payload or not isinstance(payload[0], dict):
-        raise RuntimeError(f"{app_url}: /generate ended with {event!r}: {str(payload)[:300]}")
+    t_done = time.perf_counter()
+    message = None
+    if event == "error":  # gr.Error → {"error": "...", ...}; an unexpected error → a string
+        message = payload.get("error") if isinstance(payload, dict) else payload
+        message = str(message) if message else None
+    return {"event": event, "payload": payload, "message": message,
+            "t0": t0, "t_queued": t_queued, "t_done": t_done}
+
+
+def generate_data(seed: int) -> list[Any]:
+    """The /generate inputs both apps take: prompt, model, size, prompt enhancement, seed."""
+    return [PROMPT, MODEL, SIZE, False, seed]
+
+
+def call_generate(session: requests.Session, app_url: str, data: list[Any]) -> dict[str, Any]:
+    """One /generate over Gradio's HTTP API, plus downloading the picture. Times each phase."""
+    res = gradio_call(session, app_url, "generate", data)
+    payload = res["payload"]
+    if res["event"] != "complete" or not payload or not isinstance(payload[0], dict):
+        raise RuntimeError(f"{app_url}: /generate ended with {res['event']!r}: {str(payload)[:300]}")
     url = payload[0]["url"]
     if not url.startswith("http"):
         url = app_url.rstrip("/") + "/" + url.lstrip("/")
@@ -333,10 +464,10 @@ def call_generate(session: requests.Session, app_url: str, data: list[Any]) -> d
     if metadata.sniff_image_type(body) is None:
         raise RuntimeError(f"{app_url}: the returned file is not an image ({len(body)} bytes)")
     return {
-        "total": t_end - t0,
-        "submit": t_queued - t0,
-        "until_complete": t_complete - t_queued,
-        "download": t_end - t_complete,
+        "total": t_end - res["t0"],
+        "submit": res["t_queued"] - res["t0"],
+        "until_complete": res["t_done"] - res["t_queued"],
+        "download": t_end - res["t_done"],
         "file_bytes": len(body),
         "file_type": metadata.sniff_image_type(body),
     }
@@ -347,8 +478,8 @@ class FakeApi:
 
     def __init__(self, backend: DemoBackend, key: str) -> None:
         self.base = backend.base_url
-        self.session = requests.Session()
-        self.session.trust_env = False
+        self.key = key
+        self.session = new_session()
         self.session.headers["Authorization"] = f"Bearer {key}"
 
     def round_trip(self, seed: int) -> float:
@@ -364,40 +495,104 @@ class FakeApi:
         return time.perf_counter() - t0
 
 
-def bench_generate(calls: int, warmup: int, workdir: Path, cold_fake: bool) -> dict[str, Any]:
-    key = "sk-bench-" + secrets.token_hex(8)
-    root = Path(tempfile.mkdtemp(prefix="generate-", dir=workdir))
-    backend = DemoBackend(api_key=key).start()
-    apps: dict[str, LaunchedApp] = {}
-    try:
-        fake = FakeApi(backend, key)
-        for name in ("ours", "naive"):
-            (root / name).mkdir()
-        ours_port, naive_port = free_port(), free_port()
-        apps["ours"] = LaunchedApp(
-            "ours",
-            [sys.executable, str(LAUNCH), "--port", str(ours_port), "--outputs", str(root / "ours" / "outputs")],
-            base_env({"YUNYX_API_KEY": key, "YUNYX_API_BASE": backend.base_url,
-                      "GRADIO_TEMP_DIR": str(root / "ours" / "gradio-cache")}),
-            root / "ours", ours_port)
-        apps["naive"] = LaunchedApp(
-            "naive",
-            [sys.executable, str(NAIVE_APP), str(naive_port)],
-            base_env({"NAIVE_API_BASE": backend.base_url, "NAIVE_API_KEY": key,
-                      "NAIVE_OUTPUTS": str(root / "naive" / "outputs"),
-                      "GRADIO_TEMP_DIR": str(root / "naive" / "gradio-cache")}),
-            root / "naive", naive_port)
-        for app in apps.values():
-            app.wait_ready()
-        sessions = {}
-        for name in apps:
-            sessions[name] = requests.Session()
-            sessions[name].trust_env = False
+def prepare_fake(rig_: Rig, seeds: list[int], delay: float, cold_fake: bool) -> None:
+    """Make the fake ready for a burst: pre-render `seeds` (untimed, 2 threads, no delay) so the
+    timed calls get their pictures from its cache, then zero its counters (max_in_flight...)
+    and set the per-generation delay."""
+    backend = rig_.backend
+    backend.reset()  # no knobs: the pre-render round trips are not delayed
+    if not cold_fake:
+        fakes = [FakeApi(backend, rig_.key) for _ in range(2)]
+        with ThreadPoolExecutor(max_workers=len(fakes)) as pool:
+            list(pool.map(lambda i: fakes[i % len(fakes)].round_trip(seeds[i]), range(len(seeds))))
+    backend.reset()
+    backend.set_faults(delay=delay)
 
+
+def burst(app_url: str, seeds: list[int], timeout: float = 120) -> dict[str, Any]:
+    """Submit one /generate per seed all at once (a thread each, released by a barrier), each a
+    `call/generate` + its SSE stream. Wall = first POST sent → last `complete`/`error` seen.
+    Succeeded: `complete` with a file; errored: `error` with a message; lost: everything else."""
+    n = len(seeds)
+    results: list[dict[str, Any] | None] = [None] * n
+    gate = threading.Barrier(n + 1)
+
+    def worker(i: int) -> None:
+        session = new_session()
+        try:
+            gate.wait()
+            t0 = time.perf_counter()
+            try:
+                results[i] = gradio_call(session, app_url, "generate", generate_data(seeds[i]), timeout)
+            except Exception as exc:  # noqa: BLE001 - a lost call is a result, not a crash
+                results[i] = {"event": None, "payload": None, "message": None, "t0": t0,
+                              "t_queued": None, "t_done": time.perf_counter(),
+                              "lost": f"{type(exc).__name__}: {str(exc)[:200]}"}
+        finally:
+            session.close()
+
+    threads = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(n)]
+    for t in threads:
+        t.start()
+    gate.wait()
+    for t in threads:
+        t.join(timeout + 30)
+    done = [r for r in results if r is not None]
+    ok: list[dict[str, Any]] = []
+    errored: list[dict[str, Any]] = []
+    lost_reasons = ["no answer: the thread did not finish"] * (n - len(done))
+    for r in done:
+        if r["event"] == "complete" and r["payload"] and isinstance(r["payload"][0], dict):
+            ok.append(r)
+        elif r["event"] == "error" and r["message"]:
+            errored.append(r)
+        else:
+            lost_reasons.append(r.get("lost") or f"ended with {r['event']!r}: {str(r['payload'])[:200]}")
+    starts = [r["t0"] for r in done]
+    queued = [r["t_queued"] for r in done if r["t_queued"] is not None]
+    return {
+        "submitted": n,
+        "succeeded": len(ok),
+        "errored": len(errored),
+        "errors": sorted({r["message"] for r in errored}),
+        "lost": n - len(ok) - len(errored),
+        "lost_reasons": lost_reasons,
+        "wall": max(r["t_done"] for r in done) - min(starts) if done else float("nan"),
+        "submit_spread": max(queued) - min(starts) if queued else float("nan"),
+        "per_call": [r["t_done"] - r["t0"] for r in ok],
+    }
+
+
+def count_pngs(folder: Path) -> int:
+    """Saved PNGs, counted like Storage does: not in dot-folders (.thumbs, .trash), not .tmp- files."""
+    count = 0
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+        count += sum(1 for name in filenames if name.endswith(".png") and not name.startswith("."))
+    return count
+
+
+def history_rows(app_url: str) -> int:
+    """Rows our app's history API returns (`call/history` with query "", offset 0, limit 500)."""
+    with new_session() as session:
+        res = gradio_call(session, app_url, "history", ["", 0, 500], timeout=60)
+    if res["event"] != "complete" or not isinstance(res["payload"], list):
+        raise RuntimeError(f"{app_url}: /history ended with {res['event']!r}: {str(res['payload'])[:300]}")
+    return len(res["payload"][0])
+
+
+# --------------------------------------------------------------------------- (b) /generate
+
+
+def bench_generate(calls: int, warmup: int, workdir: Path, cold_fake: bool) -> dict[str, Any]:
+    specs = [AppSpec("ours", "ours"), AppSpec("naive", "naive")]
+    with rig(workdir, "generate-", specs) as r:
+        fake, apps = r.fake, r.apps
+        sessions = {name: new_session() for name in apps}
         seeds = iter(range(secrets.randbelow(10**9), 10**10))
 
         def one(name: str, seed: int) -> dict[str, Any]:
-            return call_generate(sessions[name], apps[name].url, [PROMPT, MODEL, SIZE, False, seed])
+            return call_generate(sessions[name], apps[name].url, generate_data(seed))
 
         for i in range(warmup):
             for name in apps:
@@ -421,11 +616,6 @@ def bench_generate(calls: int, warmup: int, workdir: Path, cold_fake: bool) -> d
             for name in (order if i % 2 == 0 else order[::-1]):
                 results[name].append(one(name, round_seeds[name]))
                 time.sleep(0.05)  # let any after-response work finish before the other app runs
-    finally:
-        for app in apps.values():
-            app.stop()
-        backend.stop()
-        shutil.rmtree(root, ignore_errors=True)
 
     out: dict[str, Any] = {"calls": calls, "warmup": warmup, "cold_fake": cold_fake, "apps": {}}
     for name, rows in results.items():
@@ -559,22 +749,187 @@ def profile_generate(reps: int, workdir: Path) -> dict[str, Any]:
     }
 
 
+# --------------------------------------------------------------------------- (c) load
+
+
+def bench_load(calls: int, workdir: Path, cold_fake: bool) -> dict[str, Any]:
+    """`calls` generations submitted at once to our app (--concurrency 4), fake delay 0.5 s."""
+    spec = AppSpec("ours", "ours", LOAD_CONCURRENCY)
+    seeds = list(range(calls))
+    # The fake keeps 32 rendered pictures; all `calls` pre-rendered ones must stay in its cache.
+    with patched(demo_backend_module, "RENDER_CACHE_ENTRIES", lambda entries: max(entries, calls + 8)), \
+            rig(workdir, "load-", [spec]) as r:
+        app = r.apps["ours"]
+        rows_before = history_rows(app.url)  # fresh outputs folder; also warms the API + SSE path
+        prepare_fake(r, seeds, LOAD_DELAY, cold_fake)
+        res = burst(app.url, seeds)
+        stats = r.backend.stats()
+        res["pngs"] = count_pngs(r.outputs("ours"))
+        res["history_rows"] = history_rows(app.url)
+    per_call = res.pop("per_call")
+    res.update({
+        "concurrency": LOAD_CONCURRENCY,
+        "delay_s": LOAD_DELAY,
+        "cold_fake": cold_fake,
+        "history_rows_before": rows_before,
+        "ideal_wall_s": calls * LOAD_DELAY / LOAD_CONCURRENCY,
+        "max_in_flight": stats["max_in_flight"],
+        "generation_requests": stats["generation_requests"],
+        "per_call": summary(per_call) if per_call else None,
+    })
+    return res
+
+
+def report_load(res: dict[str, Any]) -> None:
+    """Print (c) and keep the printed tables in res["table"] / res["checks"]."""
+    n, c, d = res["submitted"], res["concurrency"], res["delay_s"]
+    ideal, wall = res["ideal_wall_s"], res["wall"]
+    rows = [
+        {"name": "ideal (baseline)", "stats": {"median_ms": ideal * 1000}, "ratio": 1.0,
+         "note": f"{n} x {d:g} s / {c} slots = {ideal:.2f} s (in whole waves: {-(-n // c)} x {d:g} s = "
+                 f"{-(-n // c) * d:g} s): the fake's delay, nothing else"},
+        {"name": f"wall, {n} submitted at once", "stats": {"median_ms": wall * 1000}, "ratio": wall / ideal,
+         "note": "first POST call/generate sent -> last 'event: complete' seen"},
+        {"name": "  submit spread", "stats": {"median_ms": res["submit_spread"] * 1000},
+         "note": f"first POST sent -> last of the {n} POSTs answered with an event_id"},
+    ]
+    if res["per_call"]:
+        rows.append({"name": "  per call: submit -> complete", "stats": res["per_call"],
+                     "note": "each caller's wait: queue + API delay + save (grows with queue position)"})
+    fake = "pre-rendered pictures" if not res["cold_fake"] else "renders inside the calls (--cold-fake)"
+    res["table"] = print_table(
+        f"(c) Load: {n} /generate submitted at once to our app (--concurrency {c}), fake API delay "
+        f"{d:g} s per generation, {SIZE}, {fake}", rows)
+    res["checks"] = print_checks([
+        {"name": "succeeded", "measured": res["succeeded"], "expected": n,
+         "note": "'event: complete' with the saved PNG"},
+        {"name": "errored (with a message)", "measured": res["errored"], "expected": 0,
+         "note": "; ".join(res["errors"]) or "'event: error' carrying the app's message"},
+        {"name": "lost", "measured": res["lost"], "expected": 0,
+         "note": "submitted - (succeeded + errored with a message): must be 0"},
+        {"name": "max_in_flight at the fake", "measured": res["max_in_flight"], "expected": c,
+         "note": f"most generation requests the fake saw at once (= --concurrency {c})"},
+        {"name": "generation requests at the fake", "measured": res["generation_requests"], "expected": n,
+         "note": "one API call per submission, no retries"},
+        {"name": "PNG files in outputs/", "measured": res["pngs"], "expected": n,
+         "note": f"saved pictures (history before the burst: {res['history_rows_before']} rows)"},
+        {"name": "rows in history", "measured": res["history_rows"], "expected": n,
+         "note": "POST call/history ['', 0, 500] over the app's API"},
+    ])
+    for reason in res["lost_reasons"][:5]:
+        print(f"    lost: {reason}")
+    print(f"  wall {wall:.2f} s vs ideal {ideal:.2f} s ({n} x {d:g} s / {c}): "
+          f"{wall - ideal:+.2f} s of overhead ({wall / ideal:.2f}x)")
+
+
+# --------------------------------------------------------------------------- (d) 8 at once
+
+
+def bench_concurrent(reps: int, workdir: Path, cold_fake: bool) -> dict[str, Any]:
+    """8 generations submitted at once, fake delay 1.0 s: ours at --concurrency 8, ours at the
+    default 4, and the naive app; `reps` rounds, the three interleaved with rotating order."""
+    specs = [AppSpec("ours8", "ours", BURST_CONCURRENCY), AppSpec("ours4", "ours"), AppSpec("naive", "naive")]
+    names = [spec.name for spec in specs]
+    runs: dict[str, list[dict[str, Any]]] = {name: [] for name in names}
+    with rig(workdir, "concurrent-", specs) as r:
+        seeds = iter(range(secrets.randbelow(10**9), 10**10))
+        warm = [next(seeds) for _ in names]
+        prepare_fake(r, warm, 0.0, cold_fake)
+        with new_session() as session:
+            for name, seed in zip(names, warm):  # first call of each app: imports, first save
+                call_generate(session, r.apps[name].url, generate_data(seed))
+        for rep in range(reps):
+            rep_seeds = [next(seeds) for _ in range(BURST_CALLS)]  # the same 8 pictures for each app
+            k = rep % len(names)
+            for name in names[k:] + names[:k]:
+                prepare_fake(r, rep_seeds, BURST_DELAY, cold_fake)
+                res = burst(r.apps[name].url, rep_seeds)
+                stats = r.backend.stats()
+                res.pop("per_call")
+                res.update(max_in_flight=stats["max_in_flight"], generation_requests=stats["generation_requests"])
+                runs[name].append(res)
+                time.sleep(0.1)
+    out: dict[str, Any] = {"calls": BURST_CALLS, "delay_s": BURST_DELAY, "reps": reps, "cold_fake": cold_fake,
+                           "target_s": BURST_TARGET_S, "apps": {}}
+    for spec in specs:
+        rs = runs[spec.name]
+        out["apps"][spec.name] = {
+            "label": spec.label,
+            "concurrency": 1 if spec.kind == "naive" else (spec.concurrency or LOAD_CONCURRENCY),
+            "walls_s": [x["wall"] for x in rs],
+            "wall": summary([x["wall"] for x in rs]),
+            "max_in_flight": [x["max_in_flight"] for x in rs],
+            "generation_requests": [x["generation_requests"] for x in rs],
+            "succeeded": sum(x["succeeded"] for x in rs),
+            "errored": sum(x["errored"] for x in rs),
+            "errors": sorted({e for x in rs for e in x["errors"]}),
+            "lost": sum(x["lost"] for x in rs),
+            "lost_reasons": [reason for x in rs for reason in x["lost_reasons"]],
+            "runs": rs,
+        }
+    med = {name: out["apps"][name]["wall"]["median_ms"] for name in names}
+    out["ratio_ours8_vs_naive"] = med["ours8"] / med["naive"]
+    out["ratio_ours4_vs_naive"] = med["ours4"] / med["naive"]
+    out["target_met"] = med["ours8"] / 1000 <= BURST_TARGET_S
+    return out
+
+
+def report_concurrent(res: dict[str, Any]) -> None:
+    """Print (d) and keep the printed table in res["table"]."""
+    n, d, a = res["calls"], res["delay_s"], res["apps"]
+
+    def note(name: str) -> str:
+        x = a[name]
+        c = x["concurrency"]
+        waves = -(-n // c)
+        mif = sorted(set(x["max_in_flight"]))
+        total = n * res["reps"]
+        return (f"{x['label']}: ideal {waves} x {d:g} s = {waves * d:g} s; max_in_flight "
+                f"{'/'.join(map(str, mif))}; {x['succeeded']}/{total} ok, {x['errored']} errored, {x['lost']} lost")
+
+    rows = [
+        {"name": "naive app (baseline)", "stats": a["naive"]["wall"], "ratio": 1.0, "note": note("naive")},
+        {"name": "ours --concurrency 4 (default)", "stats": a["ours4"]["wall"],
+         "ratio": res["ratio_ours4_vs_naive"], "note": note("ours4")},
+        {"name": f"ours --concurrency {BURST_CONCURRENCY}", "stats": a["ours8"]["wall"],
+         "ratio": res["ratio_ours8_vs_naive"], "target": f"<={res['target_s']:g}s",
+         "verdict": "met" if res["target_met"] else "MISSED", "note": note("ours8")},
+    ]
+    res["table"] = print_table(
+        f"(d) {n} /generate submitted at once, fake API delay {d:g} s, {SIZE}: wall first POST -> last "
+        f"'complete', median of {res['reps']} interleaved rounds per app (ratio = wall / naive wall)", rows)
+    o8, nv = a["ours8"]["wall"]["median_ms"] / 1000, a["naive"]["wall"]["median_ms"] / 1000
+    print(f"  ours (--concurrency {BURST_CONCURRENCY}) {o8:.2f} s vs naive {nv:.2f} s: {nv / o8:.1f}x faster; "
+          f"target ours <= {res['target_s']:g} s wall: {'met' if res['target_met'] else 'MISSED'}")
+    print(f"  Ours is launched with --concurrency {BURST_CONCURRENCY} for the target row: at the default 4 the "
+          f"{n} calls go in two waves of {d:g} s (the middle row).")
+    for name in ("ours8", "ours4", "naive"):
+        for err in a[name]["errors"]:
+            print(f"    {name} error: {err}")
+        for reason in a[name]["lost_reasons"][:3]:
+            print(f"    {name} lost: {reason}")
+
+
 # --------------------------------------------------------------------------- main
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer repetitions (a rough look)")
-    parser.add_argument("--only", choices=("save", "generate"), help="run one benchmark")
+    parser.add_argument("--only", choices=("save", "generate", "load", "concurrent"), help="run one benchmark")
     parser.add_argument("--save-reps", type=int, help="interleaved repetitions for (a) (default 200, quick 40)")
     parser.add_argument("--calls", type=int, help="timed /generate calls per app (default 30, quick 8)")
+    parser.add_argument("--load-calls", type=int, help=f"generations submitted at once in (c) (default {LOAD_CALLS})")
+    parser.add_argument("--reps", type=int, help="interleaved rounds per app in (d) (default 3, quick 1)")
     parser.add_argument("--cold-fake", action="store_true",
-                        help="don't pre-render pictures in the fake: its render time lands in both apps' calls")
+                        help="don't pre-render pictures in the fake: its render time lands in the timed calls")
     parser.add_argument("--no-profile", action="store_true", help="skip the in-process /generate breakdown")
     args = parser.parse_args(argv)
     save_reps = args.save_reps or (40 if args.quick else 200)
     calls = args.calls or (8 if args.quick else 30)
     warmup = 2 if args.quick else 4
+    load_calls = args.load_calls or LOAD_CALLS
+    reps = args.reps or (1 if args.quick else 3)
 
     results: dict[str, Any] = {
         "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -602,6 +957,12 @@ def main(argv: list[str] | None = None) -> int:
             if not args.no_profile:
                 results["generate"]["profile"] = profile_generate(5 if args.quick else 15, workdir)
             report_generate(results["generate"], results["generate"].get("profile"))
+        if args.only in (None, "load"):
+            results["load"] = bench_load(load_calls, workdir, args.cold_fake)
+            report_load(results["load"])
+        if args.only in (None, "concurrent"):
+            results["concurrent"] = bench_concurrent(reps, workdir, args.cold_fake)
+            report_concurrent(results["concurrent"])
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 

@@ -67,3 +67,48 @@ def test_generate_saves_and_random_seed_is_recorded(tmp_path: Path) -> None:
     assert isinstance(record["seed"], int) and sent["seed"] == record["seed"]
     assert (tmp_path / "o" / record["file"]).is_file()
     assert str(record["seed"]) in record["file"]
+
+
+def test_batch_seeds_follow_on_or_are_random() -> None:
+    from webui.generator import batch_params
+
+    params = validate("a cat", "FLUX.1-schnell", "768x512", False, 41)
+    assert [p.seed for p in batch_params(params, 4)] == [41, 42, 43, 44]
+    randoms = [p.seed for p in batch_params(params, 8, random_each=True)]
+    assert len(set(randoms)) > 1 and all(0 <= s <= 9_999_999_999 for s in randoms)
+    unseeded = batch_params(validate("a cat", "FLUX.1-schnell", "768x512", False, -1), 3)
+    assert unseeded[1].seed == unseeded[0].seed + 1
+    for bad in (0, 9):
+        with pytest.raises(InvalidInputError):
+            batch_params(params, bad)
+
+
+def test_compare_keeps_prompt_and_seed_and_varies_the_axes() -> None:
+    from webui.generator import compare_params
+
+    params = validate("a cat", "FLUX.1-schnell", "768x512", False, -1)
+    variants = compare_params(params, ["FLUX.1-schnell", "stable-diffusion-3-5-large"], ["768x512", "1024x1024"],
+                              enhancement_both=True)
+    assert len(variants) == 8
+    assert len({v.seed for v in variants}) == 1 and {v.prompt for v in variants} == {"a cat"}
+    assert {(v.model, v.image_size, v.prompt_enhancement) for v in variants} == {
+        (m, s, e) for m in ("FLUX.1-schnell", "stable-diffusion-3-5-large") for s in ("768x512", "1024x1024")
+        for e in (False, True)}
+    assert [v.model for v in compare_params(params, [], [])] == ["FLUX.1-schnell"]
+    with pytest.raises(InvalidInputError):
+        compare_params(params, ["m"], ["5x5"])
+
+
+def test_generate_many_yields_each_result_or_error(tmp_path: Path) -> None:
+    with DemoBackend(api_key=TEST_KEY) as backend:
+        service = ImageService(backend.base_url, TEST_KEY, timeout=10)
+        gen = Generator(service, Storage(tmp_path / "o").open(), concurrency=2)
+        jobs = [validate("ok", "FLUX.1-schnell", "768x512", False, i) for i in range(3)]
+        jobs.append(validate("bad", "no-such-model", "768x512", False, 9))
+        results = dict(gen.generate_many(jobs))
+        backend_max = backend.stats()["max_in_flight"]
+        service.close()
+    assert sorted(results) == [0, 1, 2, 3]
+    assert [results[i]["seed"] for i in range(3)] == [0, 1, 2]
+    assert isinstance(results[3], Exception)
+    assert backend_max <= 2

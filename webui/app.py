@@ -15,10 +15,8 @@ from typing import Any
 import gradio as gr
 
 from .config import Secret, Settings
-from .demo_backend import DemoBackend
-from .generator import Generator
-from .handlers import Handlers
-from .service import ImageService
+from .core import Core, open_core
+from .handlers import GenerateHandlers, Handlers, HistoryHandlers, PngInfoHandlers
 from .storage import Storage
 from .ui import CSS, T, build_ui
 
@@ -31,15 +29,16 @@ class App:
 
     settings: Settings
     blocks: gr.Blocks
-    storage: Storage
-    service: ImageService
-    generator: Generator
-    backend: DemoBackend | None = None
+    core: Core
     _closed: bool = field(default=False, repr=False)
 
     @property
     def demo_mode(self) -> bool:
-        return self.backend is not None
+        return self.core.demo_mode
+
+    @property
+    def storage(self) -> Storage:
+        return self.core.storage
 
     def launch_kwargs(self) -> dict[str, Any]:
         """Arguments for `Blocks.launch`: paths, auth and the Gradio features we keep off."""
@@ -74,10 +73,7 @@ class App:
         try:
             self.blocks.close()
         finally:
-            self.service.close()
-            self.storage.close()
-            if self.backend is not None:
-                self.backend.stop()
+            self.core.close()
 
 
 def make_auth(auth: tuple[str, Secret] | None):
@@ -97,26 +93,13 @@ def make_auth(auth: tuple[str, Secret] | None):
 
 
 def create_app(settings: Settings) -> App:
-    """Build storage, service (real API or the built-in demo backend) and the page."""
-    backend = None
-    if settings.demo_mode:
-        backend = DemoBackend().start()
-        base, key = backend.base_url, None
-    else:
-        base, key = settings.api_base, settings.api_key.reveal() if settings.api_key else None
-    storage = Storage(settings.outputs).open()
-    service = ImageService(
-        base,
-        key,
-        timeout=settings.timeout,
-        max_retries=settings.max_retries,
-        max_retry_wait=settings.max_retry_wait,
-        pool_size=max(8, settings.concurrency * 2),
+    """Build the core (storage, service, generator; the demo backend without a key) and the page."""
+    core = open_core(settings)
+    handlers = Handlers(
+        generate=GenerateHandlers(core.generator, core.storage),
+        history=HistoryHandlers(core.storage),
+        pnginfo=PngInfoHandlers(core.storage),
     )
-    generator = Generator(service, storage, settings.concurrency)
-    handlers = Handlers(generator, storage, api_base=base, demo_mode=backend is not None)
-    blocks = build_ui(
-        handlers, demo_mode=backend is not None, api_base=base, concurrency=settings.concurrency
-    )
+    blocks = build_ui(handlers, demo_mode=core.demo_mode, api_base=core.api_base, concurrency=settings.concurrency)
     blocks.queue(default_concurrency_limit=settings.concurrency, max_size=256)
-    return App(settings, blocks, storage, service, generator, backend)
+    return App(settings, blocks, core)

@@ -114,7 +114,8 @@ def build_parser() -> argparse.ArgumentParser:
         ),
         epilog=(
             f"Environment: {KEY_ENV} (API key, never a flag), {BASE_ENV} "
-            f"(default {DEFAULT_API_BASE}), {AUTH_ENV} (USER:PASS, like --auth)."
+            f"(default {DEFAULT_API_BASE}), {AUTH_ENV} (USER:PASS, like --auth). "
+            "Subcommands: generate, usage, adduser, deluser (e.g. python launch.py generate --help)."
         ),
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")

@@ -512,6 +512,7 @@ class _Server(ThreadingHTTPServer):
 
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 128  # the default backlog of 5 drops connections in a burst
 
     def __init__(self, address: tuple[str, int], backend: DemoBackend) -> None:
         self.backend = backend

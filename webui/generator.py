@@ -9,8 +9,9 @@ from __future__ import annotations
 import math
 import secrets
 import threading
-from dataclasses import dataclass
-from typing import Any, Mapping
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, replace
+from typing import Any, Iterator, Mapping, Sequence
 
 from . import i18n
 from .service import IMAGE_SIZES, KNOWN_MODELS, MAX_SEED, GenerationParams, ImageService
@@ -23,6 +24,7 @@ EXAMPLE_PROMPT = (
     "boats in the background, fish flying over the sea"
 )
 MAX_PROMPT_CHARS = 2000
+MAX_BATCH = 8
 MAX_MODEL_CHARS = 200
 RANDOM_SEED = -1
 
@@ -101,6 +103,55 @@ def validate(prompt: Any, model: Any, image_size: Any, prompt_enhancement: Any, 
     )
 
 
+def random_seed() -> int:
+    return secrets.randbelow(MAX_SEED + 1)
+
+
+def with_seed(params: GenerationParams) -> GenerationParams:
+    """Fix a random seed now, so the record is reproducible even if the API omits it."""
+    return params if params.seed is not None else replace(params, seed=random_seed())
+
+
+def batch_params(
+    params: GenerationParams, count: int, random_each: bool = False, limit: int = MAX_BATCH
+) -> list[GenerationParams]:
+    """`count` variations: seeds seed, seed+1, … (wrapping at MAX_SEED), or a new random seed each."""
+    if not 1 <= count <= limit:
+        raise InvalidInputError("bad_count", limit=limit)
+    if random_each:
+        return [replace(params, seed=random_seed()) for _ in range(count)]
+    first = with_seed(params).seed or 0
+    return [replace(params, seed=(first + i) % (MAX_SEED + 1)) for i in range(count)]
+
+
+def compare_params(
+    params: GenerationParams,
+    models: Sequence[str],
+    sizes: Sequence[str],
+    enhancement_both: bool = False,
+) -> list[GenerationParams]:
+    """One variant per model × size (× enhancement off/on); same prompt and seed.
+
+    Like A1111's X/Y plot: only the chosen axes change, so differences are theirs.
+    """
+    base = with_seed(params)
+    models = [m.strip() for m in models if m and m.strip()] or [base.model]
+    sizes = [s for s in sizes if s] or [base.image_size]
+    for size in sizes:
+        if size not in IMAGE_SIZES:
+            raise InvalidInputError("bad_size", sizes=", ".join(IMAGE_SIZES))
+    enhancements = [False, True] if enhancement_both else [base.prompt_enhancement]
+    variants = [
+        (model, size, enhance) for model in models for size in sizes for enhance in enhancements
+    ]
+    if len(variants) > MAX_BATCH * 2:
+        raise InvalidInputError("too_many_variants", count=len(variants), limit=MAX_BATCH * 2)
+    return [
+        replace(base, model=model, image_size=size, prompt_enhancement=enhance)
+        for model, size, enhance in variants
+    ]
+
+
 @dataclass
 class Generator:
     """Runs generations with at most `concurrency` API calls in flight, across all callers."""
@@ -115,8 +166,7 @@ class Generator:
     def generate(self, params: GenerationParams, user: str | None = None) -> dict[str, Any]:
         """Call the API, save the PNG, return its record. A random seed is drawn here,
         not by the API, so every record is reproducible even if the answer omits it."""
-        if params.seed is None:
-            params = GenerationParams(**{**params.__dict__, "seed": secrets.randbelow(MAX_SEED + 1)})
+        params = with_seed(params)
         with self._slots:
             image = self.service.generate(params)
         fields = {
@@ -132,3 +182,19 @@ class Generator:
             return self.storage.save(image.png, fields)
         except SaveError as exc:
             raise StorageFailedError(exc, image.png, fields) from exc
+
+    def generate_many(
+        self, jobs: Sequence[GenerationParams], user: str | None = None
+    ) -> Iterator[tuple[int, dict[str, Any] | Exception]]:
+        """Run jobs concurrently and yield (index, record or error) as each one finishes.
+
+        Threads are cheap here (they wait on HTTP); the semaphore in `generate` keeps the
+        API at `concurrency` calls in flight however many batches run at once.
+        """
+        if not jobs:
+            return
+        with ThreadPoolExecutor(max_workers=len(jobs), thread_name_prefix="batch") as pool:
+            futures = {pool.submit(self.generate, job, user): i for i, job in enumerate(jobs)}
+            for future in as_completed(futures):
+                error = future.exception()
+                yield futures[future], error if error is not None else future.result()

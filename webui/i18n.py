@@ -31,6 +31,12 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "bad_seed": "The seed must be a whole number from 0 to 9999999999, or -1 for random.",
         "bad_size": "Please pick one of the sizes: {sizes}.",
         "bad_model": "Please choose a model (or type a model name).",
+        "bad_count": "The batch count must be a whole number from 1 to {limit}.",
+        "too_many_variants": "That comparison would make {count} images; pick fewer models or sizes (at most {limit}).",
+        "batch_partial": "{failed} of {total} images failed: {reason}",
+        "not_found": "That image is no longer in the history (it may have been deleted).",
+        "not_yours": "You can only delete your own images.",
+        "not_a_png": "That file could not be read as an image ({detail}).",
         "bad_history_query": "The history request is invalid: offset must be 0 or more and limit between 1 and 500.",
         # local problems
         "save_failed": "The image was generated but could not be saved in the folder {folder} ({detail}). Check that the folder exists, is writable and the disk is not full.",
@@ -51,6 +57,12 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "bad_seed": "种子必须是 0 到 9999999999 之间的整数，或填 -1 表示随机。",
         "bad_size": "请选择以下尺寸之一：{sizes}。",
         "bad_model": "请选择一个模型（或输入模型名称）。",
+        "bad_count": "批量数量必须是 1 到 {limit} 之间的整数。",
+        "too_many_variants": "这个对比会生成 {count} 张图片；请减少模型或尺寸（最多 {limit} 张）。",
+        "batch_partial": "{total} 张中有 {failed} 张失败：{reason}",
+        "not_found": "这张图片已不在历史记录中（可能已被删除）。",
+        "not_yours": "你只能删除自己的图片。",
+        "not_a_png": "无法读取该文件（{detail}）。",
         "bad_history_query": "历史记录请求无效：offset 必须大于等于 0，limit 必须在 1 到 500 之间。",
         "save_failed": "图片已生成，但无法保存到文件夹 {folder}（{detail}）。请检查该文件夹是否存在、可写，以及磁盘是否已满。",
     },
@@ -78,9 +90,11 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "history": "History",
         "examples": "Example prompts",
         "demo_banner": (
-            "**Demo mode** — no API key is set, so pictures are local placeholders drawn by a built-in "
-            "offline backend. To use the real service: put `YUNYX_API_KEY=your-key` in a `.env` file "
-            "next to `launch.py` (or set it in the environment), then restart the app."
+            "**Demo mode** — no API key is set, so pictures are local placeholders drawn by a "
+            "built-in offline backend. To use the real service:\n\n"
+            "1. Create a file named `.env` next to `launch.py` with the line `YUNYX_API_KEY=your-key` "
+            "(or set the environment variable `YUNYX_API_KEY`).\n"
+            "2. Stop the app (Ctrl-C in its terminal) and start it again with `python launch.py`."
         ),
         "live_banner": "Connected to the image service with your API key (the key itself is never shown).",
         "info_line": "Seed **{seed}** · {inference} · `{file}`",
@@ -92,7 +106,64 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "size_768x1024": "768 × 1024 · portrait",
         "size_1024x576": "1024 × 576 · wide 16:9",
         "size_576x1024": "576 × 1024 · phone 9:16",
+        "tab_generate": "Generate",
+        "tab_history": "History",
+        "tab_compare": "Compare",
+        "tab_pnginfo": "PNG Info",
+        "stop": "Stop",
+        "recent": "Recent images",
+        "batch": "Batch",
+        "batch_count": "Images per click",
+        "batch_random": "New random seed for each image (otherwise seed, seed+1, …)",
+        "batch_results": "This batch",
+        "help_title": "Prompt tips",
+        "help_text": (
+            "1. **Be clear and specific**: say what the picture shows.\n"
+            "2. **Add the details that matter**: the scene, the style, the lighting.\n"
+            "3. **Use art-style words**: *oil painting*, *watercolor*, *photo, 35 mm*, *ink drawing*.\n"
+            "4. **Prompt enhancement** often gives better results (some models only).\n"
+            "5. **Keep the seed** to get the same picture again; change one word at a time to see its effect."
+        ),
+        "search": "Search prompts",
+        "search_placeholder": "a word from the prompt…",
+        "filter_model": "Model",
+        "filter_size": "Size",
+        "only_mine": "Only my images",
+        "prev": "← Newer",
+        "next": "Older →",
+        "page_of": "Page {page} of {pages} · {total} images",
+        "history_image": "Selected image",
+        "history_details": "Settings",
+        "reuse": "Reuse settings",
+        "variation": "Variation (new seed)",
+        "delete": "Delete…",
+        "delete_question": "Move this image to the trash folder `outputs/.trash/`? You can move it back from there.",
+        "delete_confirm": "Yes, move to trash",
+        "cancel": "Cancel",
+        "file_location": "File: `{file}`  \nFolder: `{folder}`",
+        "deleted": "Moved to the trash: {path}",
+        "compare_intro": "The prompt and seed come from the **Generate** tab; only what you tick below changes, so every difference in the grid comes from it.",
+        "compare_models": "Models",
+        "compare_sizes": "Sizes",
+        "compare_enhance": "Prompt enhancement off and on",
+        "compare_run": "Compare",
+        "compare_grid": "Side by side",
+        "pnginfo_file": "Drop a PNG here (from this app, Stable Diffusion web UI, ComfyUI, …)",
+        "pnginfo_summary": "What's inside",
+        "pnginfo_parameters": "parameters (A1111 infotext)",
+        "pnginfo_json": "JSON chunks (generation, ComfyUI prompt and workflow)",
+        "pnginfo_chunks": "Other text chunks",
+        "pnginfo_send": "Send to Generate",
+        "pnginfo_ours": "Made by this app: every setting is in its `generation` chunk.",
+        "pnginfo_a1111": "Stable Diffusion web UI (A1111) parameters.",
+        "pnginfo_comfyui": "A ComfyUI workflow, shown as text.",
+        "pnginfo_other": "Text chunks from another program.",
+        "pnginfo_none": "This PNG carries no text chunks.",
+        "pnginfo_no_fields": "Nothing in it maps onto the Generate form.",
         "error_title": "Something went wrong",
+        "progress_generating": "Generating… {done} of {total} done",
+        "enhance_on": "enhancement on",
+        "enhance_off": "enhancement off",
         "warning_title": "Not saved",
         "saved_elsewhere": "Not saved to the outputs folder — download it from the image's download button.",
     },
@@ -117,8 +188,10 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "examples": "示例提示词",
         "demo_banner": (
             "**演示模式** —— 尚未设置 API 密钥，图片由内置的离线后端在本地绘制，仅作占位。"
-            "要使用真实服务：在 `launch.py` 旁的 `.env` 文件中写入 `YUNYX_API_KEY=你的密钥`"
-            "（或设置同名环境变量），然后重启应用。"
+            "要使用真实服务：\n\n"
+            "1. 在 `launch.py` 旁新建名为 `.env` 的文件，写入一行 `YUNYX_API_KEY=你的密钥`"
+            "（或设置环境变量 `YUNYX_API_KEY`）。\n"
+            "2. 停止应用（在它的终端里按 Ctrl-C），再用 `python launch.py` 重新启动。"
         ),
         "live_banner": "已使用你的 API 密钥连接到图像服务（密钥本身不会显示）。",
         "info_line": "种子 **{seed}** · {inference} · `{file}`",
@@ -130,7 +203,64 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "size_768x1024": "768 × 1024 · 竖向",
         "size_1024x576": "1024 × 576 · 宽屏 16:9",
         "size_576x1024": "576 × 1024 · 手机 9:16",
+        "tab_generate": "生成",
+        "tab_history": "历史",
+        "tab_compare": "对比",
+        "tab_pnginfo": "PNG 信息",
+        "stop": "停止",
+        "recent": "最近的图片",
+        "batch": "批量",
+        "batch_count": "每次点击生成张数",
+        "batch_random": "每张使用新的随机种子（否则为 种子、种子+1、……）",
+        "batch_results": "本批图片",
+        "help_title": "提示词技巧",
+        "help_text": (
+            "1. **清晰、具体**：说清楚画面里有什么。\n"
+            "2. **写出重要细节**：场景、风格、光照。\n"
+            "3. **使用艺术风格词**：*油画*、*水彩*、*35 毫米照片*、*水墨*。\n"
+            "4. 开启**提示词增强**通常效果更好（部分模型支持）。\n"
+            "5. **保留种子**可以再次得到同一张图；每次只改一个词，就能看出它的作用。"
+        ),
+        "search": "搜索提示词",
+        "search_placeholder": "提示词中的一个词……",
+        "filter_model": "模型",
+        "filter_size": "尺寸",
+        "only_mine": "只看我的图片",
+        "prev": "← 较新",
+        "next": "较早 →",
+        "page_of": "第 {page}/{pages} 页 · 共 {total} 张",
+        "history_image": "选中的图片",
+        "history_details": "设置",
+        "reuse": "复用设置",
+        "variation": "变体（新种子）",
+        "delete": "删除……",
+        "delete_question": "把这张图片移到回收文件夹 `outputs/.trash/`？之后可以从那里移回。",
+        "delete_confirm": "是，移到回收站",
+        "cancel": "取消",
+        "file_location": "文件：`{file}`  \n文件夹：`{folder}`",
+        "deleted": "已移到回收站：{path}",
+        "compare_intro": "提示词和种子取自**生成**页；只有下面勾选的项目会变化，所以网格中的差异都来自它们。",
+        "compare_models": "模型",
+        "compare_sizes": "尺寸",
+        "compare_enhance": "提示词增强 关 和 开",
+        "compare_run": "对比",
+        "compare_grid": "并排对比",
+        "pnginfo_file": "把 PNG 拖到这里（来自本应用、Stable Diffusion web UI、ComfyUI 等）",
+        "pnginfo_summary": "文件内容",
+        "pnginfo_parameters": "parameters（A1111 参数文本）",
+        "pnginfo_json": "JSON 块（generation、ComfyUI 的 prompt 和 workflow）",
+        "pnginfo_chunks": "其他文本块",
+        "pnginfo_send": "发送到生成页",
+        "pnginfo_ours": "由本应用生成：所有设置都在 `generation` 块中。",
+        "pnginfo_a1111": "Stable Diffusion web UI（A1111）参数。",
+        "pnginfo_comfyui": "ComfyUI 工作流，以文本显示。",
+        "pnginfo_other": "来自其他程序的文本块。",
+        "pnginfo_none": "这个 PNG 不含文本块。",
+        "pnginfo_no_fields": "其中没有可以填入生成表单的内容。",
         "error_title": "出错了",
+        "progress_generating": "生成中……已完成 {done}/{total}",
+        "enhance_on": "增强开",
+        "enhance_off": "增强关",
         "warning_title": "未保存",
         "saved_elsewhere": "未能保存到输出文件夹——请用图片的下载按钮下载。",
     },

@@ -436,7 +436,11 @@ def read_record(png: bytes) -> dict[str, Any] | None:
     :func:`parse_infotext` dict: prompt, negative_prompt, raw and whatever
     FIELDS it could fill.  Never raises.
     """
-    chunks = read_text_chunks(png)
+    return record_from_chunks(read_text_chunks(png))
+
+
+def record_from_chunks(chunks: Mapping[str, str]) -> dict[str, Any] | None:
+    """:func:`read_record` for chunks already read (e.g. to show them too). Never raises."""
     record = _record_from_json(chunks.get("generation"))
     if record is not None:
         return record

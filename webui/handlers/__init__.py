@@ -1,0 +1,26 @@
+"""Event handlers: the edge where typed errors become `gr.Error` in the visitor's language.
+
+One small class per area of the page; they call the generator and storage, never
+HTTP or files directly, and return plain values for components.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .common import language, user_of
+from .generate import GenerateHandlers
+from .history import HistoryHandlers
+from .pnginfo import PngInfoHandlers
+
+
+@dataclass
+class Handlers:
+    """Everything the UI wires to events."""
+
+    generate: GenerateHandlers
+    history: HistoryHandlers
+    pnginfo: PngInfoHandlers
+
+
+__all__ = ["Handlers", "GenerateHandlers", "HistoryHandlers", "PngInfoHandlers", "language", "user_of"]

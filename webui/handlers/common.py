@@ -1,0 +1,47 @@
+"""What every handler needs: the visitor's language and name, and errors as toasts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gradio as gr
+
+from .. import i18n
+from ..generator import InvalidInputError, StorageFailedError
+from ..service import ImageApiError
+
+# Failures a person can act on; each knows how to say itself in "en" or "zh".
+UserFacingError = (InvalidInputError, ImageApiError, StorageFailedError)
+
+
+def language(request: gr.Request | None) -> str:
+    """The visitor's language from their browser's Accept-Language (English otherwise)."""
+    headers = getattr(request, "headers", None) or {}
+    try:
+        value = headers.get("accept-language")
+    except Exception:  # headers may be an odd mapping in some Gradio paths
+        value = None
+    return i18n.pick_language(value)
+
+
+def user_of(request: gr.Request | None) -> str | None:
+    """The logged-in user's name, or None without login."""
+    return getattr(request, "username", None) or None
+
+
+def fail(text: str, lang: str = i18n.FALLBACK) -> gr.Error:
+    """A toast the user can act on; no traceback in the log."""
+    return gr.Error(text, title=i18n.label("error_title", lang), print_exception=False)
+
+
+def explain(error: BaseException, lang: str) -> str:
+    """The plain-language message for an error (a generic one for the unexpected)."""
+    if isinstance(error, UserFacingError):
+        return error.message(lang)
+    return i18n.message("bad_response", lang, detail=type(error).__name__)
+
+
+def caption(record: dict[str, Any], width: int = 80) -> str:
+    """A gallery caption: the prompt on one line, cut to `width` characters."""
+    prompt = str(record.get("prompt", "")).replace("\n", " ")
+    return (prompt[:width] + "…") if len(prompt) > width else prompt

@@ -1,0 +1,206 @@
+"""Generating: the `/generate` API, batches and comparisons for the page, the recent gallery."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+import gradio as gr
+
+from .. import i18n
+from ..generator import Generator, StorageFailedError, batch_params, compare_params, validate
+from ..service import GenerationParams
+from ..storage import Storage
+from .common import UserFacingError, caption, explain, fail, language, user_of
+
+log = logging.getLogger(__name__)
+
+RECENT = 24
+GalleryItem = tuple[str, str]
+
+
+@dataclass
+class GenerateHandlers:
+    generator: Generator
+    storage: Storage
+
+    # -- the API ----------------------------------------------------------------------
+
+    def generate(
+        self,
+        prompt: str,
+        model: str,
+        image_size: str,
+        prompt_enhancement: bool,
+        seed: float | int | None,
+        request: gr.Request,
+    ) -> tuple[str, dict[str, Any]]:
+        """Generate one image and save it with its settings.
+
+        Args:
+            prompt: what the picture should show (up to 2000 characters).
+            model: model name, e.g. "FLUX.1-schnell" or "stable-diffusion-3-5-large".
+            image_size: one of 1024x1024, 512x1024, 768x512, 768x1024, 1024x576, 576x1024.
+            prompt_enhancement: let the service enrich the prompt (some models only).
+            seed: 0-9999999999 for a reproducible picture; -1 or empty for random.
+        Returns:
+            The saved PNG and its record (seed used, inference time, file name...).
+        """
+        lang = language(request)
+        try:
+            params = validate(prompt, model, image_size, prompt_enhancement, seed)
+            record = self.generator.generate(params, user=user_of(request))
+        except StorageFailedError as exc:
+            return self._rescue(exc, lang)
+        except UserFacingError as exc:
+            log.info("Generation refused: %s", type(exc).__name__)
+            raise fail(exc.message(lang), lang) from None
+        return str(self.storage.path_of(record)), record
+
+    def _rescue(self, exc: StorageFailedError, lang: str) -> tuple[str, dict[str, Any]]:
+        """The folder refused the image: hand it over anyway, with a warning naming the folder."""
+        log.error("Could not save an image in %s: %s", exc.folder, exc.detail)
+        rescued = self.storage.rescue(exc.png)
+        warning = exc.message(lang)
+        gr.Warning(warning, duration=None, title=i18n.label("warning_title", lang))
+        return str(rescued), {**exc.fields, "file": None, "saved": False, "warning": warning}
+
+    # -- the page -----------------------------------------------------------------------
+
+    def run(
+        self,
+        prompt: str,
+        model: str,
+        image_size: str,
+        prompt_enhancement: bool,
+        seed: float | int | None,
+        count: float | int,
+        random_each: bool,
+        request: gr.Request,
+        progress: gr.Progress = gr.Progress(),
+    ) -> Iterator[tuple[Any, Any, Any, Any]]:
+        """The Generate button: one image, or a batch whose images appear as they finish.
+
+        Yields (result image, record, info line, batch gallery).
+        """
+        lang = language(request)
+        try:
+            params = validate(prompt, model, image_size, prompt_enhancement, seed)
+            jobs = batch_params(params, int(count or 1), bool(random_each))
+        except UserFacingError as exc:
+            raise fail(exc.message(lang), lang) from None
+        progress(0, desc=i18n.label("progress_generating", lang, done=0, total=len(jobs)))
+        done: list[dict[str, Any]] = []
+        errors: list[BaseException] = []
+        for _, outcome in self.generator.generate_many(jobs, user_of(request)):
+            if isinstance(outcome, StorageFailedError):
+                path, record = self._rescue(outcome, lang)
+                yield path, record, self.info_line(record, request), gr.skip()
+                continue
+            if isinstance(outcome, BaseException):
+                errors.append(outcome)
+                continue
+            done.append(outcome)
+            progress(len(done) / len(jobs), desc=i18n.label("progress_generating", lang, done=len(done), total=len(jobs)))
+            yield (
+                str(self.storage.path_of(outcome)),
+                outcome,
+                self.info_line(outcome, request),
+                self._batch_gallery(done) if len(jobs) > 1 else gr.skip(),
+            )
+        self._report(errors, len(jobs), lang)
+
+    def compare(
+        self,
+        prompt: str,
+        model: str,
+        image_size: str,
+        prompt_enhancement: bool,
+        seed: float | int | None,
+        models: list[str],
+        sizes: list[str],
+        enhancement_both: bool,
+        request: gr.Request,
+    ) -> Iterator[list[GalleryItem]]:
+        """Same prompt and seed across models/sizes/enhancement; the grid fills as images finish.
+
+        Axes left empty keep the form's value.
+        """
+        lang = language(request)
+        try:
+            params = validate(prompt, model, image_size, prompt_enhancement, seed)
+            jobs = compare_params(params, models, sizes, bool(enhancement_both))
+        except UserFacingError as exc:
+            raise fail(exc.message(lang), lang) from None
+        cells: dict[int, GalleryItem] = {}
+        errors: list[BaseException] = []
+        for index, outcome in self.generator.generate_many(jobs, user_of(request)):
+            if isinstance(outcome, BaseException):
+                errors.append(outcome)
+                continue
+            cells[index] = (str(self.storage.thumbnail(outcome)), self._variant_label(jobs[index], lang, bool(enhancement_both)))
+            yield [cells[i] for i in sorted(cells)]
+        self._report(errors, len(jobs), lang)
+
+    @staticmethod
+    def _variant_label(params: GenerationParams, lang: str, show_enhance: bool) -> str:
+        label = f"{params.model} · {params.image_size} · seed {params.seed}"
+        if show_enhance:
+            label += " · " + i18n.label("enhance_on" if params.prompt_enhancement else "enhance_off", lang)
+        return label
+
+    @staticmethod
+    def _report(errors: list[BaseException], total: int, lang: str) -> None:
+        """All failed: an error toast. Some failed: a warning, the rest are kept."""
+        if not errors:
+            return
+        reason = explain(errors[0], lang)
+        if len(errors) == total:
+            raise fail(reason, lang)
+        gr.Warning(i18n.message("batch_partial", lang, failed=len(errors), total=total, reason=reason))
+
+    def _batch_gallery(self, records: list[dict[str, Any]]) -> list[GalleryItem]:
+        return [(str(self.storage.thumbnail(r)), f"seed {r.get('seed')}") for r in records]
+
+    def info_line(self, record: dict[str, Any] | None, request: gr.Request) -> str:
+        """Seed, inference time and file name under the result, in the visitor's language."""
+        if not record:
+            return ""
+        lang = language(request)
+        inference = record.get("inference")
+        timing = (
+            i18n.label("inference_ms", lang, ms=round(inference))
+            if isinstance(inference, (int, float))
+            else i18n.label("inference_unknown", lang)
+        )
+        file = record.get("file") or i18n.label("saved_elsewhere", lang)
+        return i18n.label("info_line", lang, seed=record.get("seed"), inference=timing, file=file)
+
+    # -- seeds and the recent gallery ----------------------------------------------------
+
+    @staticmethod
+    def last_seed(record: dict[str, Any] | None, previous: int | None) -> int | None:
+        seed = (record or {}).get("seed")
+        return seed if isinstance(seed, int) else previous
+
+    @staticmethod
+    def reuse_seed(last: int | None, current: float | None) -> float | int | None:
+        return last if last is not None else current
+
+    @staticmethod
+    def random_seed() -> int:
+        return -1
+
+    def recent(self, request: gr.Request) -> tuple[list[GalleryItem], list[str]]:
+        """Thumbnails of the newest images (the visitor's own when logged in) and their ids."""
+        records = self.storage.history("", 0, RECENT, user=user_of(request))
+        return [(str(self.storage.thumbnail(r)), caption(r)) for r in records], [r["id"] for r in records]
+
+    def show_recent(self, ids: list[str], evt: gr.SelectData, request: gr.Request):
+        """A click on a recent thumbnail shows that image full size with its details."""
+        index = evt.index if isinstance(evt.index, int) else -1
+        record = self.storage.get(ids[index]) if 0 <= index < len(ids) else None
+        if record is None:
+            return gr.skip(), gr.skip(), gr.skip()
+        return str(self.storage.path_of(record)), record, self.info_line(record, request)

@@ -1,0 +1,155 @@
+"""The history browser: the `/history` API, search and filters, reuse, variation, delete."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import gradio as gr
+
+from .. import i18n
+from ..generator import RANDOM_SEED
+from ..history import MAX_LIMIT
+from ..storage import Storage
+from .common import caption, fail, language, user_of
+
+PAGE_SIZE = 24
+ALL = ""  # the filter value meaning "any"
+
+# The form fields a record fills, in the order of the Generate tab's inputs.
+FormValues = tuple[str, str, str, bool, int]
+
+
+def form_values(record: dict[str, Any], seed: int | None = None) -> FormValues:
+    """A record's settings for the Generate form; the seed comes from the record itself."""
+    return (
+        str(record.get("prompt", "")),
+        str(record.get("model", "")),
+        str(record.get("image_size", "")),
+        bool(record.get("prompt_enhancement", False)),
+        record.get("seed") if seed is None else seed,
+    )
+
+
+@dataclass
+class HistoryHandlers:
+    storage: Storage
+    private: bool = False  # each user sees only their own images (admins see all)
+    is_admin: Any = staticmethod(lambda name: False)
+
+    # -- the API ----------------------------------------------------------------------
+
+    def api(self, query: str = "", offset: int = 0, limit: int = 50, request: gr.Request = None) -> list[dict[str, Any]]:
+        """Saved image records, newest first.
+
+        Args:
+            query: case-insensitive text to find in the prompt; "" for all images.
+            offset: how many of the newest records to skip (0 or more).
+            limit: how many records to return (1-500).
+        Returns:
+            A list of records: id, prompt, model, image_size, prompt_enhancement, seed,
+            inference, file (relative to the outputs folder), created_at, user.
+        """
+        lang = language(request)
+        try:
+            offset, limit = int(offset), int(limit)
+        except (TypeError, ValueError):
+            raise fail(i18n.message("bad_history_query", lang), lang) from None
+        if offset < 0 or not 1 <= limit <= MAX_LIMIT:
+            raise fail(i18n.message("bad_history_query", lang), lang)
+        query = query if isinstance(query, str) else ""
+        return self.storage.history(query, offset, limit, user=self._visible_owner(request, mine=False))
+
+    def _visible_owner(self, request: gr.Request | None, mine: bool) -> str | None:
+        """Whose images a visitor may see: None for everyone's, else exactly theirs."""
+        user = user_of(request)
+        if user is None:
+            return None
+        if mine or (self.private and not self.is_admin(user)):
+            return user
+        return None
+
+    def may_see(self, record: dict[str, Any], request: gr.Request | None) -> bool:
+        owner = self._visible_owner(request, mine=False)
+        return owner is None or record.get("user") == owner
+
+    # -- browsing -----------------------------------------------------------------------
+
+    def filters(self) -> tuple[gr.Dropdown, gr.Dropdown]:
+        """Filter choices from what is actually in the history."""
+        models = [ALL] + self.storage.index.distinct("model")
+        sizes = [ALL] + self.storage.index.distinct("image_size")
+        return gr.Dropdown(choices=models), gr.Dropdown(choices=sizes)
+
+    def page(
+        self, query: str, model: str, size: str, mine: bool, page_no: float, request: gr.Request
+    ) -> tuple[list[tuple[str, str]], list[str], str, int]:
+        """One page of thumbnails matching the search; returns (items, ids, "page x of y", page)."""
+        lang = language(request)
+        owner = self._visible_owner(request, bool(mine))
+        total = self.storage.index.count_matching(query or "", owner, model=model or None, image_size=size or None)
+        pages = max(1, math.ceil(total / PAGE_SIZE))
+        page_no = min(max(1, int(page_no or 1)), pages)
+        records = self.storage.history(
+            query or "", (page_no - 1) * PAGE_SIZE, PAGE_SIZE, owner, model=model or None, image_size=size or None
+        )
+        items = [(str(self.storage.thumbnail(r)), caption(r, 60)) for r in records]
+        label = i18n.label("page_of", lang, page=page_no, pages=pages, total=total)
+        return items, [r["id"] for r in records], label, page_no
+
+    @staticmethod
+    def first_page() -> int:
+        return 1
+
+    @staticmethod
+    def step(page_no: float, delta: int) -> int:
+        return max(1, int(page_no or 1) + delta)
+
+    def select(self, ids: list[str], evt: gr.SelectData, request: gr.Request):
+        """Show the chosen image in full with all its settings and where it lives."""
+        index = evt.index if isinstance(evt.index, int) else -1
+        record = self.storage.get(ids[index]) if 0 <= index < len(ids) else None
+        if record is None or not self.may_see(record, request):
+            return None, None, "", None
+        path = self.storage.path_of(record)
+        lang = language(request)
+        where = i18n.label("file_location", lang, file=str(path), folder=str(path.parent))
+        return str(path), record, where, record["id"]
+
+    # -- acting on the selected image -------------------------------------------------------
+
+    def _selected(self, record_id: str | None, request: gr.Request) -> dict[str, Any]:
+        record = self.storage.get(record_id) if record_id else None
+        if record is None or not self.may_see(record, request):
+            lang = language(request)
+            raise fail(i18n.message("not_found", lang), lang)
+        return record
+
+    def reuse(self, record_id: str | None, request: gr.Request):
+        """Fill the Generate form with the selected image's settings, seed included."""
+        return (*form_values(self._selected(record_id, request)), gr.Tabs(selected="generate"))
+
+    def variation(self, record_id: str | None, request: gr.Request):
+        """The same settings with a new random seed (the caller then generates)."""
+        return (*form_values(self._selected(record_id, request), seed=RANDOM_SEED), gr.Tabs(selected="generate"))
+
+    @staticmethod
+    def ask_delete(record_id: str | None):
+        return gr.Row(visible=bool(record_id))
+
+    @staticmethod
+    def cancel_delete():
+        return gr.Row(visible=False)
+
+    def delete(self, record_id: str | None, request: gr.Request):
+        """Move the selected image to `outputs/.trash/` (restorable) and forget it."""
+        record = self._selected(record_id, request)
+        user = user_of(request)
+        if user is not None and record.get("user") != user and not self.is_admin(user):
+            lang = language(request)
+            raise fail(i18n.message("not_yours", lang), lang)
+        trashed = self.storage.delete(record["id"])
+        lang = language(request)
+        gr.Info(i18n.label("deleted", lang, path=str(trashed)))
+        return gr.Row(visible=False), None, None, "", None

@@ -1,0 +1,89 @@
+"""PNG Info: read any dropped PNG's text chunks and offer its settings to the Generate form.
+
+Everything in a dropped file is data: parsed with `json.loads` and the infotext
+parser, shown as plain text, never evaluated or rendered as HTML.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import gradio as gr
+
+from .. import i18n, metadata
+from ..generator import IMAGE_SIZES, RANDOM_SEED
+from ..storage import Storage
+from .common import fail, language
+from .history import form_values
+
+KNOWN_CHUNKS = ("generation", "parameters", "prompt", "workflow")
+
+
+def _pretty_json(text: str) -> str:
+    """Indent JSON for reading; anything that isn't JSON is shown as it is."""
+    try:
+        return json.dumps(json.loads(text), indent=2, ensure_ascii=False)
+    except (ValueError, RecursionError):
+        return text
+
+
+def describe(chunks: dict[str, str]) -> tuple[str, dict[str, Any] | None]:
+    """What kind of file this is (for the summary line) and the settings it maps to."""
+    record = metadata.record_from_chunks(chunks)
+    if record is not None and "generation" in chunks and "id" in record:
+        return "ours", record
+    if "parameters" in chunks:
+        return "a1111", record
+    if "prompt" in chunks or "workflow" in chunks:
+        return "comfyui", None
+    return ("other" if chunks else "none"), None
+
+
+@dataclass
+class PngInfoHandlers:
+    storage: Storage
+
+    def inspect(self, path: str | None, request: gr.Request):
+        """Returns (summary, parameters text, generation/ComfyUI JSON text, other chunks, fields)."""
+        if not path:
+            return "", "", "", {}, None
+        lang = language(request)
+        try:
+            data = self.storage.read_image_file(path)
+        except (OSError, ValueError) as exc:
+            raise fail(i18n.message("not_a_png", lang, detail=type(exc).__name__), lang) from None
+        if metadata.sniff_image_type(data) != "png":
+            raise fail(i18n.message("not_a_png", lang, detail="not a PNG"), lang)
+        chunks = metadata.read_text_chunks(data)
+        kind, record = describe(chunks)
+        json_parts = [f"# {name}\n{_pretty_json(chunks[name])}" for name in ("generation", "prompt", "workflow") if name in chunks]
+        others = {k: v for k, v in chunks.items() if k not in KNOWN_CHUNKS}
+        fields = _fields(record)
+        summary = i18n.label(f"pnginfo_{kind}", lang)
+        if fields is None and kind != "none":
+            summary += " " + i18n.label("pnginfo_no_fields", lang)
+        return summary, chunks.get("parameters", ""), "\n\n".join(json_parts), others, fields
+
+    @staticmethod
+    def send(fields: dict[str, Any] | None, request: gr.Request):
+        """Fill the Generate form with what the file's settings map to."""
+        if not fields:
+            lang = language(request)
+            raise fail(i18n.label("pnginfo_no_fields", lang), lang)
+        return (*form_values(fields), gr.Tabs(selected="generate"))
+
+
+def _fields(record: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Keep what maps onto the form; sizes the API doesn't offer fall back to the default."""
+    if not record or not isinstance(record.get("prompt"), str) or not record["prompt"].strip():
+        return None
+    seed = record.get("seed")
+    return {
+        "prompt": record["prompt"],
+        "model": record.get("model") if isinstance(record.get("model"), str) else "FLUX.1-schnell",
+        "image_size": record.get("image_size") if record.get("image_size") in IMAGE_SIZES else IMAGE_SIZES[0],
+        "prompt_enhancement": bool(record.get("prompt_enhancement", False)),
+        "seed": seed if isinstance(seed, int) and 0 <= seed <= 9_999_999_999 else RANDOM_SEED,
+    }

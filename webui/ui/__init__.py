@@ -1,0 +1,74 @@
+"""The page: Gradio Blocks layout and event wiring. No HTTP, no file I/O here.
+
+Each tab has a small builder (components) and a wiring function (events); they
+share one Generate form, the tab strip and the recent gallery (`Shared`).
+`/generate` and `/history` are the page's public API.
+"""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from ..handlers import Handlers
+from .common import CSS, Shared, T
+from .compare_tab import build_compare_tab, wire_compare_tab
+from .generate_tab import build_generate_tab, wire_generate_tab
+from .history_tab import build_history_tab, wire_history_tab
+from .pnginfo_tab import build_pnginfo_tab, wire_pnginfo_tab
+
+__all__ = ["CSS", "T", "build_ui"]
+
+
+def build_banner(demo_mode: bool, api_base: str) -> gr.Markdown:
+    if demo_mode:
+        return gr.Markdown(T("demo_banner"), elem_id="banner", elem_classes=["demo"])
+    # The base URL is not secret; the key never reaches the page.
+    with gr.Row():
+        banner = gr.Markdown(T("live_banner"), elem_id="banner")
+        gr.Markdown(f"`{api_base}`", elem_id="api-base")
+    return banner
+
+
+def build_recent() -> tuple[gr.Gallery, gr.State]:
+    gallery = gr.Gallery(
+        label=T("recent"), columns=6, height="auto", object_fit="cover", allow_preview=False,
+        interactive=False, elem_id="gallery", elem_classes=["thumbs"],
+    )
+    return gallery, gr.State([])
+
+
+def build_ui(
+    handlers: Handlers, *, demo_mode: bool, api_base: str, concurrency: int, show_mine: bool = False
+) -> gr.Blocks:
+    with gr.Blocks(title="YUNYX text to image", analytics_enabled=False) as blocks:
+        gr.Markdown(T("subtitle"), elem_id="subtitle")
+        build_banner(demo_mode, api_base)
+        with gr.Tabs(selected="generate") as tabs:
+            with gr.Tab(T("tab_generate"), id="generate", elem_id="tab-generate"):
+                generate = build_generate_tab()
+                recent, recent_ids = build_recent()
+            with gr.Tab(T("tab_history"), id="history", elem_id="tab-history") as history_tab:
+                history = build_history_tab(show_mine)
+            with gr.Tab(T("tab_compare"), id="compare", elem_id="tab-compare"):
+                compare = build_compare_tab()
+            with gr.Tab(T("tab_pnginfo"), id="pnginfo", elem_id="tab-pnginfo"):
+                pnginfo = build_pnginfo_tab()
+        shared = Shared(generate.form, tabs, recent, recent_ids)
+
+        wire_generate_tab(generate, handlers.generate, recent, recent_ids, concurrency)
+        refresh_recent = {"fn": handlers.generate.recent, "outputs": [recent, recent_ids],
+                          "api_visibility": "private"}
+        run_generation = {
+            "fn": handlers.generate.run,
+            "inputs": [*shared.form.fields, generate.count, generate.random_each],
+            "outputs": [generate.image, generate.record, generate.info, generate.batch],
+            "api_visibility": "private", "concurrency_limit": concurrency, "concurrency_id": "generate",
+        }
+        wire_history_tab(history, handlers.history, shared, history_tab, run_generation, refresh_recent)
+        wire_compare_tab(compare, handlers.generate, shared, concurrency, refresh_recent)
+        wire_pnginfo_tab(pnginfo, handlers.pnginfo, shared)
+        recent.select(handlers.generate.show_recent, inputs=[recent_ids],
+                      outputs=[generate.image, generate.record, generate.info], api_visibility="private")
+        blocks.load(**refresh_recent)
+        gr.api(handlers.history.api, api_name="history")
+    return blocks

@@ -1,0 +1,46 @@
+"""The PNG Info tab: drop any PNG, read its settings, send them to the Generate form."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import gradio as gr
+
+from ..handlers import PngInfoHandlers
+from .common import Shared, T
+
+
+@dataclass
+class PngInfoTab:
+    file: gr.File
+    summary: gr.Markdown
+    parameters: gr.Textbox
+    json: gr.Code
+    chunks: gr.JSON
+    fields: gr.State
+    send: gr.Button
+
+
+def build_pnginfo_tab() -> PngInfoTab:
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=2, min_width=300):
+            # gr.File, not gr.Image: an image component would re-encode the upload and drop its chunks.
+            file = gr.File(label=T("pnginfo_file"), file_types=[".png"], type="filepath", elem_id="pnginfo-file")
+            send = gr.Button(T("pnginfo_send"), variant="primary", elem_id="pnginfo-send")
+        with gr.Column(scale=3, min_width=300):
+            summary = gr.Markdown(elem_id="pnginfo-summary")
+            # Text boxes and code views, never Markdown/HTML: a dropped file's text is data.
+            parameters = gr.Textbox(label=T("pnginfo_parameters"), lines=4, max_lines=20, interactive=False,
+                                    buttons=["copy"], elem_id="pnginfo-parameters")
+            json_view = gr.Code(label=T("pnginfo_json"), language="json", interactive=False, elem_id="pnginfo-json")
+            chunks = gr.JSON(label=T("pnginfo_chunks"), elem_id="pnginfo-chunks")
+    return PngInfoTab(file, summary, parameters, json_view, chunks, gr.State(None), send)
+
+
+def wire_pnginfo_tab(tab: PngInfoTab, handlers: PngInfoHandlers, shared: Shared) -> None:
+    tab.file.change(
+        handlers.inspect, inputs=[tab.file],
+        outputs=[tab.summary, tab.parameters, tab.json, tab.chunks, tab.fields], api_visibility="private",
+    )
+    tab.send.click(handlers.send, inputs=[tab.fields], outputs=[*shared.form.fields, shared.tabs],
+                   api_visibility="private")
