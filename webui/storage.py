@@ -5,6 +5,9 @@ is then hard-linked to its final name (`os.link` refuses an existing name, even 
 another process just took), so a name only ever holds a whole image. On start,
 leftovers of a crash are finished or cleared and the index is brought back in line
 with the files.
+
+Deleting moves an image to `.trash/` (same relative path, never overwriting), from
+where `restore` can bring it back; like every dot-folder, the trash is never indexed.
 """
 
 from __future__ import annotations
@@ -13,19 +16,21 @@ import errno
 import logging
 import os
 import re
+import stat
 import tempfile
 import threading
 import unicodedata
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
+from itertools import chain
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from PIL import Image
 
 from . import metadata
-from .history import HistoryIndex, IndexUnreadable
+from .history import DistinctColumn, HistoryIndex, IndexUnreadable
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +44,8 @@ MAX_NAME = 128
 _HEAD_BYTES = 256 * 1024  # text chunks sit before IDAT: the head of a file is enough
 _IEND = b"IEND\xaeB`\x82"
 _COUNTER = re.compile(r"^(\d{5,})-")
+_COPY_SUFFIX = re.compile(r"~\d+(?=\.png$)")  # `name~2.png`: a second file that wanted `name.png`
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 _NO_HARD_LINKS = {errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EMLINK, errno.ENOSYS, errno.EXDEV}
 
 
@@ -126,16 +133,11 @@ class Storage:
         return added, dropped
 
     def _record_from_file(self, path: Path) -> dict[str, Any] | None:
-        try:
-            with path.open("rb") as fh:
-                head = fh.read(_HEAD_BYTES)
-            record = metadata.read_record(head)
-            if record is None and len(head) == _HEAD_BYTES:
-                record = metadata.read_record(path.read_bytes())
-        except OSError:
-            return None
-        if record is None:
-            return None
+        record = _read_record(path)
+        return self._placed(record, path) if record is not None else None
+
+    def _placed(self, record: Mapping[str, Any], path: Path) -> dict[str, Any]:
+        """The record as indexed for the file at `path`."""
         record = dict(record)
         record["file"] = self.relative(path)  # the file's real place wins over its memory
         record.setdefault("id", uuid.uuid5(uuid.NAMESPACE_URL, record["file"]).hex)
@@ -262,9 +264,34 @@ class Storage:
     # -- reading --------------------------------------------------------------------
 
     def history(
-        self, query: str = "", offset: int = 0, limit: int = 50, user: str | None = None
+        self,
+        query: str = "",
+        offset: int = 0,
+        limit: int = 50,
+        user: str | None = None,
+        *,
+        model: str | None = None,
+        image_size: str | None = None,
+        users: Sequence[str] | None = None,
     ) -> list[dict[str, Any]]:
-        return self.index.search(query, offset, limit, user)
+        """Records newest first; see `HistoryIndex.search` for the filters."""
+        return self.index.search(
+            query, offset, limit, user, model=model, image_size=image_size, users=users
+        )
+
+    def count_matching(
+        self,
+        query: str = "",
+        user: str | None = None,
+        *,
+        model: str | None = None,
+        image_size: str | None = None,
+        users: Sequence[str] | None = None,
+    ) -> int:
+        return self.index.count_matching(query, user, model=model, image_size=image_size, users=users)
+
+    def distinct(self, column: DistinctColumn) -> list[str]:
+        return self.index.distinct(column)
 
     def get(self, record_id: str) -> dict[str, Any] | None:
         return self.index.get(record_id)
@@ -276,7 +303,7 @@ class Storage:
         megabytes per refresh. Falls back to the PNG itself if the thumbnail can't be made.
         """
         source = self.path_of(record)
-        thumb = self.root / THUMBS_DIR / f"{_safe_id(record)}.webp"
+        thumb = self._thumb_path(record)
         if thumb.exists():
             return thumb
         try:
@@ -290,6 +317,140 @@ class Storage:
         except (OSError, ValueError, Image.DecompressionBombError):
             return source
         return thumb
+
+    def _thumb_path(self, record: Mapping[str, Any]) -> Path:
+        return self.root / THUMBS_DIR / f"{_safe_id(record)}.webp"
+
+    @staticmethod
+    def read_image_file(path: str | Path, max_bytes: int = MAX_UPLOAD_BYTES) -> bytes:
+        """The bytes of an uploaded file (the "PNG Info" tab), at most `max_bytes`.
+
+        Only a regular file is read: a symlink, FIFO or device could point anywhere,
+        block forever or never end. ValueError for those and for a file too large;
+        OSError (FileNotFoundError...) if it can't be opened.
+        """
+        flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+        flags |= getattr(os, "O_BINARY", 0)
+        try:
+            fd = os.open(path, flags)  # O_NONBLOCK: opening a FIFO must not wait for a writer
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:  # O_NOFOLLOW met a symlink
+                raise ValueError(f"{path}: not a regular file") from None
+            raise
+        try:
+            info = os.fstat(fd)  # of what was opened: nothing can swap it after the check
+            if not stat.S_ISREG(info.st_mode):
+                raise ValueError(f"{path}: not a regular file")
+            if info.st_size > max_bytes:
+                raise ValueError(f"{path}: {info.st_size} bytes, more than {max_bytes}")
+            data = _read_up_to(fd, max_bytes + 1)  # it may have grown since fstat
+        finally:
+            os.close(fd)
+        if len(data) > max_bytes:
+            raise ValueError(f"{path}: more than {max_bytes} bytes")
+        return data
+
+    # -- trash ----------------------------------------------------------------------
+
+    @property
+    def trash_dir(self) -> Path:
+        return self.root / TRASH_DIR
+
+    def delete(self, record_id: str) -> Path:
+        """Move an image to the trash, drop its thumbnail and row; return its trash path.
+
+        The trash keeps the relative path (`.trash/<day>/<name>`), with `~N` added
+        before `.png` if that name is taken, so nothing in the trash is overwritten.
+        If the file was already gone, the row is still dropped and the returned path
+        (where it would have gone) may not exist. KeyError for an unknown id,
+        ValueError if the record's file is not an image of ours (see `_deletable`).
+        """
+        record = self.index.get(record_id)
+        if record is None:
+            raise KeyError(record_id)
+        source = self._deletable(record)
+        wanted = self.trash_dir / source.relative_to(self.root)
+        trashed = _move_unique(source, wanted)  # the file first: a crash leaves a row reconcile drops
+        self.index.remove(record_id)
+        self._thumb_path(record).unlink(missing_ok=True)
+        return trashed or wanted
+
+    def _deletable(self, record: Mapping[str, Any]) -> Path:
+        """The record's file, if deleting it can only ever move an image of ours.
+
+        The index could be stale or edited: refuse anything outside the outputs folder,
+        reached through a link, inside a dot-folder (trash, thumbnails) or not a PNG
+        (the index file itself sits in the outputs folder).
+        """
+        path = self.path_of(record)
+        lexical = os.path.normpath(self.root / str(record["file"]))
+        if os.path.normcase(path) != os.path.normcase(lexical):
+            raise ValueError("record's file is reached through a symbolic link")
+        relative = path.relative_to(self.root)
+        if path.suffix.lower() != ".png" or any(p.startswith(".") for p in relative.parts):
+            raise ValueError(f"record's file is not a saved image: {relative}")
+        if path.exists() and not path.is_file():
+            raise ValueError(f"record's file is not a regular file: {relative}")
+        return path
+
+    def restore(self, trash_path: str | Path) -> dict[str, Any]:
+        """Move a trashed PNG back where it was and index it again; return its record.
+
+        The original place is its path inside the trash (a `~N` suffix dropped); if
+        that name is taken now, `~N` picks a free one in the same folder. The record
+        comes from the file's chunks, with `file` set to where it landed. A relative
+        `trash_path` is taken from the outputs folder. ValueError for a path outside
+        the trash or not a PNG with a record; FileNotFoundError if it isn't there.
+        """
+        source = self._trashed(trash_path)
+        record = _read_record(source)
+        if record is None:
+            raise ValueError(f"{source.name}: no generation record in this file")
+        relative = source.relative_to(self.trash_dir.resolve())
+        wanted = self.root / relative.parent / _COPY_SUFFIX.sub("", relative.name)
+        placed = _move_unique(source, wanted)
+        if placed is None:  # another thread or process restored it first
+            raise FileNotFoundError(source)
+        record = self._placed(record, placed)
+        try:
+            self.index.add(record)
+        except Exception:  # the file is back; the next start indexes it
+            log.exception("Image restored as %s but not indexed yet; it will be on restart.", placed)
+        return record
+
+    def _trashed(self, trash_path: str | Path) -> Path:
+        """The resolved path of an image inside the trash, or ValueError."""
+        trash = self.trash_dir.resolve()
+        path = (self.root / trash_path).resolve()  # `..` and links are gone after this
+        if path == trash or not path.is_relative_to(trash):
+            raise ValueError(f"{trash_path}: not inside the trash")
+        relative = path.relative_to(trash)
+        if path.suffix.lower() != ".png" or any(p.startswith(".") for p in relative.parts):
+            raise ValueError(f"{trash_path}: not a trashed image")
+        if not path.exists():
+            raise FileNotFoundError(path)
+        if not path.is_file():
+            raise ValueError(f"{trash_path}: not a regular file")
+        return path
+
+    # -- quotas and usage -------------------------------------------------------------
+
+    def today(self) -> str:
+        """Today's date (YYYY-MM-DD, UTC) by this storage's clock: the quota day."""
+        return self._clock().astimezone(timezone.utc).strftime("%Y-%m-%d")
+
+    def reserve_quota(self, user: str, day: str, limit: int) -> tuple[bool, int]:
+        return self.index.reserve_quota(user, day, limit)
+
+    def release_quota(self, user: str, day: str) -> None:
+        self.index.release_quota(user, day)
+
+    def quota_used(self, user: str, day: str) -> int:
+        return self.index.quota_used(user, day)
+
+    def usage(self, days: int = 30, today: str | None = None) -> list[dict[str, Any]]:
+        """Per day, user and model; `today` defaults to this storage's clock."""
+        return self.index.usage(days, today or self.today())
 
     @staticmethod
     def rescue(png: bytes, name: str = "image.png") -> Path:
@@ -337,6 +498,89 @@ def _claim(tmp: Path, target: Path) -> bool:
     os.close(fd)
     os.replace(tmp, target)
     return True
+
+
+def _read_record(path: Path) -> dict[str, Any] | None:
+    """The record in a PNG's chunks (our JSON, else A1111 infotext), or None."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(_HEAD_BYTES)
+        record = metadata.read_record(head)
+        if record is None and len(head) == _HEAD_BYTES:
+            record = metadata.read_record(path.read_bytes())
+    except OSError:
+        return None
+    return record
+
+
+def _read_up_to(fd: int, limit: int) -> bytes:
+    """Read until end of file or `limit` bytes, whichever comes first."""
+    chunks: list[bytes] = []
+    left = limit
+    while left > 0:
+        chunk = os.read(fd, min(left, 1024 * 1024))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+def _numbered(wanted: Path, limit: int = 100_000) -> Iterator[Path]:
+    """`wanted`, then `name~1.png`, `name~2.png`...: the names a move may take."""
+    yield wanted
+    for n in range(1, limit):
+        yield wanted.with_name(f"{wanted.stem}~{n}{wanted.suffix}")
+    raise FileExistsError(f"{wanted}: no free name left")
+
+
+def _move_unique(source: Path, wanted: Path) -> Path | None:
+    """Move `source` to the first free name of `_numbered(wanted)`; never replaces a file.
+
+    A hard link claims the name atomically (it fails on an existing one, even across
+    processes); unlinking `source` then completes the move. Returns None if `source`
+    is gone, e.g. another thread or process moved it first.
+    """
+    if not os.path.lexists(source):
+        return None
+    wanted.parent.mkdir(parents=True, exist_ok=True)
+    names = _numbered(wanted)
+    for target in names:
+        try:
+            os.link(source, target)
+        except FileExistsError:
+            continue
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            if exc.errno not in _NO_HARD_LINKS:
+                raise
+            return _move_reserving(source, target, names)
+        try:
+            source.unlink()
+        except FileNotFoundError:  # a concurrent mover won: its copy stays, ours goes
+            target.unlink(missing_ok=True)
+            return None
+        return target
+    return None
+
+
+def _move_reserving(source: Path, first: Path, rest: Iterator[Path]) -> Path | None:
+    """`_move_unique` without hard links: reserve a name with O_EXCL, then rename onto it."""
+    for target in chain([first], rest):
+        try:
+            os.close(os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+        except FileExistsError:
+            continue
+        try:
+            os.replace(source, target)
+        except BaseException as exc:
+            target.unlink(missing_ok=True)  # the empty reservation
+            if isinstance(exc, FileNotFoundError):
+                return None
+            raise
+        return target
+    return None
 
 
 def _fsync_file_and_folder(path: Path) -> None:

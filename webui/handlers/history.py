@@ -40,7 +40,7 @@ class HistoryHandlers:
 
     # -- the API ----------------------------------------------------------------------
 
-    def api(self, query: str = "", offset: int = 0, limit: int = 50, request: gr.Request = None) -> list[dict[str, Any]]:
+    def history(self, query: str = "", offset: int = 0, limit: int = 50, request: gr.Request = None) -> list[dict[str, Any]]:
         """Saved image records, newest first.
 
         Args:
@@ -48,8 +48,7 @@ class HistoryHandlers:
             offset: how many of the newest records to skip (0 or more).
             limit: how many records to return (1-500).
         Returns:
-            A list of records: id, prompt, model, image_size, prompt_enhancement, seed,
-            inference, file (relative to the outputs folder), created_at, user.
+            Records with id, prompt, model, image_size, prompt_enhancement, seed, inference, file, created_at, user.
         """
         lang = language(request)
         try:
@@ -78,8 +77,8 @@ class HistoryHandlers:
 
     def filters(self) -> tuple[gr.Dropdown, gr.Dropdown]:
         """Filter choices from what is actually in the history."""
-        models = [ALL] + self.storage.index.distinct("model")
-        sizes = [ALL] + self.storage.index.distinct("image_size")
+        models = [ALL] + self.storage.distinct("model")
+        sizes = [ALL] + self.storage.distinct("image_size")
         return gr.Dropdown(choices=models), gr.Dropdown(choices=sizes)
 
     def page(
@@ -88,7 +87,7 @@ class HistoryHandlers:
         """One page of thumbnails matching the search; returns (items, ids, "page x of y", page)."""
         lang = language(request)
         owner = self._visible_owner(request, bool(mine))
-        total = self.storage.index.count_matching(query or "", owner, model=model or None, image_size=size or None)
+        total = self.storage.count_matching(query or "", owner, model=model or None, image_size=size or None)
         pages = max(1, math.ceil(total / PAGE_SIZE))
         page_no = min(max(1, int(page_no or 1)), pages)
         records = self.storage.history(
@@ -149,7 +148,10 @@ class HistoryHandlers:
         if user is not None and record.get("user") != user and not self.is_admin(user):
             lang = language(request)
             raise fail(i18n.message("not_yours", lang), lang)
-        trashed = self.storage.delete(record["id"])
         lang = language(request)
+        try:
+            trashed = self.storage.delete(record["id"])
+        except (KeyError, ValueError):  # deleted meanwhile by someone else, or a bad row
+            raise fail(i18n.message("not_found", lang), lang) from None
         gr.Info(i18n.label("deleted", lang, path=str(trashed)))
         return gr.Row(visible=False), None, None, "", None

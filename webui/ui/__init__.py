@@ -70,5 +70,5 @@ def build_ui(
         recent.select(handlers.generate.show_recent, inputs=[recent_ids],
                       outputs=[generate.image, generate.record, generate.info], api_visibility="private")
         blocks.load(**refresh_recent)
-        gr.api(handlers.history.api, api_name="history")
+        gr.api(handlers.history.history, api_name="history")
     return blocks
