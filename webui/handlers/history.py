@@ -75,10 +75,11 @@ class HistoryHandlers:
 
     # -- browsing -----------------------------------------------------------------------
 
-    def filters(self) -> tuple[gr.Dropdown, gr.Dropdown]:
-        """Filter choices from what is actually in the history."""
-        models = [ALL] + self.storage.distinct("model")
-        sizes = [ALL] + self.storage.distinct("image_size")
+    def filters(self, request: gr.Request) -> tuple[gr.Dropdown, gr.Dropdown]:
+        """Filter choices from what is actually in the history, "all" first."""
+        lang = language(request)
+        models = [(i18n.label("all_models", lang), ALL)] + [(m, m) for m in self.storage.distinct("model")]
+        sizes = [(i18n.label("all_sizes", lang), ALL)] + [(s, s) for s in self.storage.distinct("image_size")]
         return gr.Dropdown(choices=models), gr.Dropdown(choices=sizes)
 
     def page(

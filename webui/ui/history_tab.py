@@ -37,8 +37,10 @@ class HistoryTab:
 def build_history_tab(show_mine: bool) -> HistoryTab:
     with gr.Row():
         query = gr.Textbox(label=T("search"), placeholder=T("search_placeholder"), scale=3, elem_id="history-search")
-        model = gr.Dropdown(choices=[""], value="", label=T("filter_model"), scale=2, elem_id="history-model")
-        size = gr.Dropdown(choices=[""], value="", label=T("filter_size"), scale=1, elem_id="history-size")
+        model = gr.Dropdown(choices=[(T("all_models"), "")], value="", label=T("filter_model"), scale=2,
+                            elem_id="history-model")
+        size = gr.Dropdown(choices=[(T("all_sizes"), "")], value="", label=T("filter_size"), scale=1,
+                           elem_id="history-size")
         mine = gr.Checkbox(show_mine, label=T("only_mine"), visible=show_mine, scale=1, elem_id="history-mine")
     with gr.Row(equal_height=False):
         with gr.Column(scale=3, min_width=300):
