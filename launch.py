@@ -32,9 +32,14 @@ def main(argv: list[str] | None = None) -> int:
     for noisy in ("httpx", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
+    from webui.accounts import AccountsError
     from webui.app import create_app  # imported late: `--help` stays fast without Gradio
 
-    app = create_app(settings)
+    try:
+        app = create_app(settings)
+    except AccountsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     signal.signal(signal.SIGTERM, _stop_on_sigterm)  # `kill` stops as cleanly as Ctrl-C
     try:
         _, local_url, share_url = app.launch(prevent_thread_lock=True)

@@ -6,7 +6,6 @@ side by side in one process.
 
 from __future__ import annotations
 
-import hmac
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,9 +13,13 @@ from typing import Any
 
 import gradio as gr
 
-from .config import Secret, Settings
+from starlette.middleware import Middleware
+
+from .accounts import Accounts
+from .config import Settings
 from .core import Core, open_core
-from .handlers import GenerateHandlers, Handlers, HistoryHandlers, PngInfoHandlers
+from .guard import PrivateFiles
+from .handlers import GenerateHandlers, Handlers, HistoryHandlers, PngInfoHandlers, UsageHandlers
 from .storage import Storage
 from .ui import CSS, T, build_ui
 
@@ -44,12 +47,20 @@ class App:
         """Arguments for `Blocks.launch`: paths, auth and the Gradio features we keep off."""
         s = self.settings
         index = s.outputs.resolve() / "history.sqlite3"
-        blocked = [str(index), f"{index}-wal", f"{index}-shm", str(Path.cwd() / ".env")]
+        blocked = [str(index), f"{index}-wal", f"{index}-shm", str(Path.cwd() / ".env"),
+                   str(s.outputs.resolve() / ".trash")]
+        if s.users_file is not None:
+            blocked.append(str(s.users_file.resolve()))
+        middleware = []
+        if s.private_history:
+            middleware.append(Middleware(PrivateFiles, storage=self.storage, is_admin=self.core.is_admin))
         return {
             "server_name": s.host,
             "server_port": s.port,
             "share": s.share,
-            "auth": make_auth(s.auth),
+            "auth": make_auth(self.core.accounts),
+            "auth_message": "YUNYX text to image",
+            "app_kwargs": {"middleware": middleware},
             "allowed_paths": [str(s.outputs.resolve())],
             "blocked_paths": blocked,
             "run_history": False,
@@ -76,18 +87,16 @@ class App:
             self.core.close()
 
 
-def make_auth(auth: tuple[str, Secret] | None):
-    """A Gradio auth callable comparing in constant time; None when no login is set."""
-    if auth is None:
+def make_auth(accounts: Accounts | None):
+    """Gradio's login check: hashed passwords, constant-time; refusals logged without the password."""
+    if accounts is None:
         return None
-    user, password = auth
 
-    def check(name: str, given: str) -> bool:
-        ok_user = hmac.compare_digest(name.encode(), user.encode())
-        ok_pass = hmac.compare_digest(given.encode(), password.reveal().encode())
-        if not (ok_user and ok_pass):
+    def check(name: str, password: str) -> bool:
+        ok = accounts.check(name, password)
+        if not ok:
             log.warning("Refused a login for user %r.", name[:64])
-        return ok_user and ok_pass
+        return ok
 
     return check
 
@@ -95,11 +104,14 @@ def make_auth(auth: tuple[str, Secret] | None):
 def create_app(settings: Settings) -> App:
     """Build the core (storage, service, generator; the demo backend without a key) and the page."""
     core = open_core(settings)
+    is_admin = core.is_admin
     handlers = Handlers(
         generate=GenerateHandlers(core.generator, core.storage),
-        history=HistoryHandlers(core.storage),
+        history=HistoryHandlers(core.storage, private=settings.private_history, is_admin=is_admin),
         pnginfo=PngInfoHandlers(core.storage),
+        usage=UsageHandlers(core.storage, is_admin),
     )
-    blocks = build_ui(handlers, demo_mode=core.demo_mode, api_base=core.api_base, concurrency=settings.concurrency)
+    blocks = build_ui(handlers, demo_mode=core.demo_mode, api_base=core.api_base,
+                      concurrency=settings.concurrency, logged_in=core.accounts is not None)
     blocks.queue(default_concurrency_limit=settings.concurrency, max_size=256)
     return App(settings, blocks, core)

@@ -16,6 +16,7 @@ DEFAULT_API_BASE = "https://api.yunyx.top/v1"
 KEY_ENV = "YUNYX_API_KEY"
 BASE_ENV = "YUNYX_API_BASE"
 AUTH_ENV = "YUNYX_AUTH"
+USERS_ENV = "YUNYX_USERS"
 DOTENV = ".env"
 
 
@@ -66,6 +67,10 @@ class Settings:
     timeout: float = 120.0
     concurrency: int = 4
     mcp: bool = False
+    users_file: Path | None = None
+    private_history: bool = False
+    daily_limit: int | None = None
+    admin_limit: int | None = None
     max_retries: int = 3
     max_retry_wait: float = 30.0
     extra_allowed_paths: tuple[Path, ...] = field(default_factory=tuple)
@@ -136,6 +141,15 @@ def build_parser() -> argparse.ArgumentParser:
                         help="generations in flight at once, across all visitors (default 4)")
     parser.add_argument("--mcp", action="store_true",
                         help="also start Gradio's MCP server (off unless asked for)")
+    team = parser.add_argument_group("teams (see README: Sharing with a team)")
+    team.add_argument("--users", metavar="FILE",
+                      help=f"accounts file, one NAME:HASH[:admin] per line (or {USERS_ENV}); "
+                           "manage it with: python launch.py adduser NAME")
+    team.add_argument("--private-history", action="store_true",
+                      help="each user sees only their own images (the admin sees all)")
+    team.add_argument("--daily-limit", type=int, metavar="N",
+                      help="images per user per UTC day (the admin is exempt unless --admin-limit)")
+    team.add_argument("--admin-limit", type=int, metavar="N", help="daily limit for the admin account")
     return parser
 
 
@@ -168,22 +182,27 @@ def load_settings(
 
     key = env(KEY_ENV)
     auth = _parse_auth(args.auth or env(AUTH_ENV))
-    if args.share and auth is None and not args.share_without_auth:
+    users = args.users or env(USERS_ENV)
+    users_file = _absolute(Path(users).expanduser(), cwd) if users else None
+    if auth and users_file:
+        raise ConfigError("Use either --auth USER:PASS or --users FILE, not both.")
+    if args.share and auth is None and users_file is None and not args.share_without_auth:
         raise ConfigError(
             "--share opens a public link that spends your API credit. Add --auth USER:PASS "
-            "(or set YUNYX_AUTH), or pass --share-without-auth if you really mean it."
+            "(or --users FILE), or pass --share-without-auth if you really mean it."
         )
+    for name in ("daily_limit", "admin_limit"):
+        value = getattr(args, name)
+        if value is not None and value < 0:
+            raise ConfigError(f"--{name.replace('_', '-')} must be 0 or more.")
     if args.timeout <= 0:
         raise ConfigError("--timeout must be a positive number of seconds.")
     if not 1 <= args.concurrency <= 64:
         raise ConfigError("--concurrency must be between 1 and 64.")
     if not 0 <= args.port <= 65535:
         raise ConfigError("--port must be between 0 and 65535.")
-    outputs = Path(args.outputs).expanduser()
-    if not outputs.is_absolute():
-        outputs = cwd / outputs
     return Settings(
-        outputs=outputs,
+        outputs=_absolute(Path(args.outputs).expanduser(), cwd),
         api_key=Secret(key) if key else None,
         api_base=(env(BASE_ENV) or DEFAULT_API_BASE).rstrip("/"),
         host=args.host,
@@ -195,4 +214,12 @@ def load_settings(
         timeout=args.timeout,
         concurrency=args.concurrency,
         mcp=args.mcp,
+        users_file=users_file,
+        private_history=args.private_history,
+        daily_limit=args.daily_limit,
+        admin_limit=args.admin_limit,
     )
+
+
+def _absolute(path: Path, cwd: Path) -> Path:
+    return path if path.is_absolute() else cwd / path

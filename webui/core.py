@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .accounts import Accounts
 from .config import Settings
 from .demo_backend import DemoBackend
-from .generator import Generator
+from .generator import DailyLimits, Generator
 from .service import ImageService
 from .storage import Storage
 
@@ -23,6 +24,10 @@ class Core:
     generator: Generator
     backend: DemoBackend | None
     api_base: str
+    accounts: Accounts | None = None
+
+    def is_admin(self, name: str | None) -> bool:
+        return self.accounts is not None and self.accounts.is_admin(name)
 
     @property
     def demo_mode(self) -> bool:
@@ -36,8 +41,22 @@ class Core:
             self.backend.stop()
 
 
+def load_accounts(settings: Settings) -> Accounts | None:
+    """`--users FILE`, or the single `--auth` login (its owner is the admin); None without login.
+
+    Raises AccountsError (naming the file and line) for a malformed accounts file.
+    """
+    if settings.users_file is not None:
+        return Accounts.load(settings.users_file)
+    if settings.auth is not None:
+        name, password = settings.auth
+        return Accounts.single(name, password.reveal())
+    return None
+
+
 def open_core(settings: Settings) -> Core:
     """Start the demo backend when there is no key (or --demo), else use the real API."""
+    accounts = load_accounts(settings)  # first: a bad accounts file stops before anything starts
     backend = None
     if settings.demo_mode:
         backend = DemoBackend().start()
@@ -53,5 +72,8 @@ def open_core(settings: Settings) -> Core:
         max_retry_wait=settings.max_retry_wait,
         pool_size=max(8, settings.concurrency * 2),
     )
-    generator = Generator(service, storage, settings.concurrency)
-    return Core(settings, storage, service, generator, backend, base)
+    limits = DailyLimits(
+        settings.daily_limit, settings.admin_limit, accounts.is_admin if accounts else (lambda name: False)
+    )
+    generator = Generator(service, storage, settings.concurrency, limits)
+    return Core(settings, storage, service, generator, backend, base, accounts)

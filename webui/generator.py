@@ -10,8 +10,10 @@ import math
 import secrets
 import threading
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, replace
-from typing import Any, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable, Iterator, Mapping, Sequence
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from . import i18n
 from .service import IMAGE_SIZES, KNOWN_MODELS, MAX_SEED, GenerationParams, ImageService
@@ -56,6 +58,40 @@ class StorageFailedError(Exception):
 
     def message(self, lang: str = i18n.FALLBACK) -> str:
         return i18n.message("save_failed", lang, folder=str(self.folder), detail=self.detail)
+
+
+class DailyLimitError(Exception):
+    """A user's images for today are used up; nothing was sent to the API."""
+
+    def __init__(self, used: int, limit: int, resets_at: datetime) -> None:
+        super().__init__(f"daily limit reached: {used} of {limit}")
+        self.used, self.limit, self.resets_at = used, limit, resets_at
+
+    def message(self, lang: str = i18n.FALLBACK, tz: str | None = None) -> str:
+        """Says how many were used and when the limit resets, in the visitor's time zone if known."""
+        return i18n.message("daily_limit", lang, used=self.used, limit=self.limit,
+                            resets=_local_time(self.resets_at, tz))
+
+
+def _local_time(moment: datetime, tz: str | None) -> str:
+    """`2026-11-25 08:00 (Asia/Shanghai)` from the browser's zone, else UTC."""
+    try:
+        zone = ZoneInfo(tz) if tz else timezone.utc
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = timezone.utc
+    return f"{moment.astimezone(zone):%Y-%m-%d %H:%M} ({tz if zone is not timezone.utc else 'UTC'})"
+
+
+@dataclass(frozen=True)
+class DailyLimits:
+    """Images per user per UTC day; `is_admin` exempts the admin unless `admin` is set."""
+
+    per_user: int | None = None
+    admin: int | None = None
+    is_admin: Callable[[str | None], bool] = lambda name: False
+
+    def limit_for(self, user: str | None) -> int | None:
+        return self.admin if self.is_admin(user) else self.per_user
 
 
 def parse_seed(value: Any) -> int | None:
@@ -159,6 +195,7 @@ class Generator:
     service: ImageService
     storage: Storage
     concurrency: int = 4
+    limits: DailyLimits = field(default_factory=DailyLimits)
 
     def __post_init__(self) -> None:
         self._slots = threading.BoundedSemaphore(self.concurrency)
@@ -167,8 +204,14 @@ class Generator:
         """Call the API, save the PNG, return its record. A random seed is drawn here,
         not by the API, so every record is reproducible even if the answer omits it."""
         params = with_seed(params)
-        with self._slots:
-            image = self.service.generate(params)
+        day = self._take_quota(user)
+        try:
+            with self._slots:
+                image = self.service.generate(params)
+        except BaseException:
+            if day is not None:  # no image, so it doesn't count
+                self.storage.release_quota(user or "", day)
+            raise
         fields = {
             "prompt": params.prompt,
             "model": params.model,
@@ -182,6 +225,18 @@ class Generator:
             return self.storage.save(image.png, fields)
         except SaveError as exc:
             raise StorageFailedError(exc, image.png, fields) from exc
+
+    def _take_quota(self, user: str | None) -> str | None:
+        """Reserve one of today's images before the API call; the day reserved, or None if unlimited."""
+        limit = self.limits.limit_for(user)
+        if limit is None:
+            return None
+        day = self.storage.today()
+        granted, used = self.storage.reserve_quota(user or "", day, limit)
+        if not granted:
+            midnight = datetime.fromisoformat(day).replace(tzinfo=timezone.utc) + timedelta(days=1)
+            raise DailyLimitError(used, limit, midnight)
+        return day
 
     def generate_many(
         self, jobs: Sequence[GenerationParams], user: str | None = None

@@ -296,6 +296,27 @@ class Storage:
     def get(self, record_id: str) -> dict[str, Any] | None:
         return self.index.get(record_id)
 
+    def owner_of_file(self, path: Path) -> tuple[bool, str | None]:
+        """Whose image a file is: (True, user) for a PNG carrying one of our records (wherever
+        it lies, e.g. a copy in Gradio's cache) or a thumbnail named by a record id; else (False, None).
+
+        Private mode asks this for every file a browser fetches; images carry their owner.
+        """
+        suffix = path.suffix.lower()
+        if suffix == ".webp":
+            record = self.get(path.stem)
+            return (True, record.get("user")) if record else (False, None)
+        if suffix != ".png":
+            return False, None
+        try:
+            with path.open("rb") as fh:
+                record = metadata.read_record(fh.read(_HEAD_BYTES))
+        except OSError:
+            return False, None
+        if record is None or "id" not in record:
+            return False, None
+        return True, record.get("user")
+
     def thumbnail(self, record: Mapping[str, Any]) -> Path:
         """A small WebP of the image, made once and kept in `.thumbs/`.
 

@@ -12,6 +12,7 @@ from .common import language, user_of
 from .generate import GenerateHandlers
 from .history import HistoryHandlers
 from .pnginfo import PngInfoHandlers
+from .usage import UsageHandlers
 
 
 @dataclass
@@ -21,6 +22,8 @@ class Handlers:
     generate: GenerateHandlers
     history: HistoryHandlers
     pnginfo: PngInfoHandlers
+    usage: UsageHandlers
 
 
-__all__ = ["Handlers", "GenerateHandlers", "HistoryHandlers", "PngInfoHandlers", "language", "user_of"]
+__all__ = ["Handlers", "GenerateHandlers", "HistoryHandlers", "PngInfoHandlers", "UsageHandlers", "language",
+           "user_of"]

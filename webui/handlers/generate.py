@@ -55,7 +55,7 @@ class GenerateHandlers:
             return self._rescue(exc, lang)
         except UserFacingError as exc:
             log.info("Generation refused: %s", type(exc).__name__)
-            raise fail(exc.message(lang), lang) from None
+            raise fail(explain(exc, lang), lang) from None
         return str(self.storage.path_of(record)), record
 
     def _rescue(self, exc: StorageFailedError, lang: str) -> tuple[str, dict[str, Any]]:
@@ -77,6 +77,7 @@ class GenerateHandlers:
         seed: float | int | None,
         count: float | int,
         random_each: bool,
+        tz: str | None,
         request: gr.Request,
         progress: gr.Progress = gr.Progress(),
     ) -> Iterator[tuple[Any, Any, Any, Any]]:
@@ -89,7 +90,7 @@ class GenerateHandlers:
             params = validate(prompt, model, image_size, prompt_enhancement, seed)
             jobs = batch_params(params, int(count or 1), bool(random_each))
         except UserFacingError as exc:
-            raise fail(exc.message(lang), lang) from None
+            raise fail(explain(exc, lang), lang) from None
         progress(0, desc=i18n.label("progress_generating", lang, done=0, total=len(jobs)))
         done: list[dict[str, Any]] = []
         errors: list[BaseException] = []
@@ -109,7 +110,7 @@ class GenerateHandlers:
                 self.info_line(outcome, request),
                 self._batch_gallery(done) if len(jobs) > 1 else gr.skip(),
             )
-        self._report(errors, len(jobs), lang)
+        self._report(errors, len(jobs), lang, tz)
 
     def compare(
         self,
@@ -121,6 +122,7 @@ class GenerateHandlers:
         models: list[str],
         sizes: list[str],
         enhancement_both: bool,
+        tz: str | None,
         request: gr.Request,
     ) -> Iterator[list[GalleryItem]]:
         """Same prompt and seed across models/sizes/enhancement; the grid fills as images finish.
@@ -132,7 +134,7 @@ class GenerateHandlers:
             params = validate(prompt, model, image_size, prompt_enhancement, seed)
             jobs = compare_params(params, models, sizes, bool(enhancement_both))
         except UserFacingError as exc:
-            raise fail(exc.message(lang), lang) from None
+            raise fail(explain(exc, lang), lang) from None
         cells: dict[int, GalleryItem] = {}
         errors: list[BaseException] = []
         for index, outcome in self.generator.generate_many(jobs, user_of(request)):
@@ -141,7 +143,7 @@ class GenerateHandlers:
                 continue
             cells[index] = (str(self.storage.thumbnail(outcome)), self._variant_label(jobs[index], lang, bool(enhancement_both)))
             yield [cells[i] for i in sorted(cells)]
-        self._report(errors, len(jobs), lang)
+        self._report(errors, len(jobs), lang, tz)
 
     @staticmethod
     def _variant_label(params: GenerationParams, lang: str, show_enhance: bool) -> str:
@@ -151,11 +153,11 @@ class GenerateHandlers:
         return label
 
     @staticmethod
-    def _report(errors: list[BaseException], total: int, lang: str) -> None:
+    def _report(errors: list[BaseException], total: int, lang: str, tz: str | None) -> None:
         """All failed: an error toast. Some failed: a warning, the rest are kept."""
         if not errors:
             return
-        reason = explain(errors[0], lang)
+        reason = explain(errors[0], lang, tz)
         if len(errors) == total:
             raise fail(reason, lang)
         gr.Warning(i18n.message("batch_partial", lang, failed=len(errors), total=total, reason=reason))

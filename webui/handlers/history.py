@@ -75,25 +75,36 @@ class HistoryHandlers:
 
     # -- browsing -----------------------------------------------------------------------
 
-    def filters(self, request: gr.Request) -> tuple[gr.Dropdown, gr.Dropdown]:
-        """Filter choices from what is actually in the history, "all" first."""
+    def filters(self, request: gr.Request) -> tuple[gr.Dropdown, gr.Dropdown, gr.Dropdown, gr.Checkbox]:
+        """Filter choices from what is actually in the history, "all" first.
+
+        The "mine only" switch and the user filter show only to a logged-in visitor who
+        may see everyone's images.
+        """
         lang = language(request)
         models = [(i18n.label("all_models", lang), ALL)] + [(m, m) for m in self.storage.distinct("model")]
         sizes = [(i18n.label("all_sizes", lang), ALL)] + [(s, s) for s in self.storage.distinct("image_size")]
-        return gr.Dropdown(choices=models), gr.Dropdown(choices=sizes)
+        users = [(i18n.label("all_users", lang), ALL)] + [(u, u) for u in self.storage.distinct("user")]
+        sees_all = user_of(request) is not None and self._visible_owner(request, mine=False) is None
+        return (
+            gr.Dropdown(choices=models),
+            gr.Dropdown(choices=sizes),
+            gr.Dropdown(choices=users, visible=sees_all),
+            gr.Checkbox(visible=sees_all),
+        )
 
     def page(
-        self, query: str, model: str, size: str, mine: bool, page_no: float, request: gr.Request
+        self, query: str, model: str, size: str, mine: bool, by_user: str, page_no: float, request: gr.Request
     ) -> tuple[list[tuple[str, str]], list[str], str, int]:
         """One page of thumbnails matching the search; returns (items, ids, "page x of y", page)."""
         lang = language(request)
         owner = self._visible_owner(request, bool(mine))
-        total = self.storage.count_matching(query or "", owner, model=model or None, image_size=size or None)
+        users = [by_user] if by_user and owner is None else None
+        filters = {"model": model or None, "image_size": size or None, "users": users}
+        total = self.storage.count_matching(query or "", owner, **filters)
         pages = max(1, math.ceil(total / PAGE_SIZE))
         page_no = min(max(1, int(page_no or 1)), pages)
-        records = self.storage.history(
-            query or "", (page_no - 1) * PAGE_SIZE, PAGE_SIZE, owner, model=model or None, image_size=size or None
-        )
+        records = self.storage.history(query or "", (page_no - 1) * PAGE_SIZE, PAGE_SIZE, owner, **filters)
         items = [(str(self.storage.thumbnail(r)), caption(r, 60)) for r in records]
         label = i18n.label("page_of", lang, page=page_no, pages=pages, total=total)
         return items, [r["id"] for r in records], label, page_no

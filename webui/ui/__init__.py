@@ -15,6 +15,7 @@ from .compare_tab import build_compare_tab, wire_compare_tab
 from .generate_tab import build_generate_tab, wire_generate_tab
 from .history_tab import build_history_tab, wire_history_tab
 from .pnginfo_tab import build_pnginfo_tab, wire_pnginfo_tab
+from .usage_tab import build_usage_tab, wire_usage_tab
 
 __all__ = ["CSS", "T", "build_ui"]
 
@@ -38,7 +39,7 @@ def build_recent() -> tuple[gr.Gallery, gr.State]:
 
 
 def build_ui(
-    handlers: Handlers, *, demo_mode: bool, api_base: str, concurrency: int, show_mine: bool = False
+    handlers: Handlers, *, demo_mode: bool, api_base: str, concurrency: int, logged_in: bool = False
 ) -> gr.Blocks:
     with gr.Blocks(title="YUNYX text to image", analytics_enabled=False) as blocks:
         gr.Markdown(T("subtitle"), elem_id="subtitle")
@@ -48,11 +49,13 @@ def build_ui(
                 generate = build_generate_tab()
                 recent, recent_ids = build_recent()
             with gr.Tab(T("tab_history"), id="history", elem_id="tab-history") as history_tab:
-                history = build_history_tab(show_mine)
+                history = build_history_tab(logged_in)
             with gr.Tab(T("tab_compare"), id="compare", elem_id="tab-compare"):
                 compare = build_compare_tab()
             with gr.Tab(T("tab_pnginfo"), id="pnginfo", elem_id="tab-pnginfo"):
                 pnginfo = build_pnginfo_tab()
+            with gr.Tab(T("tab_usage"), id="usage", elem_id="tab-usage", visible=False) as usage_tab:
+                usage_refresh, usage_table = build_usage_tab()
         shared = Shared(generate.form, tabs, recent, recent_ids)
 
         wire_generate_tab(generate, handlers.generate, recent, recent_ids, concurrency)
@@ -60,15 +63,18 @@ def build_ui(
                           "api_visibility": "private"}
         run_generation = {
             "fn": handlers.generate.run,
-            "inputs": [*shared.form.fields, generate.count, generate.random_each],
+            "inputs": [*shared.form.fields, generate.count, generate.random_each, generate.tz],
             "outputs": [generate.image, generate.record, generate.info, generate.batch],
             "api_visibility": "private", "concurrency_limit": concurrency, "concurrency_id": "generate",
         }
         wire_history_tab(history, handlers.history, shared, history_tab, run_generation, refresh_recent)
-        wire_compare_tab(compare, handlers.generate, shared, concurrency, refresh_recent)
+        wire_compare_tab(compare, handlers.generate, shared, generate.tz, concurrency, refresh_recent)
         wire_pnginfo_tab(pnginfo, handlers.pnginfo, shared)
+        wire_usage_tab(usage_tab, usage_refresh, usage_table, handlers.usage, blocks)
         recent.select(handlers.generate.show_recent, inputs=[recent_ids],
                       outputs=[generate.image, generate.record, generate.info], api_visibility="private")
         blocks.load(**refresh_recent)
+        blocks.load(None, js="() => Intl.DateTimeFormat().resolvedOptions().timeZone", outputs=[generate.tz],
+                    api_visibility="private")
         gr.api(handlers.history.history, api_name="history")
     return blocks

@@ -40,11 +40,11 @@ def build_compare_tab() -> CompareTab:
     return CompareTab(models, sizes, enhancement_both, run, grid)
 
 
-def wire_compare_tab(tab: CompareTab, handlers: GenerateHandlers, shared: Shared, concurrency: int,
-                     refresh_recent: dict) -> None:
+def wire_compare_tab(tab: CompareTab, handlers: GenerateHandlers, shared: Shared, tz: gr.Textbox,
+                     concurrency: int, refresh_recent: dict) -> None:
     tab.run.click(
         handlers.compare,
-        inputs=[*shared.form.fields, tab.models, tab.sizes, tab.enhancement_both],
+        inputs=[*shared.form.fields, tab.models, tab.sizes, tab.enhancement_both, tz],
         outputs=[tab.grid],
         api_visibility="private",
         concurrency_limit=concurrency,

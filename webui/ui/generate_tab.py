@@ -41,6 +41,7 @@ class GenerateTab:
     record: gr.JSON
     batch: gr.Gallery
     last_seed: gr.State
+    tz: gr.Textbox
 
 
 def build_form() -> Form:
@@ -81,6 +82,8 @@ def build_generate_tab() -> GenerateTab:
                 stop = gr.Button(T("stop"), variant="stop", size="lg", elem_id="stop", scale=1)
             # The `/generate` API's own trigger: the page's button runs batches, the API one image.
             api_trigger = gr.Button(visible=False, elem_id="api-generate")
+            # The browser's time zone (filled on load), to say when a daily limit resets.
+            tz = gr.Textbox(visible=False, elem_id="tz")
         with gr.Column(scale=3, min_width=300):
             image = gr.Image(
                 label=T("result"), type="filepath", format="png", interactive=False, elem_id="result", height=520,
@@ -93,7 +96,7 @@ def build_generate_tab() -> GenerateTab:
             with gr.Accordion(T("details"), open=False):
                 record = gr.JSON(label=T("details"), elem_id="record")
     return GenerateTab(form, random_seed, reuse_seed, count, random_each, generate, stop, api_trigger,
-                       image, info, record, batch, gr.State(None))
+                       image, info, record, batch, gr.State(None), tz)
 
 
 def _batch_visibility(count: float) -> gr.Gallery:
@@ -112,7 +115,7 @@ def wire_generate_tab(tab: GenerateTab, handlers: GenerateHandlers, recent: gr.G
     run = gr.on(
         [tab.generate.click, form.prompt.submit],
         handlers.run,
-        inputs=[*form.fields, tab.count, tab.random_each],
+        inputs=[*form.fields, tab.count, tab.random_each, tab.tz],
         outputs=[tab.image, tab.record, tab.info, tab.batch],
         api_visibility="private",
         concurrency_limit=concurrency,

@@ -16,6 +16,7 @@ class HistoryTab:
     model: gr.Dropdown
     size: gr.Dropdown
     mine: gr.Checkbox
+    by_user: gr.Dropdown
     gallery: gr.Gallery
     ids: gr.State
     page_no: gr.State
@@ -34,14 +35,17 @@ class HistoryTab:
     cancel: gr.Button
 
 
-def build_history_tab(show_mine: bool) -> HistoryTab:
+def build_history_tab(logged_in: bool) -> HistoryTab:
     with gr.Row():
         query = gr.Textbox(label=T("search"), placeholder=T("search_placeholder"), scale=3, elem_id="history-search")
         model = gr.Dropdown(choices=[(T("all_models"), "")], value="", label=T("filter_model"), scale=2,
                             elem_id="history-model")
         size = gr.Dropdown(choices=[(T("all_sizes"), "")], value="", label=T("filter_size"), scale=1,
                            elem_id="history-size")
-        mine = gr.Checkbox(show_mine, label=T("only_mine"), visible=show_mine, scale=1, elem_id="history-mine")
+        # "Mine" by default once people log in; the filters' event shows these to who may see all.
+        mine = gr.Checkbox(logged_in, label=T("only_mine"), visible=False, scale=1, elem_id="history-mine")
+        by_user = gr.Dropdown(choices=[(T("all_users"), "")], value="", label=T("filter_user"), visible=False,
+                              scale=1, elem_id="history-user")
     with gr.Row(equal_height=False):
         with gr.Column(scale=3, min_width=300):
             gallery = gr.Gallery(
@@ -65,14 +69,14 @@ def build_history_tab(show_mine: bool) -> HistoryTab:
                 confirm = gr.Button(T("delete_confirm"), variant="stop", elem_id="delete-confirm")
                 cancel = gr.Button(T("cancel"), elem_id="delete-cancel")
             record = gr.JSON(label=T("history_details"), elem_id="history-record")
-    return HistoryTab(query, model, size, mine, gallery, gr.State([]), gr.State(1), page_label, prev, next_,
+    return HistoryTab(query, model, size, mine, by_user, gallery, gr.State([]), gr.State(1), page_label, prev, next_,
                       image, record, where, gr.State(None), reuse, variation, delete, confirm_row, confirm, cancel)
 
 
 def wire_history_tab(tab: HistoryTab, handlers: HistoryHandlers, shared: Shared, history_tab: gr.Tab,
                      run_generation: dict, refresh_recent: dict) -> None:
     """Search/filter/page events, selection, and the actions on the selected image."""
-    listing = [tab.query, tab.model, tab.size, tab.mine, tab.page_no]
+    listing = [tab.query, tab.model, tab.size, tab.mine, tab.by_user, tab.page_no]
     shown = [tab.gallery, tab.ids, tab.page_label, tab.page_no]
     private = {"api_visibility": "private"}
 
@@ -83,8 +87,8 @@ def wire_history_tab(tab: HistoryTab, handlers: HistoryHandlers, shared: Shared,
             return start.then(handlers.page, inputs=listing, outputs=shown, **private)
         return gr.on(trigger_events, handlers.page, inputs=listing, outputs=shown, **private)
 
-    refresh([tab.query.submit, tab.model.change, tab.size.change, tab.mine.change])
-    history_tab.select(handlers.filters, outputs=[tab.model, tab.size], **private).then(
+    refresh([tab.query.submit, tab.model.change, tab.size.change, tab.mine.change, tab.by_user.change])
+    history_tab.select(handlers.filters, outputs=[tab.model, tab.size, tab.by_user, tab.mine], **private).then(
         handlers.page, inputs=listing, outputs=shown, **private)
     tab.prev.click(lambda p: handlers.step(p, -1), inputs=[tab.page_no], outputs=[tab.page_no], **private).then(
         handlers.page, inputs=listing, outputs=shown, **private)

@@ -1,0 +1,227 @@
+"""Teams on one link: named users, private history, per-user daily limits, usage."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Iterator
+
+import pytest
+import requests
+from gradio_client import Client
+from PIL import Image
+
+from webui.accounts import add_user
+from webui.demo_backend import DemoBackend
+from webui.handlers.history import HistoryHandlers
+from webui.handlers.usage import UsageHandlers
+from webui.storage import Storage
+
+from .conftest import LAUNCH, TEST_KEY, LaunchedApp, launch_app
+
+PASSWORDS = {"alice": "alice-pass-4242", "bob": "bob-pass-9191", "carol": "carol-admin-7373"}
+LIMIT = 3
+
+
+def users_file(folder: Path) -> Path:
+    path = folder / "users.txt"
+    for name, password in PASSWORDS.items():
+        add_user(path, name, password, admin=(name == "carol"))
+    return path
+
+
+@pytest.fixture(scope="module")
+def fake() -> Iterator[DemoBackend]:
+    with DemoBackend(api_key=TEST_KEY) as backend:
+        yield backend
+
+
+@pytest.fixture(scope="module")
+def team(tmp_path_factory, fake) -> Iterator[LaunchedApp]:
+    folder = tmp_path_factory.mktemp("team")
+    app = launch_app(folder, "--users", str(users_file(folder)), "--private-history", "--daily-limit", str(LIMIT),
+                     env={"YUNYX_API_KEY": TEST_KEY, "YUNYX_API_BASE": fake.base_url})
+    yield app
+    app.stop()
+
+
+def client(app: LaunchedApp, name: str) -> Client:
+    return Client(app.url, auth=(name, PASSWORDS[name]), verbose=False)
+
+
+def session(app: LaunchedApp, name: str) -> requests.Session:
+    s = requests.Session()
+    assert s.post(app.url + "login", data={"username": name, "password": PASSWORDS[name]}, timeout=10).ok
+    return s
+
+
+def generate(c: Client, prompt: str, seed: int = 1):
+    return c.predict(prompt, "FLUX.1-schnell", "768x512", False, seed, api_name="/generate")
+
+
+def cached_url(app: LaunchedApp, s: requests.Session, prompt: str) -> tuple[str, dict]:
+    """Generate over Gradio's HTTP API as the session's user; the served file URL and the record."""
+    event = s.post(app.url + "gradio_api/call/generate",
+                   json={"data": [prompt, "FLUX.1-schnell", "768x512", False, 5]}, timeout=30).json()["event_id"]
+    text = s.get(f"{app.url}gradio_api/call/generate/{event}", timeout=60).text
+    data = json.loads(text.split("event: complete\ndata: ", 1)[1].splitlines()[0])
+    return data[0]["url"], data[1]
+
+
+def test_records_and_png_chunks_name_their_user(team: LaunchedApp) -> None:
+    path, record = generate(client(team, "alice"), "alice's lighthouse")
+    assert record["user"] == "alice"
+    with Image.open(path) as img:
+        assert json.loads(img.text["generation"])["user"] == "alice"
+        assert "User: alice" in img.text["parameters"]
+
+
+def test_private_history_shows_each_user_only_their_own(team: LaunchedApp) -> None:
+    alice, bob, carol = client(team, "alice"), client(team, "bob"), client(team, "carol")
+    generate(alice, "private alice picture")
+    generate(bob, "private bob picture")
+    assert {r["user"] for r in alice.predict("private", 0, 100, api_name="/history")} == {"alice"}
+    assert {r["user"] for r in bob.predict("private", 0, 100, api_name="/history")} == {"bob"}
+    assert {r["user"] for r in carol.predict("private", 0, 100, api_name="/history")} == {"alice", "bob"}
+
+
+def test_another_users_image_path_gets_nothing(team: LaunchedApp) -> None:
+    alice, bob, carol = (session(team, n) for n in ("alice", "bob", "carol"))
+    url, record = cached_url(team, alice, "alice only, by path")
+    direct = f"{team.url}gradio_api/file={team.outputs.resolve() / record['file']}"
+    for target in (url, direct):
+        assert alice.get(target, timeout=10).status_code == 200
+        assert carol.get(target, timeout=10).status_code == 200  # the admin sees all
+        refused = bob.get(target, timeout=10)
+        assert refused.status_code == 404 and b"IEND" not in refused.content
+        assert requests.get(target, timeout=10).status_code in (401, 403, 404)  # not logged in
+
+
+def test_daily_limit_refuses_without_calling_the_api_and_survives_a_restart(tmp_path: Path, fake) -> None:
+    users = users_file(tmp_path)
+    env = {"YUNYX_API_KEY": TEST_KEY, "YUNYX_API_BASE": fake.base_url}
+    outputs = tmp_path / "outputs"
+    app = launch_app(tmp_path, "--users", str(users), "--daily-limit", "2", env=env, outputs=outputs)
+    try:
+        bob = client(app, "bob")
+        generate(bob, "one")
+        generate(bob, "two")
+        before = fake.stats()["generation_requests"]
+        with pytest.raises(Exception, match="used 2 of your 2 images") as caught:
+            generate(bob, "three")
+        assert "UTC" in str(caught.value)
+        zh = Client(app.url, auth=("bob", PASSWORDS["bob"]), verbose=False, headers={"Accept-Language": "zh-CN"})
+        with pytest.raises(Exception, match="额度"):
+            generate(zh, "three")
+        assert fake.stats()["generation_requests"] == before  # no API call for a refused one
+        for _ in range(3):
+            generate(client(app, "carol"), "admin is exempt")
+    finally:
+        app.stop()
+    again = launch_app(tmp_path, "--users", str(users), "--daily-limit", "2", env=env, outputs=outputs)
+    try:
+        with pytest.raises(Exception, match="used 2 of your 2"):
+            generate(client(again, "bob"), "after restart")
+        assert generate(client(again, "alice"), "alice still has hers")[1]["user"] == "alice"
+    finally:
+        again.stop()
+
+
+def test_fifty_at_once_with_a_limit_of_ten_gives_exactly_ten(tmp_path: Path, fake) -> None:
+    users = users_file(tmp_path)
+    app = launch_app(tmp_path, "--users", str(users), "--daily-limit", "10", "--concurrency", "8",
+                     env={"YUNYX_API_KEY": TEST_KEY, "YUNYX_API_BASE": fake.base_url})
+    try:
+        alice = client(app, "alice")
+        jobs = [alice.submit(f"burst {i}", "FLUX.1-schnell", "768x512", False, i, api_name="/generate")
+                for i in range(50)]
+        ok = refused = 0
+        for job in jobs:
+            try:
+                job.result(timeout=120)
+                ok += 1
+            except Exception as exc:
+                assert "used 10 of your 10" in str(exc)
+                refused += 1
+        assert (ok, refused) == (10, 40)
+        assert len(list((app.outputs).rglob("*.png"))) == 10
+    finally:
+        app.stop()
+
+
+def test_batches_count_each_image(tmp_path: Path) -> None:
+    """A generation through the generator's batch path counts once per image."""
+    from webui.generator import DailyLimits, DailyLimitError, Generator, validate
+    from webui.service import ImageService
+
+    with DemoBackend(api_key=TEST_KEY) as backend:
+        service = ImageService(backend.base_url, TEST_KEY, timeout=10)
+        storage = Storage(tmp_path / "o").open()
+        gen = Generator(service, storage, 4, DailyLimits(per_user=3))
+        jobs = [validate("batch", "FLUX.1-schnell", "768x512", False, i) for i in range(5)]
+        outcomes = [o for _, o in gen.generate_many(jobs, "dave")]
+        service.close()
+    assert sum(isinstance(o, dict) for o in outcomes) == 3
+    assert sum(isinstance(o, DailyLimitError) for o in outcomes) == 2
+    assert storage.quota_used("dave", storage.today()) == 3
+
+
+def test_delete_own_images_only_admin_any(tmp_path: Path) -> None:
+    import gradio as gr
+
+    from .test_storage import png_bytes
+
+    storage = Storage(tmp_path / "o").open()
+    alices = storage.save(png_bytes(), {"prompt": "a", "model": "m", "image_size": "768x512", "seed": 1, "user": "alice"})
+    handlers = HistoryHandlers(storage, private=False, is_admin=lambda name: name == "carol")
+    as_bob = SimpleNamespace(username="bob", headers={})
+    with pytest.raises(gr.Error):
+        handlers.delete(alices["id"], as_bob)
+    assert storage.get(alices["id"]) is not None
+    handlers.delete(alices["id"], SimpleNamespace(username="carol", headers={}))
+    assert storage.get(alices["id"]) is None
+
+
+def test_usage_is_for_the_admin_only(tmp_path: Path) -> None:
+    import gradio as gr
+
+    from .test_storage import png_bytes
+
+    storage = Storage(tmp_path / "o").open()
+    for user, model in (("alice", "m1"), ("alice", "m1"), ("bob", "m2")):
+        storage.save(png_bytes(), {"prompt": "p", "model": model, "image_size": "768x512", "seed": 1,
+                                   "inference": 100, "user": user})
+    usage = UsageHandlers(storage, is_admin=lambda name: name == "carol")
+    with pytest.raises(gr.Error):
+        usage.table(SimpleNamespace(username="alice", headers={}))
+    rows = usage.table(SimpleNamespace(username="carol", headers={}))
+    assert sorted((r[1], r[2], r[3]) for r in rows) == [("alice", "m1", 2), ("bob", "m2", 1)]
+    assert usage.visible(SimpleNamespace(username="alice", headers={})).visible is False
+
+
+def test_bad_accounts_files_stop_the_app_with_file_and_line(tmp_path: Path) -> None:
+    for content, words in (("alice:not-a-hash\n", "not a hash"), ("# ok\nbad line\n", ":2:")):
+        path = tmp_path / "users.txt"
+        path.write_text(content)
+        proc = subprocess.run([sys.executable, str(LAUNCH), "--users", str(path), "--port", "0"],
+                              cwd=tmp_path, capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 2, proc.stderr
+        assert str(path) in proc.stderr and words in proc.stderr
+        assert "not-a-hash" not in proc.stderr
+
+
+def test_passwords_never_leak(team: LaunchedApp) -> None:
+    s = session(team, "alice")
+    requests.post(team.url + "login", data={"username": "bob", "password": "wrong-" + PASSWORDS["bob"]}, timeout=10)
+    texts = [s.get(team.url + p, timeout=10).text for p in ("", "config", "gradio_api/info")]
+    texts.append(team.log())
+    for text in texts:
+        for password in PASSWORDS.values():
+            assert password not in text
+    assert "Refused a login for user 'bob'" in team.log()
+    users = (team.cwd / "users.txt").resolve()
+    assert s.get(f"{team.url}gradio_api/file={users}", timeout=10).status_code in (403, 404)

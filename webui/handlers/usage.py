@@ -1,0 +1,36 @@
+"""Usage for the admin: images per user, per day and per model, with the API's inference time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import gradio as gr
+
+from .. import i18n
+from ..storage import Storage
+from .common import fail, language, user_of
+
+USAGE_DAYS = 30
+COLUMNS = ("day", "user", "model", "images", "avg_inference_ms")
+
+
+@dataclass
+class UsageHandlers:
+    storage: Storage
+    is_admin: Callable[[str | None], bool]
+
+    def visible(self, request: gr.Request) -> gr.Tab:
+        """The Usage tab exists for the admin only."""
+        return gr.Tab(visible=self.is_admin(user_of(request)))
+
+    def table(self, request: gr.Request) -> list[list[Any]]:
+        """Rows for the last 30 days; refused (server-side too) unless the visitor is the admin."""
+        if not self.is_admin(user_of(request)):
+            lang = language(request)
+            raise fail(i18n.message("admin_only", lang), lang)
+        return [
+            [r["day"], r.get("user") or "-", r["model"], r["images"],
+             None if r.get("avg_inference_ms") is None else round(r["avg_inference_ms"])]
+            for r in self.storage.usage(days=USAGE_DAYS)
+        ]
