@@ -101,3 +101,58 @@ def _other_than(previous: str | None):
     if not previous:
         return re.compile(r".+")
     return re.compile(rf"^(?!{re.escape(previous)}$).+")
+
+
+# -- helpers for the journey tests (tests/test_browser_journeys.py) -------------------
+
+_FOCUSED = """() => {
+  const e = document.activeElement;
+  if (!e || e === document.body || e === document.documentElement) return null;
+  const owner = e.id ? e : e.closest('[id]');
+  return {tag: e.tagName.toLowerCase(), id: owner ? owner.id : '', html: e.outerHTML.slice(0, 300)};
+}"""
+
+
+def focused_control(page, cdp) -> dict | None:
+    """What has keyboard focus, or None when nothing in the page has it.
+
+    Returns tag, id (the element's or its nearest ancestor's), role and accessible
+    name as Chromium computes them for screen readers (through `cdp`, a session from
+    `page.context.new_cdp_session(page)`), and the start of its HTML.
+    """
+    info = page.evaluate(_FOCUSED)
+    if info is None:
+        return None
+    handle = cdp.send("Runtime.evaluate", {"expression": "document.activeElement"})["result"]
+    try:
+        nodes = cdp.send("Accessibility.getPartialAXTree",
+                         {"objectId": handle["objectId"], "fetchRelatives": False})["nodes"]
+    finally:
+        cdp.send("Runtime.releaseObject", {"objectId": handle["objectId"]})
+    node = nodes[0] if nodes else {}
+    info["role"] = (node.get("role") or {}).get("value", "")
+    info["name"] = " ".join(str((node.get("name") or {}).get("value", "")).split())
+    return info
+
+
+def horizontal_overflow(page) -> int:
+    """CSS pixels the page is wider than the window: 0 means no horizontal scrolling."""
+    return page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+
+
+_SETTLED = """(el) => {
+  for (let e = el; e; e = e.parentElement) {
+    if (getComputedStyle(e).opacity !== '1') return false;
+    if (e.getAnimations().some((a) => a.playState === 'running' && !(a.effect && a.effect.getTiming().duration > 2000))) return false;
+  }
+  const r = el.getBoundingClientRect();
+  return r.width > 0 && r.left >= 0 && r.right <= window.innerWidth;
+}"""
+
+
+def wait_until_settled(locator, timeout: float = TIMEOUT_MS) -> None:
+    """Wait until an element has finished flying in: fully opaque, no short animation
+    running on it or its ancestors, inside the window (e.g. a toast before a screenshot).
+    Long animations (over 2 s, such as a toast's countdown bar) do not count."""
+    handle = locator.element_handle(timeout=timeout)
+    locator.page.wait_for_function(_SETTLED, arg=handle, timeout=timeout)

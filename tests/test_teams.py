@@ -198,7 +198,9 @@ def test_usage_is_for_the_admin_only(tmp_path: Path) -> None:
     usage = UsageHandlers(storage, is_admin=lambda name: name == "carol")
     with pytest.raises(gr.Error):
         usage.table(SimpleNamespace(username="alice", headers={}))
-    rows = usage.table(SimpleNamespace(username="carol", headers={}))
+    table = usage.table(SimpleNamespace(username="carol", headers={"accept-language": "zh-CN"}))
+    assert table.headers[1] == "用户"
+    rows = usage.rows()
     assert sorted((r[1], r[2], r[3]) for r in rows) == [("alice", "m1", 2), ("bob", "m2", 1)]
     assert usage.visible(SimpleNamespace(username="alice", headers={})).visible is False
 

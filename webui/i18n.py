@@ -147,7 +147,7 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "only_mine": "Only my images",
         "prev": "← Newer",
         "next": "Older →",
-        "page_of": "Page {page} of {pages} · {total} images",
+        "page_of": "Page {page} of {pages} · {total} found",
         "history_image": "Selected image",
         "history_details": "Settings",
         "reuse": "Reuse settings",

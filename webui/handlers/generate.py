@@ -92,9 +92,9 @@ class GenerateHandlers:
         except UserFacingError as exc:
             raise fail(explain(exc, lang), lang) from None
         progress(0, desc=i18n.label("progress_generating", lang, done=0, total=len(jobs)))
-        done: list[dict[str, Any]] = []
+        done: dict[int, dict[str, Any]] = {}
         errors: list[BaseException] = []
-        for _, outcome in self.generator.generate_many(jobs, user_of(request)):
+        for index, outcome in self.generator.generate_many(jobs, user_of(request)):
             if isinstance(outcome, StorageFailedError):
                 path, record = self._rescue(outcome, lang)
                 yield path, record, self.info_line(record, request), gr.skip()
@@ -102,13 +102,13 @@ class GenerateHandlers:
             if isinstance(outcome, BaseException):
                 errors.append(outcome)
                 continue
-            done.append(outcome)
+            done[index] = outcome
             progress(len(done) / len(jobs), desc=i18n.label("progress_generating", lang, done=len(done), total=len(jobs)))
             yield (
-                str(self.storage.path_of(outcome)),
+                self._result_image(outcome),
                 outcome,
                 self.info_line(outcome, request),
-                self._batch_gallery(done) if len(jobs) > 1 else gr.skip(),
+                self._batch_gallery([done[i] for i in sorted(done)]) if len(jobs) > 1 else gr.skip(),
             )
         self._report(errors, len(jobs), lang, tz)
 
@@ -141,7 +141,8 @@ class GenerateHandlers:
             if isinstance(outcome, BaseException):
                 errors.append(outcome)
                 continue
-            cells[index] = (str(self.storage.thumbnail(outcome)), self._variant_label(jobs[index], lang, bool(enhancement_both)))
+            # full PNGs, not thumbnails: comparing detail is the point of this grid
+            cells[index] = (str(self.storage.path_of(outcome)), self._variant_label(jobs[index], lang, bool(enhancement_both)))
             yield [cells[i] for i in sorted(cells)]
         self._report(errors, len(jobs), lang, tz)
 
@@ -161,6 +162,10 @@ class GenerateHandlers:
         if len(errors) == total:
             raise fail(reason, lang)
         gr.Warning(i18n.message("batch_partial", lang, failed=len(errors), total=total, reason=reason))
+
+    def _result_image(self, record: dict[str, Any]) -> gr.Image:
+        """The saved PNG, described for screen readers by its prompt."""
+        return gr.Image(value=str(self.storage.path_of(record)), alt_text=caption(record, 200))
 
     def _batch_gallery(self, records: list[dict[str, Any]]) -> list[GalleryItem]:
         return [(str(self.storage.thumbnail(r)), f"seed {r.get('seed')}") for r in records]
@@ -205,4 +210,4 @@ class GenerateHandlers:
         record = self.storage.get(ids[index]) if 0 <= index < len(ids) else None
         if record is None:
             return gr.skip(), gr.skip(), gr.skip()
-        return str(self.storage.path_of(record)), record, self.info_line(record, request)
+        return self._result_image(record), record, self.info_line(record, request)

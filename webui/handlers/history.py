@@ -95,8 +95,12 @@ class HistoryHandlers:
 
     def page(
         self, query: str, model: str, size: str, mine: bool, by_user: str, page_no: float, request: gr.Request
-    ) -> tuple[list[tuple[str, str]], list[str], str, int]:
-        """One page of thumbnails matching the search; returns (items, ids, "page x of y", page)."""
+    ) -> tuple[gr.Gallery, list[str], str, int]:
+        """One page of thumbnails matching the search; returns (gallery, ids, "page x of y", page).
+
+        The gallery's selection is cleared: after a delete, the image moving into the
+        deleted one's place must not look selected.
+        """
         lang = language(request)
         owner = self._visible_owner(request, bool(mine))
         users = [by_user] if by_user and owner is None else None
@@ -107,7 +111,7 @@ class HistoryHandlers:
         records = self.storage.history(query or "", (page_no - 1) * PAGE_SIZE, PAGE_SIZE, owner, **filters)
         items = [(str(self.storage.thumbnail(r)), caption(r, 60)) for r in records]
         label = i18n.label("page_of", lang, page=page_no, pages=pages, total=total)
-        return items, [r["id"] for r in records], label, page_no
+        return gr.Gallery(value=items, selected_index=None), [r["id"] for r in records], label, page_no
 
     @staticmethod
     def first_page() -> int:

@@ -13,7 +13,7 @@ from typing import Any
 import gradio as gr
 
 from .. import i18n, metadata
-from ..generator import IMAGE_SIZES, RANDOM_SEED
+from ..generator import IMAGE_SIZES, KNOWN_MODELS, RANDOM_SEED
 from ..storage import Storage
 from .common import fail, language
 from .history import form_values
@@ -60,7 +60,7 @@ class PngInfoHandlers:
         kind, record = describe(chunks)
         json_parts = [f"# {name}\n{_pretty_json(chunks[name])}" for name in ("generation", "prompt", "workflow") if name in chunks]
         others = {k: v for k, v in chunks.items() if k not in KNOWN_CHUNKS}
-        fields = _fields(record)
+        fields = _fields(record, kind == "ours")
         summary = i18n.label(f"pnginfo_{kind}", lang)
         if fields is None and kind != "none":
             summary += " " + i18n.label("pnginfo_no_fields", lang)
@@ -68,21 +68,28 @@ class PngInfoHandlers:
 
     @staticmethod
     def send(fields: dict[str, Any] | None, request: gr.Request):
-        """Fill the Generate form with what the file's settings map to."""
+        """Fill the Generate form with what the file's settings map to.
+
+        A model this API doesn't offer (e.g. an A1111 checkpoint name) leaves the form's
+        model as it is, rather than setting up a certain 404.
+        """
         if not fields:
             lang = language(request)
             raise fail(i18n.label("pnginfo_no_fields", lang), lang)
-        return (*form_values(fields), gr.Tabs(selected="generate"))
+        prompt, model, size, enhance, seed = form_values(fields)
+        return prompt, model if fields.get("model_maps") else gr.skip(), size, enhance, seed, gr.Tabs(selected="generate")
 
 
-def _fields(record: dict[str, Any] | None) -> dict[str, Any] | None:
+def _fields(record: dict[str, Any] | None, ours: bool) -> dict[str, Any] | None:
     """Keep what maps onto the form; sizes the API doesn't offer fall back to the default."""
     if not record or not isinstance(record.get("prompt"), str) or not record["prompt"].strip():
         return None
     seed = record.get("seed")
+    model = record.get("model") if isinstance(record.get("model"), str) else ""
     return {
         "prompt": record["prompt"],
-        "model": record.get("model") if isinstance(record.get("model"), str) else "FLUX.1-schnell",
+        "model": model,
+        "model_maps": bool(model) and (ours or model in KNOWN_MODELS),
         "image_size": record.get("image_size") if record.get("image_size") in IMAGE_SIZES else IMAGE_SIZES[0],
         "prompt_enhancement": bool(record.get("prompt_enhancement", False)),
         "seed": seed if isinstance(seed, int) and 0 <= seed <= 9_999_999_999 else RANDOM_SEED,

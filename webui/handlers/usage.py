@@ -12,7 +12,7 @@ from ..storage import Storage
 from .common import fail, language, user_of
 
 USAGE_DAYS = 30
-COLUMNS = ("day", "user", "model", "images", "avg_inference_ms")
+HEADERS = ("day", "user", "model", "images", "inference")
 
 
 @dataclass
@@ -24,11 +24,17 @@ class UsageHandlers:
         """The Usage tab exists for the admin only."""
         return gr.Tab(visible=self.is_admin(user_of(request)))
 
-    def table(self, request: gr.Request) -> list[list[Any]]:
-        """Rows for the last 30 days; refused (server-side too) unless the visitor is the admin."""
+    def table(self, request: gr.Request) -> gr.Dataframe:
+        """Rows for the last 30 days; refused (server-side too) unless the visitor is the admin.
+
+        Headers are set here, in the visitor's language: a Dataframe can't take i18n keys.
+        """
+        lang = language(request)
         if not self.is_admin(user_of(request)):
-            lang = language(request)
             raise fail(i18n.message("admin_only", lang), lang)
+        return gr.Dataframe(value=self.rows(), headers=[i18n.label(f"usage_{c}", lang) for c in HEADERS])
+
+    def rows(self) -> list[list[Any]]:
         return [
             [r["day"], r.get("user") or "-", r["model"], r["images"],
              None if r.get("avg_inference_ms") is None else round(r["avg_inference_ms"])]

@@ -16,6 +16,7 @@ CSS = """
 #result-info code, #history-path code { overflow-wrap: anywhere; white-space: normal; }
 .thumbs .grid-container { grid-template-columns: repeat(auto-fill, minmax(min(150px, 30%), 1fr)) !important; }
 .thumbs .grid-wrap.fixed-height { min-height: 0; }
+#compare-grid .grid-wrap.fixed-height { max-height: none; min-height: 0; }
 #banner { border-radius: 8px; padding: 0.25rem 0.75rem; }
 #banner.demo { background: var(--color-accent-soft); }
 @media (max-width: 640px) {

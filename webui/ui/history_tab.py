@@ -37,7 +37,8 @@ class HistoryTab:
 
 def build_history_tab(logged_in: bool) -> HistoryTab:
     with gr.Row():
-        query = gr.Textbox(label=T("search"), placeholder=T("search_placeholder"), scale=3, elem_id="history-search")
+        query = gr.Textbox(label=T("search"), placeholder=T("search_placeholder"), scale=3, min_width=240,
+                           elem_id="history-search")
         model = gr.Dropdown(choices=[(T("all_models"), "")], value="", label=T("filter_model"), scale=2,
                             elem_id="history-model")
         size = gr.Dropdown(choices=[(T("all_sizes"), "")], value="", label=T("filter_size"), scale=1,
@@ -52,10 +53,10 @@ def build_history_tab(logged_in: bool) -> HistoryTab:
                 label=T("tab_history"), columns=4, height="auto", object_fit="cover", allow_preview=False,
                 interactive=False, elem_id="history-gallery", elem_classes=["thumbs"],
             )
-            with gr.Row():
-                prev = gr.Button(T("prev"), size="sm", elem_id="history-prev")
+            with gr.Row(equal_height=True):
+                prev = gr.Button(T("prev"), size="sm", min_width=90, scale=1, elem_id="history-prev")
                 page_label = gr.Markdown(elem_id="history-page")
-                next_ = gr.Button(T("next"), size="sm", elem_id="history-next")
+                next_ = gr.Button(T("next"), size="sm", min_width=90, scale=1, elem_id="history-next")
         with gr.Column(scale=2, min_width=300):
             image = gr.Image(label=T("history_image"), type="filepath", format="png", interactive=False,
                              elem_id="history-image", height=420)

@@ -13,7 +13,7 @@ def build_usage_tab() -> tuple[gr.Button, gr.Dataframe]:
     refresh = gr.Button(T("usage_refresh"), size="sm", elem_id="usage-refresh")
     # datatype "str"/"number": names are data, rendered as text (never Markdown or HTML)
     table = gr.Dataframe(
-        headers=[T("usage_day"), T("usage_user"), T("usage_model"), T("usage_images"), T("usage_inference")],
+        headers=["", "", "", "", ""],  # filled in the admin's language on first show
         datatype=["str", "str", "str", "number", "number"], interactive=False, elem_id="usage-table",
     )
     return refresh, table

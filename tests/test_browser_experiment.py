@@ -1,0 +1,471 @@
+"""Browser tests of the experimenting tabs: History (search, reuse, variation, delete),
+PNG Info, batches and Compare, in headless Chromium through Playwright.
+
+Each behaviour goes through the page the way a person uses it; set-up may use the
+`/generate` API to be fast. Results are checked on screen, on disk and over HTTP.
+This module launches its own app (own outputs folder), so counts are predictable.
+Skipped when Chromium or Playwright is missing, unless REQUIRE_BROWSER=1.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import uuid
+from pathlib import Path
+from urllib.parse import urljoin
+
+import pytest
+
+from .browser import PROMPT, find_chromium, launch_chromium, wait_for_images, wait_until_ready
+from .conftest import ARTIFACTS, launch_app, wait_until
+
+pytestmark = pytest.mark.browser
+
+REQUIRED = os.environ.get("REQUIRE_BROWSER") == "1"
+CHROMIUM = find_chromium()
+try:
+    from playwright.sync_api import expect, sync_playwright
+except ImportError as exc:  # pragma: no cover - depends on the machine
+    _missing = f"the Python package playwright is not installed ({exc})"
+else:
+    _missing = None if CHROMIUM else "no Chromium executable (/usr/bin/chromium or `chromium` on PATH)"
+if _missing:
+    if REQUIRED:
+        pytest.fail(f"REQUIRE_BROWSER=1 but {_missing}", pytrace=False)
+    pytest.skip(_missing, allow_module_level=True)
+
+WAIT_MS = 30_000
+expect.set_options(timeout=WAIT_MS)
+
+FLUX, SD = "FLUX.1-schnell", "stable-diffusion-3-5-large"
+A1111_PROMPT = "masterpiece, a castle on a hill"
+A1111_INFOTEXT = (
+    f"{A1111_PROMPT}\nNegative prompt: blurry\n"
+    "Steps: 20, Sampler: DPM++ 2M Karras, CFG scale: 7, Seed: 1234567, Size: 768x512, "
+    "Model hash: abc, Model: v1-5-pruned"
+)
+HISTORY_PAGE = 24  # thumbnails per History page
+SCRIPT = "<script>window.__pwned=1</script>"
+ONERROR = '<img src="x" onerror="window.__pwned=2">'
+
+
+# -- fixtures -------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    """This module's own demo app: nobody else adds or deletes its images."""
+    launched = launch_app(tmp_path_factory.mktemp("experiment-app"))
+    yield launched
+    launched.stop()
+
+
+@pytest.fixture(scope="module")
+def client(app):
+    """A gradio_client on the app, for fast set-up and for checking `/history`."""
+    from gradio_client import Client
+
+    return Client(app.url, verbose=False)
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright, CHROMIUM)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium, app):
+    """A fresh page (own Gradio session) on the app, ready for input.
+
+    Uncaught JavaScript errors and console errors fail the test.
+    """
+    context = chromium.new_context(locale="en-US", viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(WAIT_MS)
+    errors: list[str] = []
+    tab = context.new_page()
+    tab.on("pageerror", lambda error: errors.append(f"pageerror: {error}"))
+    tab.on("console", lambda msg: errors.append(f"console.{msg.type}: {msg.text}") if msg.type == "error" else None)
+    tab.goto(app.url)
+    wait_until_ready(tab)
+    yield tab
+    context.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+# -- helpers --------------------------------------------------------------------------
+
+def token() -> str:
+    return uuid.uuid4().hex[:8]
+
+
+def pngs(outputs: Path) -> set[Path]:
+    """Saved images (hidden folders such as .thumbs and .trash left out)."""
+    return {
+        p for p in outputs.rglob("*.png")
+        if not any(part.startswith(".") for part in p.relative_to(outputs).parts)
+    }
+
+
+def record_of(png: Path) -> dict:
+    from PIL import Image
+
+    with Image.open(png) as image:
+        return json.loads(image.text["generation"])
+
+
+def pixels(png: Path) -> tuple[tuple[int, int], bytes]:
+    from PIL import Image
+
+    with Image.open(png) as image:
+        return image.size, image.convert("RGBA").tobytes()
+
+
+def new_pngs(outputs: Path, before: set[Path], count: int, what: str) -> list[Path]:
+    """Wait until `count` new PNGs are on disk; fail if there are more. Oldest name first."""
+    wait_until(lambda: len(pngs(outputs) - before) >= count, timeout=30, what=what)
+    new = pngs(outputs) - before
+    assert len(new) == count, f"expected {count} new image(s), got {sorted(map(str, new))}"
+    return sorted(new)
+
+
+def api_generate(client, prompt: str, model: str = FLUX, size: str = "1024x1024", enhance: bool = False,
+                 seed: int = -1) -> dict:
+    """Set-up through the `/generate` API; returns the saved record."""
+    _path, record = client.predict(prompt, model, size, enhance, seed, api_name="/generate")
+    assert record.get("file"), record
+    return record
+
+
+def api_history(client, query: str = "") -> list[dict]:
+    return client.predict(query, 0, 500, api_name="/history")
+
+
+def open_tab(page, name: str) -> None:
+    tab = page.get_by_role("tab", name=name, exact=True)
+    tab.click()
+    expect(tab).to_have_attribute("aria-selected", "true")
+
+
+def expect_tab_selected(page, name: str) -> None:
+    expect(page.get_by_role("tab", name=name, exact=True)).to_have_attribute("aria-selected", "true")
+
+
+def open_history(page) -> None:
+    """Open History and wait for its first listing (else it could land after a search)."""
+    open_tab(page, "History")
+    expect(page.locator("#history-page")).to_contain_text(re.compile(r"\d+ found"))
+
+
+def search_history(page, text: str, found: int) -> None:
+    """Search (Enter submits); `found` matches in all, one page of them shown."""
+    box = page.locator("#history-search textarea, #history-search input")
+    box.fill(text)
+    box.press("Enter")
+    expect(page.locator("#history-page")).to_have_text(re.compile(rf"·\s*{found} found\s*$"))
+    expect(page.locator("#history-gallery .gallery-item")).to_have_count(min(found, HISTORY_PAGE))
+
+
+def select_thumbnail(page, record: dict) -> None:
+    """Click the History thumbnail captioned with the record's prompt; wait for its details."""
+    page.locator("#history-gallery .gallery-item").filter(has_text=record["prompt"]).click()
+    expect(page.locator("#history-path")).to_contain_text(Path(record["file"]).name)
+    expect(page.locator("#history-image img")).to_be_visible()
+
+
+def expect_form(page, prompt: str, model: str, size: str, enhance: bool, seed: str | None = None) -> None:
+    expect(page.locator(PROMPT)).to_have_value(prompt)
+    expect(page.locator("#model input")).to_have_value(model)
+    expect(page.locator("#size input:checked")).to_have_attribute("value", size)
+    checkbox = page.locator("#enhance input[type=checkbox]")
+    if enhance:
+        expect(checkbox).to_be_checked()
+    else:
+        expect(checkbox).not_to_be_checked()
+    if seed is not None:
+        expect(page.locator("#seed input")).to_have_value(seed)
+
+
+def shot(page, name: str, *galleries: str) -> None:
+    """Screenshot the end state, once the given galleries' thumbnails have loaded."""
+    for selector in galleries:
+        wait_for_images(page, selector)
+    page.mouse.move(0, 0)  # no hover look on the last button clicked
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"experiment-{name}.png"), full_page=True)
+
+
+def write_png(path: Path, chunks: dict[str, str], color: str = "teal") -> Path:
+    from PIL import Image, PngImagePlugin
+
+    info = PngImagePlugin.PngInfo()
+    for key, value in chunks.items():
+        info.add_text(key, value)
+    Image.new("RGB", (96, 64), color).save(path, pnginfo=info)
+    return path
+
+
+def run_compare(page, prompt: str, seed: str) -> None:
+    """Type prompt and seed in Generate, open Compare and run it with the default choices."""
+    page.locator(PROMPT).fill(prompt)
+    page.locator("#seed input").fill(seed)
+    open_tab(page, "Compare")
+    expect(page.locator("#compare-models .token")).to_have_text([FLUX, SD])
+    expect(page.locator("#compare-sizes input:checked")).to_have_count(0)
+    expect(page.locator("#compare-enhance input[type=checkbox]")).not_to_be_checked()
+    page.locator("#compare-run").click()
+    expect(page.locator("#compare-grid .gallery-item")).to_have_count(2)
+    wait_for_images(page, "#compare-grid")
+
+
+# -- tests ----------------------------------------------------------------------------
+
+def test_search_finds_exactly_the_matching_image(page, app, client):
+    shared = token()
+    words = [token() for _ in range(3)]
+    prompts = [f"a brass owl reading a map {shared} {words[0]}",
+               f"a glass whale over a desert {shared} {words[1]}",
+               f"a copper fox in the snow {shared} {words[2]}"]  # < 60 chars: captions are not cut
+    records = [api_generate(client, p, size="768x512") for p in prompts]
+    whale = records[1]
+
+    open_history(page)
+    search_history(page, shared, found=3)  # the word all three share: all three
+    search_history(page, words[1], found=1)  # a word from one prompt: that one only
+    item = page.locator("#history-gallery .gallery-item")
+    expect(item.locator(".caption-label")).to_have_text(whale["prompt"])
+    expect(item.locator("img")).to_have_attribute("alt", whale["prompt"])
+    answer = page.request.get(urljoin(page.url, item.locator("img").get_attribute("src")))
+    body = answer.body()
+    assert answer.ok and (body[8:12] == b"WEBP" or body.startswith(b"\x89PNG")), (answer.status, body[:16])
+
+    select_thumbnail(page, whale)
+    expect(page.locator("#history-path")).to_contain_text(str(app.outputs / whale["file"]))
+    expect(page.locator("#history-record")).to_contain_text(whale["id"])
+    # The same search over HTTP agrees.
+    assert [r["id"] for r in api_history(client, words[1])] == [whale["id"]]
+    shot(page, "find", "#history-gallery", "#history-image")
+
+
+def test_reuse_fills_the_form_and_regenerates_the_same_picture(page, app, client):
+    original = api_generate(client, f"a lantern festival over a river {token()}", SD, "768x1024", enhance=True)
+    original_png = app.outputs / original["file"]
+
+    open_history(page)
+    search_history(page, original["prompt"].rsplit(" ", 1)[1], found=1)
+    select_thumbnail(page, original)
+    page.locator("#reuse").click()
+    expect_tab_selected(page, "Generate")
+    expect_form(page, original["prompt"], SD, "768x1024", True, seed=str(original["seed"]))
+
+    before = pngs(app.outputs)
+    page.locator("#generate").click()
+    (again,) = new_pngs(app.outputs, before, 1, "the regenerated PNG")
+    expect(page.locator("#result-info")).to_contain_text(again.name)
+    assert again != original_png
+    record = record_of(again)
+    assert record["id"] != original["id"]
+    assert record["seed"] == original["seed"]
+    for key in ("prompt", "model", "image_size", "prompt_enhancement"):
+        assert record[key] == original[key], key
+    assert pixels(again) == pixels(original_png), "same settings and seed, yet different pixels"
+    shot(page, "reuse", "#result", "#gallery")
+
+
+def test_variation_generates_the_same_settings_with_a_new_seed(page, app, client):
+    original = api_generate(client, f"a paper crane on a windowsill {token()}", SD, "1024x576", seed=4242)
+    word = original["prompt"].rsplit(" ", 1)[1]
+
+    open_history(page)
+    search_history(page, word, found=1)
+    select_thumbnail(page, original)
+    before = pngs(app.outputs)
+    page.locator("#variation").click()
+    expect_tab_selected(page, "Generate")
+    expect_form(page, original["prompt"], SD, "1024x576", False)
+    (varied,) = new_pngs(app.outputs, before, 1, "the variation's PNG")
+    expect(page.locator("#result-info")).to_contain_text(varied.name)
+
+    record = record_of(varied)
+    for key in ("prompt", "model", "image_size", "prompt_enhancement"):
+        assert record[key] == original[key], key
+    assert isinstance(record["seed"], int) and record["seed"] != 4242
+    listed = api_history(client, word)  # newest first
+    assert [r["id"] for r in listed] == [record["id"], original["id"]]
+    assert listed[0]["seed"] == record["seed"] and listed[1]["seed"] == 4242
+    assert (app.outputs / original["file"]).is_file(), "the original must stay"
+    shot(page, "variation", "#result", "#gallery")
+
+
+def test_delete_asks_cancel_keeps_confirm_moves_to_trash(page, app, client):
+    word = token()
+    victim = api_generate(client, f"a rusty bicycle in the rain {word}")
+    keeper = api_generate(client, f"a rusty bicycle in the sun {word}")
+    victim_png = app.outputs / victim["file"]
+    trashed = app.outputs / ".trash" / victim["file"]
+
+    open_history(page)
+    search_history(page, word, found=2)
+    select_thumbnail(page, victim)
+    confirm_row = page.locator("#delete-confirm-row")
+    expect(confirm_row).to_be_hidden()
+
+    # Cancel: the question goes away and nothing is deleted.
+    page.locator("#delete").click()
+    expect(confirm_row).to_be_visible()
+    expect(page.locator("#delete-confirm")).to_be_visible()
+    page.locator("#delete-cancel").click()
+    expect(confirm_row).to_be_hidden()
+    expect(page.locator("#history-gallery .gallery-item")).to_have_count(2)
+    assert victim_png.is_file() and not trashed.exists()
+    assert {r["id"] for r in api_history(client, word)} == {victim["id"], keeper["id"]}
+
+    # Confirm: the image moves to outputs/.trash/<same relative path>.
+    page.locator("#delete").click()
+    expect(confirm_row).to_be_visible()
+    page.locator("#delete-confirm").click()
+    expect(confirm_row).to_be_hidden()
+    expect(page.locator(".toast-body").filter(has_text="Moved to the trash")).to_be_visible()
+    expect(page.locator("#history-page")).to_have_text(re.compile(r"·\s*1 found\s*$"))
+    gallery = page.locator("#history-gallery .gallery-item")
+    expect(gallery).to_have_count(1)
+    expect(gallery.locator(".caption-label")).to_have_text(keeper["prompt"])
+    expect(page.locator("#history-path")).to_have_text("")
+    expect(page.locator("#history-image img")).to_have_count(0)
+
+    assert not victim_png.exists(), "the deleted image is still in its place"
+    assert trashed.is_file(), f"not in the trash: {trashed}"
+    assert record_of(trashed)["id"] == victim["id"]
+    assert (app.outputs / keeper["file"]).is_file()
+    assert [r["id"] for r in api_history(client, word)] == [keeper["id"]]
+    assert victim["id"] not in {r["id"] for r in api_history(client)}
+
+    # Not listed without the search either.
+    search_history(page, "", found=len(pngs(app.outputs)))
+    expect(page.locator("#history-gallery .gallery-item").filter(has_text=victim["prompt"])).to_have_count(0)
+    shot(page, "delete", "#history-gallery")
+
+
+def test_after_delete_no_thumbnail_looks_selected(page, client):
+    word = token()
+    older = api_generate(client, f"an older neighbour {word}")
+    victim = api_generate(client, f"a newest victim {word}")  # newest first: index 0
+
+    open_history(page)
+    search_history(page, word, found=2)
+    select_thumbnail(page, victim)
+    page.locator("#delete").click()
+    page.locator("#delete-confirm").click()
+    expect(page.locator("#history-path")).to_have_text("")
+    gallery = page.locator("#history-gallery .gallery-item")
+    expect(gallery).to_have_count(1)
+    expect(gallery.locator(".caption-label")).to_have_text(older["prompt"])
+    highlighted = page.locator("#history-gallery .thumbnail-item.selected").all_inner_texts()
+    assert not highlighted, f"shown as selected with nothing selected: {highlighted}"
+
+
+def test_pnginfo_reads_a1111_sends_to_generate_and_shows_scripts_as_text(page, tmp_path):
+    a1111 = write_png(tmp_path / "a1111.png", {"parameters": A1111_INFOTEXT})
+    comfy_prompt = {"3": {"class_type": "KSampler", "inputs": {"seed": 5, "text": SCRIPT}},
+                    "6": {"class_type": "CLIPTextEncode", "inputs": {"text": ONERROR}}}
+    hostile = write_png(tmp_path / "hostile.png", {"prompt": json.dumps(comfy_prompt), "comment": SCRIPT + ONERROR},
+                        color="purple")
+
+    open_tab(page, "PNG Info")
+    page.locator("#pnginfo-file input[type=file]").set_input_files(a1111)
+    expect(page.locator("#pnginfo-summary")).to_contain_text("Stable Diffusion web UI")
+    expect(page.locator("#pnginfo-summary")).to_contain_text("A1111")
+    expect(page.locator("#pnginfo-parameters textarea")).to_have_value(A1111_INFOTEXT)
+    shot(page, "pnginfo-a1111")
+
+    page.locator("#pnginfo-send").click()
+    expect_tab_selected(page, "Generate")
+    expect(page.locator(PROMPT)).to_have_value(A1111_PROMPT)
+    expect(page.locator("#seed input")).to_have_value("1234567")
+    expect(page.locator("#size input:checked")).to_have_attribute("value", "768x512")
+    expect(page.locator("#enhance input[type=checkbox]")).not_to_be_checked()
+
+    # A hostile file: every chunk is shown as text, nothing runs or renders as HTML.
+    open_tab(page, "PNG Info")
+    page.locator("#pnginfo-file").get_by_role("button", name="Clear").click()
+    expect(page.locator("#pnginfo-parameters textarea")).to_have_value("")
+    page.locator("#pnginfo-file input[type=file]").set_input_files(hostile)
+    expect(page.locator("#pnginfo-summary")).to_contain_text("ComfyUI")
+    expect(page.locator("#pnginfo-json")).to_contain_text('"class_type": "KSampler"')
+    expect(page.locator("#pnginfo-json")).to_contain_text(SCRIPT)
+    expect(page.locator("#pnginfo-json")).to_contain_text("window.__pwned=2")
+    expect(page.locator("#pnginfo-chunks")).to_contain_text(SCRIPT)
+    expect(page.locator("#pnginfo-parameters textarea")).to_have_value("")
+    wait_for_images(page, "#tab-pnginfo")  # would give an injected <img onerror> its chance
+    assert page.evaluate("() => typeof window.__pwned") == "undefined"
+    assert page.locator("#tab-pnginfo script, #tab-pnginfo img[src='x']").count() == 0
+
+    # Nothing in it maps onto the form: an error, and the Generate form keeps its values.
+    page.locator("#pnginfo-send").click()
+    expect(page.locator(".toast-body").filter(has_text="Nothing in it maps onto the Generate form")).to_be_visible()
+    expect_tab_selected(page, "PNG Info")
+    expect(page.locator(PROMPT)).to_have_value(A1111_PROMPT)
+    shot(page, "pnginfo")
+
+
+def test_batch_of_four_makes_four_images_with_consecutive_seeds(page, app):
+    prompt = f"four tin robots dancing {token()}"
+    page.locator("#batch").get_by_role("button", name=re.compile(r"^Batch\b")).click()  # the accordion
+    count = page.locator("#batch-count input[type=number]")
+    expect(count).to_be_visible()
+    count.fill("4")
+    count.press("Enter")
+    expect(page.locator("#batch-count input[type=range]")).to_have_value("4")
+    expect(page.locator("#batch-results")).to_be_visible()  # shown once the count is > 1
+
+    page.locator(PROMPT).fill(prompt)
+    page.locator("#seed input").fill("100")
+    before = pngs(app.outputs)
+    page.locator("#generate").click()
+    thumbs = page.locator("#batch-results .gallery-item")
+    expect(thumbs).to_have_count(4)
+    # The last step of the click (the recent gallery) is done: nothing more is coming.
+    expect(page.locator("#gallery .caption-label").filter(has_text=prompt)).to_have_count(4)
+
+    saved = new_pngs(app.outputs, before, 4, "four PNGs of the batch")
+    records = [record_of(p) for p in saved]
+    assert sorted(r["seed"] for r in records) == [100, 101, 102, 103]
+    assert {r["prompt"] for r in records} == {prompt}
+    assert all(str(r["seed"]) in p.name for p, r in zip(saved, records))
+    assert sorted(thumbs.locator(".caption-label").all_inner_texts()) == [f"seed {s}" for s in range(100, 104)]
+    expect(page.locator("#result-info")).to_contain_text(re.compile(r"Seed\s+10[0-3]\b"))
+    shot(page, "batch", "#batch-results", "#gallery")
+
+
+def test_compare_two_models_labels_and_saves_both(page, app):
+    prompt = f"a teapot on a sunny table {token()}"
+    before = pngs(app.outputs)
+    run_compare(page, prompt, "7")
+    expect(page.locator("#compare-grid .caption-label")).to_have_text(
+        [f"{FLUX} · 1024x1024 · seed 7", f"{SD} · 1024x1024 · seed 7"])
+    # The last step of the click (the recent gallery) is done: nothing more is coming.
+    open_tab(page, "Generate")
+    expect(page.locator("#gallery .caption-label").filter(has_text=prompt)).to_have_count(2)
+
+    saved = new_pngs(app.outputs, before, 2, "the two compared PNGs")
+    records = [record_of(p) for p in saved]
+    assert sorted(r["model"] for r in records) == [FLUX, SD]
+    assert all(r["seed"] == 7 and r["prompt"] == prompt and r["image_size"] == "1024x1024" for r in records)
+    open_tab(page, "Compare")
+    shot(page, "compare", "#compare-grid")
+
+
+def test_compare_captions_are_visible_without_scrolling_the_grid(page):
+    run_compare(page, f"a clipped caption check {token()}", "7")
+    hidden = page.evaluate("""() => {
+      const box = document.querySelector('#compare-grid .grid-wrap').getBoundingClientRect();
+      return [...document.querySelectorAll('#compare-grid .caption-label')]
+        .map((c) => [c.textContent, c.getBoundingClientRect()])
+        .filter(([, r]) => r.top < box.top || r.bottom > box.bottom)
+        .map(([text, r]) => `${text}: caption ${Math.round(r.top)}-${Math.round(r.bottom)} px, `
+                           + `grid ${Math.round(box.top)}-${Math.round(box.bottom)} px`);
+    }""")
+    assert not hidden, f"captions clipped by the grid's scroll box: {hidden}"

@@ -1,0 +1,454 @@
+"""A non-programmer's first ten minutes, in real Chromium: the acceptance journeys.
+
+First visit in demo mode (English and Chinese, nothing half-translated), the banner
+with a key, generate-then-history, API errors read as guidance, a phone and a laptop
+layout, keyboard only, and progress / double clicks / Stop while the API is slow.
+
+Two apps: the shared demo app (`demo_app`, no key) and one with a key, pointed at a
+fake API (`DemoBackend`) whose faults the tests set over HTTP. Skipped when Chromium
+or Playwright is missing, unless REQUIRE_BROWSER=1 (CI), as in tests/test_browser.py.
+Screenshots and the recorded Tab order go to tests/artifacts/.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from webui.demo_backend import DemoBackend
+from webui.i18n import LABELS
+
+from .browser import (
+    PROMPT,
+    find_chromium,
+    focused_control,
+    generate,
+    horizontal_overflow,
+    launch_chromium,
+    wait_until_ready,
+    wait_until_settled,
+)
+from .conftest import ARTIFACTS, TEST_KEY, LaunchedApp, launch_app, wait_until
+
+pytestmark = pytest.mark.browser
+
+REQUIRED = os.environ.get("REQUIRE_BROWSER") == "1"
+CHROMIUM = find_chromium()
+try:
+    from playwright.sync_api import expect, sync_playwright
+except ImportError as exc:  # pragma: no cover - depends on the machine
+    _missing = f"the Python package playwright is not installed ({exc})"
+else:
+    _missing = None if CHROMIUM else "no Chromium executable (/usr/bin/chromium or `chromium` on PATH)"
+if _missing:
+    if REQUIRED:
+        pytest.fail(f"REQUIRE_BROWSER=1 but {_missing}", pytrace=False)
+    pytest.skip(_missing, allow_module_level=True)
+
+WAIT_MS = 30_000
+expect.set_options(timeout=WAIT_MS)
+
+EN, ZH = LABELS["en"], LABELS["zh"]
+LANG = {"en-US": "en", "zh-CN": "zh"}
+
+# Labels a visitor reads on the Generate tab (taken from the catalogue, so a renamed
+# label is still checked): in one language, none of the other language's may show.
+PAGE_LABELS = [
+    "generate", "prompt", "model", "model_info", "size", "enhance", "enhance_info", "seed", "seed_info",
+    "random_seed", "reuse_seed", "stop", "result", "details", "recent", "batch", "help_title",
+    "tab_history", "tab_compare", "tab_pnginfo",
+]
+
+# The status tracker Gradio draws over #result while an event runs (elapsed time,
+# queue position, progress bar with our "Generating… 0 of 1 done").
+PROGRESS = "#result [data-testid='status-tracker'] :is(.progress-text, .progress-level, .eta-bar)"
+
+
+# -- fixtures -------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as playwright:
+        chromium = launch_chromium(playwright, CHROMIUM)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def fake() -> Iterator[DemoBackend]:
+    """The fake image API; it wants TEST_KEY, like the real one wants yours."""
+    with DemoBackend(api_key=TEST_KEY) as backend:
+        yield backend
+
+
+@pytest.fixture(scope="module")
+def keyed_app(fake: DemoBackend, tmp_path_factory) -> Iterator[LaunchedApp]:
+    """The app as someone with a key runs it, talking to the fake."""
+    app = launch_app(tmp_path_factory.mktemp("journeys-keyed"),
+                     env={"YUNYX_API_KEY": TEST_KEY, "YUNYX_API_BASE": fake.base_url})
+    yield app
+    app.stop()
+
+
+@pytest.fixture
+def live(fake: DemoBackend, keyed_app: LaunchedApp) -> Iterator[tuple[LaunchedApp, DemoBackend]]:
+    """The keyed app and its fake, with no fault left over from another test."""
+    fake.reset()
+    yield keyed_app, fake
+    fake.reset()
+
+
+@pytest.fixture
+def open_page(browser):
+    """`open_page(app, locale, **context_options)`: a fresh context on `app`, ready for input.
+
+    Uncaught JavaScript errors on any page fail the test.
+    """
+    contexts, errors = [], []
+
+    def open_(app: LaunchedApp, locale: str = "en-US", **options):
+        context = browser.new_context(locale=locale, **options)
+        context.set_default_timeout(WAIT_MS)
+        contexts.append(context)
+        page = context.new_page()
+        page.on("pageerror", lambda error: errors.append(f"{locale}: {error}"))
+        page.goto(app.url)
+        expect(page.locator("#banner")).to_be_visible()
+        wait_until_ready(page)
+        return page
+
+    yield open_
+    for context in contexts:
+        context.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+# -- helpers --------------------------------------------------------------------------
+
+def token() -> str:
+    return uuid.uuid4().hex[:8]
+
+
+def pngs(outputs: Path) -> set[Path]:
+    """Saved images (hidden folders such as .thumbs and .trash left out)."""
+    return {
+        p for p in outputs.rglob("*.png")
+        if not any(part.startswith(".") for part in p.relative_to(outputs).parts)
+    }
+
+
+def shot(page, name: str, full_page: bool = True) -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / name
+    page.screenshot(path=str(path), full_page=full_page)
+    return path
+
+
+def visible_labels(page, texts) -> list[str]:
+    """Those of `texts` shown on the page as the whole text of a visible element."""
+    return [t for t in texts if page.get_by_text(t, exact=True).filter(visible=True).count()]
+
+
+def box(page, selector: str) -> dict:
+    found = page.locator(selector).bounding_box()
+    assert found, f"{selector} has no box (not displayed)"
+    return found
+
+
+def open_history(page, lang: str):
+    page.get_by_role("tab", name=LABELS[lang]["tab_history"], exact=True).click()
+    return page.locator("#history-gallery .gallery-item")
+
+
+def thumbnail_loaded(item) -> int:
+    """Natural width of a gallery item's image once decoded (0 = broken)."""
+    return item.locator("img").evaluate("img => img.decode().then(() => img.naturalWidth, () => 0)")
+
+
+# -- 1. first visit in demo mode ------------------------------------------------------
+
+@pytest.mark.parametrize("locale", ["en-US", "zh-CN"], ids=["en", "zh"])
+def test_first_visit_in_demo_mode_explains_the_key_in_one_language(open_page, demo_app, locale):
+    lang = LANG[locale]
+    here, other = LABELS[lang], LABELS["zh" if lang == "en" else "en"]
+    page = open_page(demo_app, locale)
+
+    banner = page.locator("#banner")
+    expect(banner).to_be_in_viewport()
+    expect(banner).to_contain_text("演示模式" if lang == "zh" else "Demo mode")
+    expect(banner).to_contain_text("YUNYX_API_KEY")
+    expect(banner).to_contain_text(".env")
+    expect(banner.locator("ol > li")).to_have_count(2)  # step 1: the .env line, step 2: restart
+    expect(banner.locator("ol > li").first).to_contain_text("YUNYX_API_KEY")
+
+    expect(page.locator("#generate")).to_have_text(here["generate"])
+    expect(page.get_by_role("tab", name=here["tab_history"], exact=True)).to_be_visible()
+    expect(page.locator("#prompt [data-testid='block-info']")).to_have_text(here["prompt"])
+    expect(page.locator(PROMPT)).to_have_attribute("placeholder", here["prompt_placeholder"])
+
+    # No mixed-language screen: none of the other language's labels is shown as a label.
+    foreign = [other[k] for k in PAGE_LABELS if other[k] != here[k]]
+    assert visible_labels(page, foreign) == [], f"{locale}: labels of the other language on screen"
+    shot(page, f"journey-first-visit-{lang}.png")
+
+
+# -- 2. with a key ----------------------------------------------------------------------
+
+def test_with_a_key_the_banner_says_connected_and_the_key_never_reaches_the_page(open_page, live):
+    app, fake = live
+    page = open_page(app)
+    banner = page.locator("#banner")
+    expect(banner).to_have_text(EN["live_banner"])
+    expect(banner).not_to_have_class(re.compile(r"\bdemo\b"))
+    expect(page.locator("#api-base")).to_contain_text(fake.base_url)
+
+    seen = {
+        "page HTML": page.content(),
+        "window.gradio_config": page.evaluate("() => JSON.stringify(window.gradio_config)"),
+    }
+    for route in ("config", "gradio_api/info"):
+        answer = page.request.get(app.url + route)
+        assert answer.ok, f"GET /{route}: {answer.status}"
+        seen[f"GET /{route}"] = answer.text()
+    assert "live_banner" in seen["GET /config"] and EN["live_banner"] in seen["page HTML"]
+    leaks = [where for where, text in seen.items() if TEST_KEY in text]
+    assert not leaks, f"the API key is readable in: {leaks}"
+
+
+# -- 3. generate, then see it in history ---------------------------------------------------
+
+def test_enter_generates_and_the_image_is_in_history_with_its_prompt(open_page, demo_app):
+    page = open_page(demo_app)
+    prompt = f"a tin robot watering tulips {token()}"  # < 80 chars: the caption is not cut
+    box_ = page.locator(PROMPT)
+    box_.fill(prompt)
+    box_.press("Enter")
+
+    image = page.locator("#result img")
+    expect(image).to_be_visible()
+    expect(image).to_have_attribute("src", re.compile(r"\.png$"))
+    name = image.get_attribute("src").rsplit("/", 1)[-1]
+    expect(page.locator("#result-info")).to_contain_text(name)
+
+    items = open_history(page, "en")
+    newest = items.first
+    expect(newest.locator(".caption-label")).to_have_text(prompt)
+    expect(newest.locator("img")).to_be_visible()
+    assert thumbnail_loaded(newest) > 0, "the history thumbnail did not load"
+
+
+# -- 4. errors as guidance ---------------------------------------------------------------
+
+ERRORS = [
+    # (faults, locale, words in the toast, screenshot)
+    ({"status": 401}, "en-US", "Check YUNYX_API_KEY in your environment or .env file", "journey-401-en.png"),
+    ({"status": 401}, "zh-CN", "请检查环境变量或 .env 文件中的 YUNYX_API_KEY", "journey-401-zh.png"),
+    ({"status": 429, "retry_after": 120}, "en-US", "Try again in 120 s", "journey-429-en.png"),
+    ({"status": 429, "retry_after": 120}, "zh-CN", "120 秒后重试", "journey-429-zh.png"),
+]
+
+
+def fail_once(page, app: LaunchedApp, fake: DemoBackend, faults: dict, words: str):
+    """Set `faults`, press Enter on a prompt, return the error toast showing `words`."""
+    before = pngs(app.outputs)
+    fake.set_faults(**faults)
+    page.locator(PROMPT).fill(f"a harbour in the rain {token()}")
+    page.locator(PROMPT).press("Enter")
+    toast = page.locator(".toast-body").filter(has_text=words)
+    expect(toast).to_be_visible()
+    expect(toast.locator("[data-testid='toast-text']")).to_contain_text(words)
+    # Nothing added: no result, no file, no thumbnail; and no retry of a 401 or a long 429.
+    expect(page.locator("#result img")).to_have_count(0)
+    assert pngs(app.outputs) == before
+    expect(page.locator("#gallery .gallery-item")).to_have_count(min(len(before), 24))
+    assert fake.stats()["generation_requests"] == 1
+    return toast
+
+
+@pytest.mark.parametrize(("faults", "locale", "words", "screenshot"), ERRORS,
+                         ids=["401-en", "401-zh", "429-en", "429-zh"])
+def test_api_errors_are_guidance_in_the_visitors_language(open_page, live, faults, locale, words, screenshot):
+    app, fake = live
+    page = open_page(app, locale)
+    toast = fail_once(page, app, fake, faults, words)
+    expect(toast).to_have_class(re.compile(r"\berror\b"))
+    assert TEST_KEY not in toast.inner_text()
+    if locale == "zh-CN":
+        expect(page.locator(".toast-body", has_text=re.compile("Check|Try again"))).to_have_count(0)
+    wait_until_settled(toast)  # it flies in: a screenshot taken at once may miss it
+    shot(page, screenshot, full_page=False)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "Gradio 6.31 frontend ignores gr.Error(title=...): the server sends "
+    "process_completed {title: '出错了', output: {title: '出错了', ...}} but Blocks-*.js calls "
+    "log_cb(s?._title ?? 'Error', ...) — `_title` is never set — so every error toast is titled "
+    "'Error' in English, also on a zh-CN page"))
+def test_error_toast_title_is_in_the_visitors_language(open_page, live):
+    app, fake = live
+    page = open_page(app, "zh-CN")
+    toast = fail_once(page, app, fake, {"status": 401}, "YUNYX_API_KEY")
+    expect(toast.locator(".toast-title")).to_have_text(ZH["error_title"], timeout=2_000)
+
+
+# -- 5. phone width ---------------------------------------------------------------------
+
+def test_phone_has_no_horizontal_scroll_and_stacks_form_over_result(open_page, demo_app):
+    page = open_page(demo_app, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    prompt = f"a fox on a bicycle {token()}"
+    generate(page, prompt)
+    recent = page.locator("#gallery .gallery-item").first
+    expect(recent.locator(".caption-label")).to_have_text(prompt)
+    wait_until_settled(recent)  # drawn faded while the gallery refreshes
+
+    assert horizontal_overflow(page) <= 0, "the Generate tab scrolls sideways on a phone"
+    button, result = box(page, "#generate"), box(page, "#result")
+    assert result["y"] >= button["y"] + button["height"], (button, result)
+    assert result["x"] >= 0 and result["x"] + result["width"] <= 390, result
+    shot(page, "journey-phone.png")
+
+    items = open_history(page, "en")
+    expect(items.first.locator(".caption-label")).to_have_text(prompt)
+    assert thumbnail_loaded(items.first) > 0
+    assert horizontal_overflow(page) <= 0, "the History tab scrolls sideways on a phone"
+    shot(page, "journey-phone-history.png")
+
+
+# -- 6. laptop layout -------------------------------------------------------------------
+
+def test_laptop_puts_the_form_left_of_the_result(open_page, demo_app):
+    page = open_page(demo_app, viewport={"width": 1280, "height": 800})
+    prompt, result = box(page, "#prompt"), box(page, "#result")
+    assert prompt["x"] < result["x"], (prompt, result)
+    assert prompt["x"] + prompt["width"] <= result["x"], "the form overlaps the result"
+    assert prompt["y"] < result["y"] + result["height"] and result["y"] < prompt["y"] + prompt["height"], \
+        f"form and result are not side by side: {prompt} {result}"
+    assert horizontal_overflow(page) <= 0
+
+
+# -- 7. keyboard only -------------------------------------------------------------------
+
+def describe(stop: dict | None) -> str:
+    if stop is None:
+        return "(focus left the page)"
+    return f'{stop["role"] or stop["tag"]} "{stop["name"]}" #{stop["id"]}'
+
+
+@pytest.fixture(scope="module")
+def keyboard_walk(browser, demo_app) -> Iterator[dict]:
+    """Keyboard only: reach the prompt, type, Enter; then Tab round the page from the prompt.
+
+    Recorded once for the module: the first focus, the result, every Tab stop.
+    """
+    context = browser.new_context(locale="en-US")
+    context.set_default_timeout(WAIT_MS)
+    errors: list[str] = []
+    try:
+        page = context.new_page()
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        cdp = context.new_cdp_session(page)
+        page.goto(demo_app.url)
+        wait_until_ready(page)
+
+        first = focused_control(page, cdp)
+        presses = 0
+        while (focused_control(page, cdp) or {}).get("id") != "prompt" and presses < 40:
+            page.keyboard.press("Tab")
+            presses += 1
+        walk = {"first": first, "presses": presses, "errors": errors, "stops": [], "order": [],
+                "reached": (focused_control(page, cdp) or {}).get("id") == "prompt", "info": ""}
+        if walk["reached"]:
+            page.keyboard.type(f"a kite over the dunes {token()}")
+            page.keyboard.press("Enter")
+            info = page.locator("#result-info")
+            expect(info).to_contain_text(re.compile(r"Seed\s+\d+"))
+            walk["info"] = info.inner_text()
+            walk["after_enter"] = focused_control(page, cdp)  # Enter leaves focus in the prompt
+            for _ in range(40):
+                page.keyboard.press("Tab")
+                walk["stops"].append(focused_control(page, cdp))
+                if walk["stops"][-1] and walk["stops"][-1]["id"] == "prompt":  # round the page and back
+                    break
+            walk["order"] = [describe(s) for s in walk["stops"]]
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        (ARTIFACTS / "journey-tab-order.txt").write_text(
+            f"first focus: {describe(first)}; {presses} Tab to reach the prompt\n"
+            "Tab from the prompt, after generating:\n"
+            + "".join(f"{i:2d}. {line}\n" for i, line in enumerate(walk["order"], 1)))
+        print("\nTab order from the prompt:\n" + "\n".join(walk["order"]))
+        yield walk
+    finally:
+        context.close()
+
+
+def test_keyboard_only_generates_and_tab_reaches_generate(keyboard_walk):
+    walk = keyboard_walk
+    assert not walk["errors"], walk["errors"]
+    # Focus starts in the prompt (autofocus), or Tab gets there.
+    assert walk["reached"], f"no Tab from {describe(walk['first'])} reached the prompt ({walk['presses']} tried)"
+    assert re.search(r"Seed\s+\d+", walk["info"]), "Enter in the prompt did not generate"
+    assert (walk["after_enter"] or {}).get("id") == "prompt", walk["after_enter"]
+
+    stops = walk["stops"]
+    ids = [s and s["id"] for s in stops]
+    assert "generate" in ids, f"Tab never reaches Generate: {walk['order']}"
+    generate_stop = stops[ids.index("generate")]
+    assert generate_stop["role"] == "button" and generate_stop["name"] == EN["generate"], generate_stop
+    assert ids.index("generate") < ids.index("stop"), "Stop comes before Generate"
+    # The form, up to Generate, is named for a screen reader.
+    assert all(s and s["name"] for s in stops[: ids.index("generate") + 1]), walk["order"]
+
+
+def test_every_tab_stop_has_an_accessible_name(keyboard_walk):
+    assert keyboard_walk["stops"], "no Tab walk recorded"
+    unnamed = [s for s in keyboard_walk["stops"] if s is not None and not s["name"]]
+    assert not unnamed, "\n".join(f'{s["id"]}: {s["html"]}' for s in unnamed)
+
+
+# -- 8. progress, double clicks, Stop -----------------------------------------------------
+
+def test_progress_shows_extra_clicks_are_ignored_and_stop_cancels(open_page, live):
+    app, fake = live
+    page = open_page(app)
+    fake.set_faults(delay=3)
+    prompt = f"a slow snail race {token()}"
+    joins: list[str] = []
+
+    def on_request(request):
+        if "/queue/join" in request.url:
+            data = (request.post_data_json or {}).get("data") or []
+            if data and data[0] == prompt:
+                joins.append(request.url)
+
+    page.on("request", on_request)
+    before = pngs(app.outputs)
+    page.locator(PROMPT).fill(prompt)
+    page.locator("#generate").click()
+
+    progress = page.locator(PROGRESS).first
+    expect(progress).to_be_visible()
+    expect(page.locator("#result [data-testid='status-tracker']")).to_contain_text(
+        EN["progress_generating"].format(done=0, total=1))
+    shot(page, "journey-progress.png")
+
+    page.locator("#generate").click()
+    page.locator("#generate").click()
+    wait_until(lambda: fake.stats()["generation_requests"] >= 1, timeout=10, what="the request at the fake")
+    assert len(joins) == 1, f"{len(joins)} generation events sent for three clicks"
+
+    page.locator("#stop").click()
+    expect(progress).to_be_hidden(timeout=5_000)
+
+    # Never lose an image: the request already sent finishes and is saved, but the
+    # cancelled page does not show it; the extra clicks never reached the API.
+    new = wait_until(lambda: pngs(app.outputs) - before, timeout=15, what="the cancelled image on disk")
+    wait_until(lambda: fake.stats()["in_flight"] == 0, timeout=15, what="the fake to finish")
+    assert len(new) == 1
+    assert fake.stats()["generation_requests"] == 1
+    assert len(joins) == 1
+    expect(page.locator("#result img")).to_have_count(0)

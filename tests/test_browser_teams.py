@@ -1,0 +1,131 @@
+"""Two users and an admin on one shared app, in real Chromium: each sees what they should.
+
+The app runs with --users, --private-history and a daily limit. Alice and Bob log in
+from their own browsers; Carol is the admin.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from webui.accounts import add_user
+
+from .browser import PROMPT, find_chromium, wait_until_ready
+from .conftest import ARTIFACTS, LaunchedApp, launch_app
+
+pytestmark = pytest.mark.browser
+if not find_chromium():
+    if __import__("os").environ.get("REQUIRE_BROWSER") == "1":
+        pytest.fail("REQUIRE_BROWSER=1 but no Chromium", pytrace=False)
+    pytest.skip("no Chromium", allow_module_level=True)
+from playwright.sync_api import expect, sync_playwright  # noqa: E402
+
+expect.set_options(timeout=30_000)
+
+PASSWORDS = {"alice": "alice-pass-4242", "bob": "bob-pass-9191", "carol": "carol-admin-7373"}
+
+
+@pytest.fixture(scope="module")
+def team(tmp_path_factory) -> Iterator[LaunchedApp]:
+    folder = tmp_path_factory.mktemp("team-browser")
+    users = folder / "users.txt"
+    for name, password in PASSWORDS.items():
+        add_user(users, name, password, admin=(name == "carol"))
+    app = launch_app(folder, "--users", str(users), "--private-history", "--daily-limit", "2")
+    yield app
+    app.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from .browser import launch_chromium
+
+    with sync_playwright() as playwright:
+        chromium = launch_chromium(playwright)
+        yield chromium
+        chromium.close()
+
+
+def log_in(browser, app: LaunchedApp, name: str, password: str | None = None, locale: str = "en-US"):
+    context = browser.new_context(locale=locale, viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(app.url)
+    page.get_by_test_id("textbox").fill(name)
+    page.get_by_test_id("password").fill(password or PASSWORDS[name])
+    page.get_by_role("button", name=re.compile("login", re.I)).click()
+    return context, page
+
+
+def open_history(page) -> None:
+    page.get_by_role("tab", name="History").click()
+    expect(page.locator("#history-page")).to_contain_text("Page")
+
+
+def test_two_users_and_an_admin_see_what_they_should(browser, team: LaunchedApp) -> None:
+    alice_ctx, alice = log_in(browser, team, "alice")
+    bob_ctx, bob = log_in(browser, team, "bob")
+    carol_ctx, carol = log_in(browser, team, "carol")
+    try:
+        for page in (alice, bob, carol):
+            wait_until_ready(page)
+        alice.locator(PROMPT).fill("alice's secret garden")
+        alice.locator("#generate").click()
+        expect(alice.locator("#result img")).to_have_attribute("src", re.compile(r"\.png"))
+        alice_src = alice.locator("#result img").get_attribute("src")
+
+        bob.locator(PROMPT).fill("bob's harbour")
+        bob.locator("#generate").click()
+        expect(bob.locator("#result img")).to_have_attribute("src", re.compile(r"\.png"))
+
+        # Bob's history holds his image only; Alice's is nowhere on his page.
+        open_history(bob)
+        expect(bob.locator("#history-page")).to_contain_text("1 found")
+        expect(bob.locator("#history-gallery")).to_contain_text("bob's harbour")
+        expect(bob.locator("#history-gallery")).not_to_contain_text("alice")
+        expect(bob.locator("#gallery")).not_to_contain_text("alice")
+        # …and Alice's image URL, copied into his browser, gives him nothing.
+        url = alice_src if alice_src.startswith("http") else team.url + alice_src.lstrip("/")
+        assert bob.request.get(url).status == 404
+        assert alice.request.get(url).status == 200
+
+        # The admin sees her own by default, everyone's with one click, and the Usage tab.
+        open_history(carol)
+        expect(carol.locator("#history-page")).to_contain_text("0 found")
+        carol.locator("#history-mine input").uncheck()
+        expect(carol.locator("#history-page")).to_contain_text("2 found")
+        carol.get_by_role("tab", name="Usage").click()
+        expect(carol.locator("#usage-table")).to_contain_text("alice")
+        expect(carol.locator("#usage-table")).to_contain_text("bob")
+        carol.screenshot(path=str(ARTIFACTS / "teams-usage.png"), full_page=True)
+
+        # Non-admins have no Usage tab.
+        expect(alice.get_by_role("tab", name="Usage")).to_have_count(0)
+        expect(bob.get_by_role("tab", name="Usage")).to_have_count(0)
+
+        # Bob's second image is his last for today; the third is refused with guidance.
+        bob.get_by_role("tab", name="Generate").click()
+        bob.locator(PROMPT).fill("bob again")
+        bob.locator("#generate").click()
+        expect(bob.locator("#result-info")).to_contain_text("Seed")
+        bob.locator(PROMPT).fill("bob once more")
+        bob.locator("#generate").click()
+        expect(bob.locator(".toast-body").first).to_be_visible()
+        expect(bob.locator(".toast-body").filter(has_text="used 2 of your 2 images")).to_be_visible()
+        bob.screenshot(path=str(ARTIFACTS / "teams-limit.png"))
+    finally:
+        for context in (alice_ctx, bob_ctx, carol_ctx):
+            context.close()
+
+
+def test_a_wrong_password_is_refused(browser, team: LaunchedApp) -> None:
+    context, page = log_in(browser, team, "alice", password="not-her-password")
+    try:
+        expect(page.get_by_text(re.compile("incorrect|invalid|wrong", re.I))).to_be_visible()
+        expect(page.locator("#prompt")).to_have_count(0)
+    finally:
+        context.close()
+    assert "not-her-password" not in team.log()
