@@ -23,7 +23,7 @@ CHROMIUM_ARGS = [
 ]
 
 PROMPT = "#prompt textarea, #prompt input"  # the documented way to find the prompt box
-TIMEOUT_MS = 30_000
+TIMEOUT_MS = WAIT_MS = 30_000
 
 
 def find_chromium() -> str | None:
@@ -32,6 +32,28 @@ def find_chromium() -> str | None:
         if candidate and os.access(candidate, os.X_OK):
             return candidate
     return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def require_playwright(timeout_ms: int = TIMEOUT_MS):
+    """At a browser test module's top: Playwright's `expect`, or skip the module.
+
+    Skips when Chromium or Playwright is missing; under REQUIRE_BROWSER=1 (CI) that
+    is a failure instead, so the browser tests can never be skipped quietly there.
+    """
+    import pytest
+
+    try:
+        from playwright.sync_api import expect
+    except ImportError as exc:  # pragma: no cover - depends on the machine
+        missing = f"the Python package playwright is not installed ({exc})"
+    else:
+        missing = None if find_chromium() else "no Chromium executable (/usr/bin/chromium or `chromium` on PATH)"
+    if missing:
+        if os.environ.get("REQUIRE_BROWSER") == "1":
+            pytest.fail(f"REQUIRE_BROWSER=1 but {missing}", pytrace=False)
+        pytest.skip(missing, allow_module_level=True)
+    expect.set_options(timeout=timeout_ms)
+    return expect
 
 
 def launch_chromium(playwright, executable: str | None = None):

@@ -110,3 +110,16 @@ def demo_app(tmp_path_factory) -> Iterator[LaunchedApp]:
     app = launch_app(tmp_path_factory.mktemp("demo-app"))
     yield app
     app.stop()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for every browser test (Debian's, through Playwright)."""
+    from playwright.sync_api import sync_playwright
+
+    from .browser import launch_chromium
+
+    with sync_playwright() as playwright:
+        chromium = launch_chromium(playwright)
+        yield chromium
+        chromium.close()

@@ -10,7 +10,6 @@ import requests
 from gradio_client import Client
 from PIL import Image
 
-from webui import metadata
 from webui.demo_backend import DemoBackend
 
 from .conftest import TEST_KEY, LaunchedApp, launch_app

@@ -8,7 +8,6 @@ REQUIRE_BROWSER=1 (CI), in which case a missing browser is an error.
 from __future__ import annotations
 
 import json
-import os
 import re
 import uuid
 from pathlib import Path
@@ -16,37 +15,15 @@ from urllib.parse import urljoin
 
 import pytest
 
-from .browser import PNG_SIGNATURE, PROMPT, find_chromium, launch_chromium, wait_until_ready
+from .browser import PNG_SIGNATURE, PROMPT, WAIT_MS, require_playwright, wait_until_ready
 from .conftest import ARTIFACTS, wait_until
 
 pytestmark = pytest.mark.browser
 
-REQUIRED = os.environ.get("REQUIRE_BROWSER") == "1"
-CHROMIUM = find_chromium()
-try:
-    from playwright.sync_api import expect, sync_playwright
-except ImportError as exc:  # pragma: no cover - depends on the machine
-    _missing = f"the Python package playwright is not installed ({exc})"
-else:
-    _missing = None if CHROMIUM else "no Chromium executable (/usr/bin/chromium or `chromium` on PATH)"
-if _missing:
-    if REQUIRED:
-        pytest.fail(f"REQUIRE_BROWSER=1 but {_missing}", pytrace=False)
-    pytest.skip(_missing, allow_module_level=True)
-
-WAIT_MS = 30_000
-expect.set_options(timeout=WAIT_MS)
+expect = require_playwright()
 
 
 # -- fixtures -------------------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright, CHROMIUM)
-        yield chromium
-        chromium.close()
-
 
 @pytest.fixture
 def open_page(browser, demo_app):

@@ -10,7 +10,6 @@ Skipped when Chromium or Playwright is missing, unless REQUIRE_BROWSER=1.
 from __future__ import annotations
 
 import json
-import os
 import re
 import uuid
 from pathlib import Path
@@ -18,26 +17,12 @@ from urllib.parse import urljoin
 
 import pytest
 
-from .browser import PROMPT, find_chromium, launch_chromium, wait_for_images, wait_until_ready
+from .browser import PROMPT, WAIT_MS, require_playwright, wait_for_images, wait_until_ready
 from .conftest import ARTIFACTS, launch_app, wait_until
 
 pytestmark = pytest.mark.browser
 
-REQUIRED = os.environ.get("REQUIRE_BROWSER") == "1"
-CHROMIUM = find_chromium()
-try:
-    from playwright.sync_api import expect, sync_playwright
-except ImportError as exc:  # pragma: no cover - depends on the machine
-    _missing = f"the Python package playwright is not installed ({exc})"
-else:
-    _missing = None if CHROMIUM else "no Chromium executable (/usr/bin/chromium or `chromium` on PATH)"
-if _missing:
-    if REQUIRED:
-        pytest.fail(f"REQUIRE_BROWSER=1 but {_missing}", pytrace=False)
-    pytest.skip(_missing, allow_module_level=True)
-
-WAIT_MS = 30_000
-expect.set_options(timeout=WAIT_MS)
+expect = require_playwright()
 
 FLUX, SD = "FLUX.1-schnell", "stable-diffusion-3-5-large"
 A1111_PROMPT = "masterpiece, a castle on a hill"
@@ -69,21 +54,13 @@ def client(app):
     return Client(app.url, verbose=False)
 
 
-@pytest.fixture(scope="module")
-def chromium():
-    with sync_playwright() as playwright:
-        browser = launch_chromium(playwright, CHROMIUM)
-        yield browser
-        browser.close()
-
-
 @pytest.fixture
-def page(chromium, app):
+def page(browser, app):
     """A fresh page (own Gradio session) on the app, ready for input.
 
     Uncaught JavaScript errors and console errors fail the test.
     """
-    context = chromium.new_context(locale="en-US", viewport={"width": 1280, "height": 900})
+    context = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 900})
     context.set_default_timeout(WAIT_MS)
     errors: list[str] = []
     tab = context.new_page()

@@ -12,7 +12,6 @@ Screenshots and the recorded Tab order go to tests/artifacts/.
 
 from __future__ import annotations
 
-import os
 import re
 import uuid
 from pathlib import Path
@@ -25,11 +24,11 @@ from webui.i18n import LABELS
 
 from .browser import (
     PROMPT,
-    find_chromium,
+    WAIT_MS,
     focused_control,
     generate,
     horizontal_overflow,
-    launch_chromium,
+    require_playwright,
     wait_until_ready,
     wait_until_settled,
 )
@@ -37,21 +36,7 @@ from .conftest import ARTIFACTS, TEST_KEY, LaunchedApp, launch_app, wait_until
 
 pytestmark = pytest.mark.browser
 
-REQUIRED = os.environ.get("REQUIRE_BROWSER") == "1"
-CHROMIUM = find_chromium()
-try:
-    from playwright.sync_api import expect, sync_playwright
-except ImportError as exc:  # pragma: no cover - depends on the machine
-    _missing = f"the Python package playwright is not installed ({exc})"
-else:
-    _missing = None if CHROMIUM else "no Chromium executable (/usr/bin/chromium or `chromium` on PATH)"
-if _missing:
-    if REQUIRED:
-        pytest.fail(f"REQUIRE_BROWSER=1 but {_missing}", pytrace=False)
-    pytest.skip(_missing, allow_module_level=True)
-
-WAIT_MS = 30_000
-expect.set_options(timeout=WAIT_MS)
+expect = require_playwright()
 
 EN, ZH = LABELS["en"], LABELS["zh"]
 LANG = {"en-US": "en", "zh-CN": "zh"}
@@ -70,14 +55,6 @@ PROGRESS = "#result [data-testid='status-tracker'] :is(.progress-text, .progress
 
 
 # -- fixtures -------------------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright, CHROMIUM)
-        yield chromium
-        chromium.close()
-
 
 @pytest.fixture(scope="module")
 def fake() -> Iterator[DemoBackend]:

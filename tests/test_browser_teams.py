@@ -7,24 +7,17 @@ from their own browsers; Carol is the admin.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Iterator
 
 import pytest
 
 from webui.accounts import add_user
 
-from .browser import PROMPT, find_chromium, wait_until_ready
+from .browser import PROMPT, require_playwright, wait_until_ready
 from .conftest import ARTIFACTS, LaunchedApp, launch_app
 
 pytestmark = pytest.mark.browser
-if not find_chromium():
-    if __import__("os").environ.get("REQUIRE_BROWSER") == "1":
-        pytest.fail("REQUIRE_BROWSER=1 but no Chromium", pytrace=False)
-    pytest.skip("no Chromium", allow_module_level=True)
-from playwright.sync_api import expect, sync_playwright  # noqa: E402
-
-expect.set_options(timeout=30_000)
+expect = require_playwright()
 
 PASSWORDS = {"alice": "alice-pass-4242", "bob": "bob-pass-9191", "carol": "carol-admin-7373"}
 
@@ -38,16 +31,6 @@ def team(tmp_path_factory) -> Iterator[LaunchedApp]:
     app = launch_app(folder, "--users", str(users), "--private-history", "--daily-limit", "2")
     yield app
     app.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from .browser import launch_chromium
-
-    with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        yield chromium
-        chromium.close()
 
 
 def log_in(browser, app: LaunchedApp, name: str, password: str | None = None, locale: str = "en-US"):

@@ -6,7 +6,6 @@ import io
 import json
 import logging
 import time
-from pathlib import Path
 from typing import Iterator
 
 import pytest
