@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -39,6 +41,27 @@ def wait_until(predicate, timeout: float = 60.0, interval: float = 0.05, what: s
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout:g}s waiting for {what}")
         time.sleep(interval)
+
+
+def pngs(outputs: Path) -> set[Path]:
+    """Saved images (hidden folders such as .thumbs and .trash left out)."""
+    return {
+        p for p in outputs.rglob("*.png")
+        if not any(part.startswith(".") for part in p.relative_to(outputs).parts)
+    }
+
+
+def record_of(png: Path) -> dict:
+    """The record a saved PNG carries in its `generation` chunk."""
+    from PIL import Image
+
+    with Image.open(png) as image:
+        return json.loads(image.text["generation"])
+
+
+def token() -> str:
+    """A short unique word, to find one test's images among others'."""
+    return uuid.uuid4().hex[:8]
 
 
 @pytest.fixture
@@ -112,6 +135,13 @@ def demo_app(tmp_path_factory) -> Iterator[LaunchedApp]:
     app.stop()
 
 
+@pytest.fixture(scope="module")
+def fake() -> Iterator[DemoBackend]:
+    """A fake image API shared by a test module; it wants TEST_KEY, like the real one wants yours."""
+    with DemoBackend(api_key=TEST_KEY) as server:
+        yield server
+
+
 @pytest.fixture(scope="session")
 def browser():
     """One headless Chromium for every browser test (Debian's, through Playwright)."""
@@ -123,3 +153,31 @@ def browser():
         chromium = launch_chromium(playwright)
         yield chromium
         chromium.close()
+
+
+@pytest.fixture
+def open_page(browser, request):
+    """`open_page(app=demo_app, locale="en-US", **context_options)`: a fresh browser context
+    on the app, ready for input. Uncaught JavaScript errors on any page fail the test."""
+    from playwright.sync_api import expect
+
+    from .browser import WAIT_MS, wait_until_ready
+
+    contexts, errors = [], []
+
+    def open_(app: LaunchedApp | None = None, locale: str = "en-US", **options):
+        app = app or request.getfixturevalue("demo_app")
+        context = browser.new_context(locale=locale, **options)
+        context.set_default_timeout(WAIT_MS)
+        contexts.append(context)
+        page = context.new_page()
+        page.on("pageerror", lambda error: errors.append(f"{locale}: {error}"))
+        page.goto(app.url)
+        expect(page.locator("#banner")).to_be_visible()
+        wait_until_ready(page)
+        return page
+
+    yield open_
+    for context in contexts:
+        context.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"

@@ -12,7 +12,7 @@ from PIL import Image
 
 from webui.demo_backend import DemoBackend
 
-from .conftest import TEST_KEY, LaunchedApp, launch_app
+from .conftest import TEST_KEY, launch_app, LaunchedApp, pngs
 
 PROMPT = "an island near sea, with seagulls, moon shining over the sea, light house"
 
@@ -20,10 +20,6 @@ PROMPT = "an island near sea, with seagulls, moon shining over the sea, light ho
 @pytest.fixture(scope="module")
 def client(demo_app: LaunchedApp) -> Client:
     return Client(demo_app.url, verbose=False)
-
-
-def pngs(outputs: Path) -> set[Path]:
-    return {p for p in outputs.rglob("*.png") if not any(part.startswith(".") for part in p.parts)}
 
 
 def test_generate_returns_the_saved_png_and_its_record(client: Client, demo_app: LaunchedApp) -> None:

@@ -7,16 +7,14 @@ REQUIRE_BROWSER=1 (CI), in which case a missing browser is an error.
 
 from __future__ import annotations
 
-import json
 import re
-import uuid
 from pathlib import Path
 from urllib.parse import urljoin
 
 import pytest
 
-from .browser import PNG_SIGNATURE, PROMPT, WAIT_MS, require_playwright, wait_until_ready
-from .conftest import ARTIFACTS, wait_until
+from .browser import PNG_SIGNATURE, PROMPT, require_playwright
+from .conftest import ARTIFACTS, pngs, record_of, token, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -25,47 +23,7 @@ expect = require_playwright()
 
 # -- fixtures -------------------------------------------------------------------------
 
-@pytest.fixture
-def open_page(browser, demo_app):
-    """`open_page(locale)`: a fresh context in that locale, on the demo app, ready for input.
-
-    Uncaught JavaScript errors on any page fail the test.
-    """
-    contexts, errors = [], []
-
-    def open_(locale: str = "en-US", **options):
-        context = browser.new_context(locale=locale, **options)
-        context.set_default_timeout(WAIT_MS)
-        contexts.append(context)
-        page = context.new_page()
-        page.on("pageerror", lambda error: errors.append(f"{locale}: {error}"))
-        page.goto(demo_app.url)
-        expect(page.locator("#banner")).to_be_visible()
-        wait_until_ready(page)  # else an early Enter can beat the app's key handler (see browser.py)
-        return page
-
-    yield open_
-    for context in contexts:
-        context.close()
-    assert not errors, f"JavaScript errors on the page: {errors}"
-
-
 # -- helpers --------------------------------------------------------------------------
-
-def pngs(outputs: Path) -> set[Path]:
-    """Saved images (hidden folders such as .thumbs and .trash left out)."""
-    return {
-        p for p in outputs.rglob("*.png")
-        if not any(part.startswith(".") for part in p.relative_to(outputs).parts)
-    }
-
-
-def record_of(png: Path) -> dict:
-    from PIL import Image
-
-    with Image.open(png) as image:
-        return json.loads(image.text["generation"])
-
 
 def new_png(outputs: Path, before: set[Path], what: str) -> Path:
     """Wait for exactly one new PNG to appear and return it."""
@@ -73,9 +31,6 @@ def new_png(outputs: Path, before: set[Path], what: str) -> Path:
     assert len(new) == 1, f"expected one new image, got {sorted(map(str, new))}"
     return new.pop()
 
-
-def token() -> str:
-    return uuid.uuid4().hex[:8]
 
 
 # -- tests ----------------------------------------------------------------------------
@@ -169,7 +124,7 @@ def test_shift_enter_adds_a_line(open_page, demo_app):
 ], ids=["en", "zh"])
 def test_empty_prompt_error_in_visitors_language(open_page, demo_app, locale, message, generate,
                                                  prompt_label):
-    page = open_page(locale)
+    page = open_page(locale=locale)
     # gr.I18n labels follow the browser's language.
     expect(page.locator("#generate")).to_have_text(generate)
     expect(page.locator("#prompt [data-testid='block-info']")).to_have_text(prompt_label)

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import json
 import re
-import uuid
 from pathlib import Path
 from urllib.parse import urljoin
 
 import pytest
 
 from .browser import PROMPT, WAIT_MS, require_playwright, wait_for_images, wait_until_ready
-from .conftest import ARTIFACTS, launch_app, wait_until
+from .conftest import ARTIFACTS, launch_app, pngs, record_of, token, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -74,24 +73,6 @@ def page(browser, app):
 
 
 # -- helpers --------------------------------------------------------------------------
-
-def token() -> str:
-    return uuid.uuid4().hex[:8]
-
-
-def pngs(outputs: Path) -> set[Path]:
-    """Saved images (hidden folders such as .thumbs and .trash left out)."""
-    return {
-        p for p in outputs.rglob("*.png")
-        if not any(part.startswith(".") for part in p.relative_to(outputs).parts)
-    }
-
-
-def record_of(png: Path) -> dict:
-    from PIL import Image
-
-    with Image.open(png) as image:
-        return json.loads(image.text["generation"])
 
 
 def pixels(png: Path) -> tuple[tuple[int, int], bytes]:

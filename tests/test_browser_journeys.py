@@ -13,7 +13,6 @@ Screenshots and the recorded Tab order go to tests/artifacts/.
 from __future__ import annotations
 
 import re
-import uuid
 from pathlib import Path
 from typing import Iterator
 
@@ -32,7 +31,7 @@ from .browser import (
     wait_until_ready,
     wait_until_settled,
 )
-from .conftest import ARTIFACTS, TEST_KEY, LaunchedApp, launch_app, wait_until
+from .conftest import ARTIFACTS, TEST_KEY, launch_app, LaunchedApp, pngs, token, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -57,13 +56,6 @@ PROGRESS = "#result [data-testid='status-tracker'] :is(.progress-text, .progress
 # -- fixtures -------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def fake() -> Iterator[DemoBackend]:
-    """The fake image API; it wants TEST_KEY, like the real one wants yours."""
-    with DemoBackend(api_key=TEST_KEY) as backend:
-        yield backend
-
-
-@pytest.fixture(scope="module")
 def keyed_app(fake: DemoBackend, tmp_path_factory) -> Iterator[LaunchedApp]:
     """The app as someone with a key runs it, talking to the fake."""
     app = launch_app(tmp_path_factory.mktemp("journeys-keyed"),
@@ -80,43 +72,7 @@ def live(fake: DemoBackend, keyed_app: LaunchedApp) -> Iterator[tuple[LaunchedAp
     fake.reset()
 
 
-@pytest.fixture
-def open_page(browser):
-    """`open_page(app, locale, **context_options)`: a fresh context on `app`, ready for input.
-
-    Uncaught JavaScript errors on any page fail the test.
-    """
-    contexts, errors = [], []
-
-    def open_(app: LaunchedApp, locale: str = "en-US", **options):
-        context = browser.new_context(locale=locale, **options)
-        context.set_default_timeout(WAIT_MS)
-        contexts.append(context)
-        page = context.new_page()
-        page.on("pageerror", lambda error: errors.append(f"{locale}: {error}"))
-        page.goto(app.url)
-        expect(page.locator("#banner")).to_be_visible()
-        wait_until_ready(page)
-        return page
-
-    yield open_
-    for context in contexts:
-        context.close()
-    assert not errors, f"JavaScript errors on the page: {errors}"
-
-
 # -- helpers --------------------------------------------------------------------------
-
-def token() -> str:
-    return uuid.uuid4().hex[:8]
-
-
-def pngs(outputs: Path) -> set[Path]:
-    """Saved images (hidden folders such as .thumbs and .trash left out)."""
-    return {
-        p for p in outputs.rglob("*.png")
-        if not any(part.startswith(".") for part in p.relative_to(outputs).parts)
-    }
 
 
 def shot(page, name: str, full_page: bool = True) -> Path:

@@ -19,11 +19,6 @@ from .conftest import TEST_KEY, LaunchedApp, free_port, launch_app
 TIMEOUT = 2  # the app's --timeout for this module
 
 
-@pytest.fixture(scope="module")
-def fake() -> Iterator[DemoBackend]:
-    with DemoBackend(api_key=TEST_KEY) as backend:
-        yield backend
-
 
 @pytest.fixture(scope="module")
 def app(fake: DemoBackend, tmp_path_factory) -> Iterator[LaunchedApp]:

@@ -33,11 +33,6 @@ def users_file(folder: Path) -> Path:
     return path
 
 
-@pytest.fixture(scope="module")
-def fake() -> Iterator[DemoBackend]:
-    with DemoBackend(api_key=TEST_KEY) as backend:
-        yield backend
-
 
 @pytest.fixture(scope="module")
 def team(tmp_path_factory, fake) -> Iterator[LaunchedApp]:
