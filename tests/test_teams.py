@@ -221,3 +221,11 @@ def test_passwords_never_leak(team: LaunchedApp) -> None:
     assert "Refused a login for user 'bob'" in team.log()
     users = (team.cwd / "users.txt").resolve()
     assert s.get(f"{team.url}gradio_api/file={users}", timeout=10).status_code in (403, 404)
+
+
+def test_user_names_are_shown_as_text() -> None:
+    from webui.handlers.common import whoami
+
+    shown = whoami(SimpleNamespace(username="<img src=x onerror=alert(1)>*bold*", headers={}))
+    assert "<img" not in shown and "&lt;img" in shown and "\\*bold\\*" in shown
+    assert whoami(SimpleNamespace(username=None, headers={})) == ""

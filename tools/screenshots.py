@@ -1,17 +1,26 @@
 """Refresh the README screenshots from the running app.
 
-    python tools/screenshots.py [--out assets]
+    python tools/screenshots.py [--out DIR] [--only NAME ...]
 
-Starts the app in demo mode (its own port, outputs folder and working directory, no
-YUNYX_* variables), generates three pictures through the page, then saves full-page
-screenshots:
+Starts the app in demo mode in a temporary folder (its own port, outputs folder and
+working directory, no YUNYX_* variables), makes a few pictures through its `/generate`
+API, then saves full-page screenshots from Chromium, 1280x900 unless noted:
 
-    screenshot-desktop-en.png   1280x900, en-US
-    screenshot-desktop-zh.png   1280x900, zh-CN
-    screenshot-phone-en.png     390x844 at 2x, mobile, en-US
+    screenshot-desktop-en.png     Generate tab showing a result, en-US
+    screenshot-desktop-zh.png     the same in zh-CN
+    screenshot-phone-en.png       the same on a phone: 390x844 at 2x, mobile, en-US
+    screenshot-phone-zh.png       the same on a phone, zh-CN
+    screenshot-history-en.png     History tab with one image selected
+    screenshot-pnginfo-en.png     PNG Info with one of the app's own PNGs dropped in
+    screenshot-compare-en.png     Compare tab after comparing the two models
+    screenshot-team-usage-en.png  a second app with accounts (--users, --private-history,
+                                  --daily-limit 5): the admin's Usage tab once Alice and
+                                  Bob have made some pictures
 
-and stops the app. Needs the `playwright` package and a Chromium (Debian's
-`chromium`, or $CHROMIUM); it never downloads a browser.
+`--only NAME` (repeatable; `desktop-zh` or the file name) redoes just those shots, and
+an app no chosen shot needs is not started. Both apps are stopped at the end. Needs
+the `playwright` package and a Chromium (Debian's `chromium`, or $CHROMIUM); it never
+downloads a browser.
 """
 
 from __future__ import annotations
@@ -19,6 +28,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -26,29 +36,59 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Callable
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # `python tools/screenshots.py` puts tools/ on the path, not the root
+    sys.path.insert(0, str(ROOT))
 
-# (prompt, size): the last one stays in the result pane of the English desktop shot.
-PROMPTS = [
-    ("A red fox curled up asleep in fresh snow, soft morning light, shallow depth of field",
-     "1024x576"),
-    ("A cozy reading nook by a rainy window, warm lamp light, watercolor", "768x1024"),
-    ("A lighthouse on a rocky coast at sunset, waves crashing, oil painting", "1024x1024"),
-]
+FLUX, SD = "FLUX.1-schnell", "stable-diffusion-3-5-large"
 
-SHOTS = [
-    # file name, locale, context options
-    ("screenshot-desktop-en.png", "en-US", {"viewport": {"width": 1280, "height": 900}}),
-    ("screenshot-desktop-zh.png", "zh-CN", {"viewport": {"width": 1280, "height": 900}}),
-    ("screenshot-phone-en.png", "en-US", {
-        "viewport": {"width": 390, "height": 844},
-        "device_scale_factor": 2,
-        "is_mobile": True,
-        "has_touch": True,
-    }),
+
+# -- what to draw ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Picture:
+    prompt: str
+    size: str
+    model: str = FLUX
+    seed: int = -1
+    enhance: bool = False
+
+
+# The demo backend draws the same landscape for the same settings; these seeds were
+# picked by eye. Oldest first: the last one is the picture the Generate shots show.
+DEMO_PICTURES = [
+    Picture("Snowy alpine ridges at first light, soft pastel sky, watercolor", "1024x576", FLUX, 10),
+    Picture("A quiet mountain lake under a full moon, long exposure photo", "768x1024", SD, 3),
+    Picture("Rolling hills in golden hour haze, oil painting", "768x512", SD, 11),
+    Picture("Misty valley at dawn, layered mountains, Chinese ink painting", "576x1024", FLUX, 3),
+    Picture("A calm alpine lake at sunset, mountains reflected in the water, 35 mm photo", "1024x1024", FLUX, 9),
 ]
+HERO = DEMO_PICTURES[-1]
+# PNG Info shows one whose file name fits the JSON view (long lines are cut there, not wrapped).
+INSPECTED = DEMO_PICTURES[2]
+COMPARED = Picture("Desert mesas under a violet dusk sky, cinematic", "1024x1024", seed=5)
+
+ADMIN = "carol"
+PASSWORDS = {"alice": "alice-shots-4242", "bob": "bob-shots-9191", ADMIN: "carol-shots-7373"}
+DAILY_LIMIT = 5
+TEAM_PICTURES = {
+    "alice": [
+        Picture("A harbour at dawn, fishing boats, watercolor", "1024x576", FLUX, 21),
+        Picture("A harbour at dawn, fishing boats, watercolor", "1024x576", SD, 21),
+        Picture("Autumn forest path, warm light", "768x1024", FLUX, 8),
+    ],
+    "bob": [
+        Picture("Night market lanterns in the rain, film photo", "1024x1024", SD, 14),
+        Picture("A snowy cabin under the northern lights", "576x1024", FLUX, 30),
+    ],
+}
+
+DESKTOP = {"viewport": {"width": 1280, "height": 900}}
+PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
 
 
 def load_helpers():
@@ -59,24 +99,38 @@ def load_helpers():
     return module
 
 
+helpers = load_helpers()
+
+
+def expect(locator):
+    from playwright.sync_api import expect as playwright_expect
+
+    return playwright_expect(locator)
+
+
+# -- the apps --------------------------------------------------------------------------
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
 
 
-class DemoApp:
-    """`python launch.py --demo` in a temporary folder, until `stop()`."""
+class App:
+    """`python launch.py --demo ARGS` in `workdir`, until `stop()`; remembers what was made on it."""
 
-    def __init__(self, workdir: Path, timeout: float = 120) -> None:
+    def __init__(self, workdir: Path, *args: str, timeout: float = 120) -> None:
+        workdir.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
+        self.outputs = workdir / "outputs"
         self.log_path = workdir / "app.log"
+        self.records: dict[Picture, dict[str, Any]] = {}
         env = {k: v for k, v in os.environ.items() if not k.startswith("YUNYX_")}
         env["GRADIO_ANALYTICS_ENABLED"] = "False"
         self.proc = subprocess.Popen(
             [sys.executable, str(ROOT / "launch.py"), "--demo", "--port", str(self.port),
-             "--outputs", str(workdir / "outputs")],
+             "--outputs", str(self.outputs), *args],
             cwd=workdir,
             env=env,
             stdout=self.log_path.open("wb"),
@@ -103,10 +157,26 @@ class DemoApp:
                 raise SystemExit(f"the app did not answer GET / within {timeout:g} s:\n{self.log()}")
             time.sleep(0.2)
 
+    def make(self, pictures: list[Picture], auth: tuple[str, str] | None = None) -> None:
+        """Generate `pictures` in order through the `/generate` API (as `auth`'s user, if given)."""
+        from gradio_client import Client
+
+        client = Client(self.url, auth=auth, verbose=False, download_files=False)
+        for picture in pictures:
+            _file, record = client.predict(picture.prompt, picture.model, picture.size, picture.enhance,
+                                           picture.seed, api_name="/generate")
+            if not record.get("file"):
+                raise SystemExit(f"/generate saved nothing for {picture.prompt!r}: {record}")
+            self.records[picture] = record
+
+    def png(self, picture: Picture) -> Path:
+        return self.outputs / self.records[picture]["file"]
+
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
     def stop(self) -> None:
+        """SIGTERM, which launch.py turns into a clean Ctrl-C stop; kill if that hangs."""
         if self.proc.poll() is None:
             self.proc.terminate()
             try:
@@ -116,73 +186,257 @@ class DemoApp:
                 self.proc.wait()
 
 
-def settle(page, helpers, gallery_items: int) -> None:
-    """Wait until the page is ready for a picture: gallery full and loaded, nothing focused."""
-    from playwright.sync_api import expect
+def start_demo(folder: Path) -> App:
+    app = App(folder)
+    app.make(DEMO_PICTURES)
+    return app
 
-    items = page.locator("#gallery .gallery-item")
-    expect(items).to_have_count(gallery_items, timeout=helpers.TIMEOUT_MS)
-    helpers.wait_for_images(page, "#gallery")
-    helpers.wait_for_images(page, "#result")
+
+def start_team(folder: Path) -> App:
+    """The shared-app set-up: three accounts (Carol is admin), private history, a daily limit."""
+    from webui.accounts import add_user
+
+    folder.mkdir(parents=True, exist_ok=True)
+    users = folder / "users.txt"
+    for name, password in PASSWORDS.items():
+        add_user(users, name, password, admin=(name == ADMIN))
+    app = App(folder, "--users", str(users), "--private-history", "--daily-limit", str(DAILY_LIMIT))
+    for name, pictures in TEAM_PICTURES.items():
+        app.make(pictures, auth=(name, PASSWORDS[name]))
+    return app
+
+
+STARTERS: dict[str, Callable[[Path], App]] = {"demo": start_demo, "team": start_team}
+# Each app's working folder, inside the temporary one: History shows paths under it.
+FOLDERS = {"demo": "webui", "team": "team-webui"}
+
+
+@dataclass
+class Apps:
+    """Starts (and sets up) each app the first time a shot needs it; `stop_all()` stops them."""
+
+    folder: Path
+    running: dict[str, App] = field(default_factory=dict)
+
+    def get(self, kind: str) -> App:
+        if kind not in self.running:
+            self.running[kind] = app = STARTERS[kind](self.folder / FOLDERS[kind])
+            print(f"{kind} app on {app.url} with {len(app.records)} pictures", flush=True)
+        return self.running[kind]
+
+    def stop_all(self) -> None:
+        for app in self.running.values():
+            app.stop()
+
+    def print_logs(self) -> None:
+        for kind, app in self.running.items():
+            print(f"--- {kind} app log ---\n{app.log()}", file=sys.stderr)
+
+
+# -- bringing a page into shape ----------------------------------------------------------
+
+_BUSY = """() => [...document.querySelectorAll('[data-testid="status-tracker"]')]
+  .every((e) => e.classList.contains('hide') || e.offsetParent === null)"""
+
+
+def settle(page, *image_areas: str) -> None:
+    """Wait until the page is ready for a picture: images loaded, nothing pending, no toast,
+    fonts in, nothing focused or hovered, scrolled to the top."""
+    for selector in image_areas:
+        helpers.wait_for_images(page, selector)
+    page.wait_for_function(_BUSY, timeout=helpers.TIMEOUT_MS)
+    expect(page.locator(".toast-body")).to_have_count(0, timeout=helpers.TIMEOUT_MS)
+    page.evaluate("() => document.fonts.ready")
     page.evaluate("() => { document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0); }")
     page.mouse.move(0, 0)
 
 
-def take_screenshots(url: str, out: Path, helpers) -> list[Path]:
-    from playwright.sync_api import expect, sync_playwright
+def open_tab(page, tab_id: str) -> None:
+    """Click a tab by its id (its label depends on the language) and wait until it is shown."""
+    button = page.locator(f"#tab-{tab_id}-button")
+    button.click()
+    expect(button).to_have_attribute("aria-selected", "true")
+    expect(page.locator(f"#tab-{tab_id}")).to_be_visible()
 
-    saved = []
+
+def short(picture: Picture) -> str:
+    """The start of a prompt: enough to find its thumbnail, whose caption may be cut."""
+    return picture.prompt[:40]
+
+
+def select_in_history(page, app: App, picture: Picture) -> None:
+    """On the History tab, click `picture`'s thumbnail and wait for its details."""
+    expect(page.locator("#history-page")).to_contain_text(re.compile(r"\d"))
+    page.locator("#history-gallery .gallery-item").filter(has_text=short(picture)).click()
+    expect(page.locator("#history-path")).to_contain_text(app.png(picture).name)
+    expect(page.locator("#history-image img")).to_be_visible()
+    expect(page.locator("#history-record")).to_contain_text(str(picture.seed))
+
+
+def log_in(page, name: str) -> None:
+    """Gradio's login form, as a person fills it in."""
+    page.get_by_test_id("textbox").fill(name)
+    page.get_by_test_id("password").fill(PASSWORDS[name])
+    page.get_by_role("button", name="Login").click()
+
+
+# -- the shots -----------------------------------------------------------------------------
+
+def show_result(page, app: App) -> None:
+    """Generate tab: the newest picture's settings in the form (History, then Reuse) and the
+    picture itself in the result pane (a click on its thumbnail)."""
+    open_tab(page, "history")
+    select_in_history(page, app, HERO)
+    page.locator("#reuse").click()
+    expect(page.locator("#tab-generate")).to_be_visible()
+    expect(page.locator(helpers.PROMPT)).to_have_value(HERO.prompt)
+    expect(page.locator("#seed input")).to_have_value(str(HERO.seed))
+    page.locator("#gallery .gallery-item").filter(has_text=short(HERO)).click()
+    expect(page.locator("#result img")).to_have_attribute("src", re.compile(re.escape(app.png(HERO).name)))
+    expect(page.locator("#result-info")).to_contain_text(app.png(HERO).name)
+    expect(page.locator("#gallery .gallery-item")).to_have_count(len(app.records))
+    settle(page, "#gallery", "#result")
+
+
+def show_history(page, app: App) -> None:
+    open_tab(page, "history")
+    select_in_history(page, app, HERO)
+    settle(page, "#history-gallery", "#history-image")
+
+
+def show_pnginfo(page, app: App) -> None:
+    open_tab(page, "pnginfo")
+    page.locator("#pnginfo-file input[type=file]").set_input_files(app.png(INSPECTED))
+    expect(page.locator("#pnginfo-summary")).not_to_be_empty()
+    expect(page.locator("#pnginfo-json")).to_contain_text(INSPECTED.prompt)
+    settle(page, "#tab-pnginfo")
+
+
+def show_compare(page, app: App) -> None:
+    """Prompt, size and seed in the Generate form; Compare runs them on both models."""
+    page.locator(helpers.PROMPT).fill(COMPARED.prompt)
+    page.locator(f'#size input[value="{COMPARED.size}"]').check()
+    page.locator("#seed input").fill(str(COMPARED.seed))
+    open_tab(page, "compare")
+    expect(page.locator("#compare-models .token")).to_have_text([FLUX, SD])
+    page.locator("#compare-run").click()
+    expect(page.locator("#compare-grid .gallery-item")).to_have_count(2)
+    captions = [re.compile(re.escape(model)) for model in (FLUX, SD)]
+    expect(page.locator("#compare-grid .caption-label")).to_have_text(captions)
+    settle(page, "#compare-grid")
+
+
+def show_usage(page, app: App) -> None:
+    """The admin unticks "Only my images" on History, then opens the Usage tab."""
+    team_total = sum(len(pictures) for pictures in TEAM_PICTURES.values())
+    open_tab(page, "history")
+    mine = page.locator("#history-mine input")
+    expect(mine).to_be_checked()
+    mine.uncheck()
+    expect(page.locator("#history-page")).to_contain_text(f"{team_total} found")
+    page.get_by_role("tab", name="Usage").click()
+    table = page.locator("#usage-table")
+    for name in TEAM_PICTURES:
+        expect(table).to_contain_text(name)
+    settle(page)
+
+
+@dataclass(frozen=True)
+class Shot:
+    name: str
+    app: str  # "demo" or "team"
+    locale: str
+    device: dict
+    stage: Callable[[Any, App], None]  # brings the opened page into the state to capture
+    login: str | None = None
+
+    @property
+    def file(self) -> str:
+        return f"screenshot-{self.name}.png"
+
+
+# In this order: Compare adds two pictures, so it comes after the shots that count them.
+SHOTS = [
+    Shot("desktop-en", "demo", "en-US", DESKTOP, show_result),
+    Shot("desktop-zh", "demo", "zh-CN", DESKTOP, show_result),
+    Shot("phone-en", "demo", "en-US", PHONE, show_result),
+    Shot("phone-zh", "demo", "zh-CN", PHONE, show_result),
+    Shot("history-en", "demo", "en-US", DESKTOP, show_history),
+    Shot("pnginfo-en", "demo", "en-US", DESKTOP, show_pnginfo),
+    Shot("compare-en", "demo", "en-US", DESKTOP, show_compare),
+    Shot("team-usage-en", "team", "en-US", DESKTOP, show_usage, login=ADMIN),
+]
+
+
+def take(browser, shot: Shot, app: App, out: Path) -> Path:
+    """A fresh browser context (own session, language and device) for one screenshot."""
+    context = browser.new_context(locale=shot.locale, color_scheme="light", **shot.device)
+    context.set_default_timeout(helpers.TIMEOUT_MS)
+    try:
+        page = context.new_page()
+        page.goto(app.url)
+        if shot.login:
+            log_in(page, shot.login)
+        helpers.wait_until_ready(page)
+        shot.stage(page, app)
+        path = out / shot.file
+        page.screenshot(path=str(path), full_page=True, animations="disabled")
+        print(f"saved {path}", flush=True)
+        overflow = helpers.horizontal_overflow(page)
+        if overflow > 0:
+            print(f"  warning: the page is {overflow} px wider than the window", flush=True)
+        return path
+    finally:
+        context.close()
+
+
+def take_all(shots: list[Shot], apps: Apps, out: Path) -> list[Path]:
+    from playwright.sync_api import expect as playwright_expect, sync_playwright
+
+    playwright_expect.set_options(timeout=helpers.TIMEOUT_MS)
     with sync_playwright() as playwright:
         browser = helpers.launch_chromium(playwright)
         try:
-            for index, (name, locale, options) in enumerate(SHOTS):
-                context = browser.new_context(locale=locale, **options)
-                context.set_default_timeout(helpers.TIMEOUT_MS)
-                page = context.new_page()
-                page.goto(url)
-                expect(page.locator("#banner")).to_be_visible(timeout=helpers.TIMEOUT_MS)
-                helpers.wait_until_ready(page)
-                if index == 0:
-                    for prompt, size in PROMPTS:
-                        page.locator(f'#size input[value="{size}"]').check()
-                        helpers.generate(page, prompt)
-                else:
-                    # Show the newest picture the way a visitor would: click it in the history.
-                    page.locator("#gallery .gallery-item").first.click()
-                    expect(page.locator("#result img")).to_be_visible(timeout=helpers.TIMEOUT_MS)
-                    expect(page.locator("#result-info")).not_to_be_empty(timeout=helpers.TIMEOUT_MS)
-                settle(page, helpers, len(PROMPTS))
-                path = out / name
-                page.screenshot(path=str(path), full_page=True, animations="disabled")
-                saved.append(path)
-                print(f"saved {path}", flush=True)
-                context.close()
+            return [take(browser, shot, apps.get(shot.app), out) for shot in shots]
         finally:
             browser.close()
-    return saved
+
+
+# -- command line --------------------------------------------------------------------------
+
+def shot_name(text: str) -> str:
+    """`desktop-zh`, `screenshot-desktop-zh` and `screenshot-desktop-zh.png` all name one shot."""
+    name = Path(text).name.removesuffix(".png").removeprefix("screenshot-")
+    if name not in {shot.name for shot in SHOTS}:
+        raise argparse.ArgumentTypeError(f"no shot {text!r}; choose from {', '.join(s.name for s in SHOTS)}")
+    return name
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "assets", metavar="DIR",
+                        help="folder for the PNGs (default: assets/ in the repository)")
+    parser.add_argument("--only", type=shot_name, action="append", metavar="NAME",
+                        help="take only this shot (repeatable): " + ", ".join(s.name for s in SHOTS))
+    return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", type=Path, default=ROOT / "assets",
-                        help="folder for the PNGs (default: assets/ in the repository)")
-    args = parser.parse_args(argv)
-
-    helpers = load_helpers()
+    args = parse_args(argv)
     if helpers.find_chromium() is None:
         print("error: no Chromium found: install Debian's `chromium` or set $CHROMIUM", file=sys.stderr)
         return 2
+    shots = [shot for shot in SHOTS if not args.only or shot.name in args.only]
     args.out.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="webui-screenshots-") as tmp:
-        app = DemoApp(Path(tmp))
-        print(f"demo app on {app.url}", flush=True)
+    with tempfile.TemporaryDirectory(prefix="yunyx-") as tmp:
+        apps = Apps(Path(tmp))
         try:
-            take_screenshots(app.url, args.out, helpers)
+            take_all(shots, apps, args.out)
         except BaseException:
-            print(f"--- app log ---\n{app.log()}", file=sys.stderr)
+            apps.print_logs()
             raise
         finally:
-            app.stop()
+            apps.stop_all()
     return 0
 
 

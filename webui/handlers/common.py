@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 import gradio as gr
@@ -41,6 +42,18 @@ def explain(error: BaseException, lang: str, tz: str | None = None) -> str:
     if isinstance(error, UserFacingError):
         return error.message(lang)
     return i18n.message("bad_response", lang, detail=type(error).__name__)
+
+
+def as_text(value: str) -> str:
+    """Text for a Markdown component that must show as typed (a user name is data, not markup)."""
+    escaped = html.escape(value, quote=False)
+    return "".join("\\" + c if c in "\\`*_{}[]()#+-.!|<>~" else c for c in escaped)
+
+
+def whoami(request: gr.Request) -> str:
+    """"Signed in as …" for the header (empty without login)."""
+    user = user_of(request)
+    return i18n.label("signed_in_as", language(request), user=as_text(user)) if user else ""
 
 
 def caption(record: dict[str, Any], width: int = 80) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import gradio as gr
 
 from ..handlers import Handlers
+from ..handlers.common import whoami
 from .common import CSS, Shared, T
 from .compare_tab import build_compare_tab, wire_compare_tab
 from .generate_tab import build_generate_tab, wire_generate_tab
@@ -42,7 +43,11 @@ def build_ui(
     handlers: Handlers, *, demo_mode: bool, api_base: str, concurrency: int, logged_in: bool = False
 ) -> gr.Blocks:
     with gr.Blocks(title="YUNYX text to image", analytics_enabled=False) as blocks:
-        gr.Markdown(T("subtitle"), elem_id="subtitle")
+        with gr.Row(equal_height=True):
+            gr.Markdown(T("subtitle"), elem_id="subtitle")
+            if logged_in:
+                who = gr.Markdown(elem_id="whoami")
+                gr.Button(T("logout"), link="/logout", size="sm", scale=0, min_width=100, elem_id="logout")
         build_banner(demo_mode, api_base)
         with gr.Tabs(selected="generate") as tabs:
             with gr.Tab(T("tab_generate"), id="generate", elem_id="tab-generate"):
@@ -74,6 +79,8 @@ def build_ui(
         recent.select(handlers.generate.show_recent, inputs=[recent_ids],
                       outputs=[generate.image, generate.record, generate.info], api_visibility="private")
         blocks.load(**refresh_recent)
+        if logged_in:
+            blocks.load(whoami, outputs=[who], api_visibility="private")
         blocks.load(None, js="() => Intl.DateTimeFormat().resolvedOptions().timeZone", outputs=[generate.tz],
                     api_visibility="private")
         gr.api(handlers.history.history, api_name="history")

@@ -32,7 +32,8 @@ def build_pnginfo_tab() -> PngInfoTab:
             # Text boxes and code views, never Markdown/HTML: a dropped file's text is data.
             parameters = gr.Textbox(label=T("pnginfo_parameters"), lines=4, max_lines=20, interactive=False,
                                     buttons=["copy"], elem_id="pnginfo-parameters")
-            json_view = gr.Code(label=T("pnginfo_json"), language="json", interactive=False, elem_id="pnginfo-json")
+            json_view = gr.Code(label=T("pnginfo_json"), language="json", interactive=False, wrap_lines=True,
+                                elem_id="pnginfo-json")
             chunks = gr.JSON(label=T("pnginfo_chunks"), elem_id="pnginfo-chunks")
     return PngInfoTab(file, summary, parameters, json_view, chunks, gr.State(None), send)
 
