@@ -21,8 +21,6 @@ import os
 import platform
 import secrets
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -39,6 +37,7 @@ sys.path.insert(0, str(ROOT))
 import requests  # noqa: E402
 
 from webui import demo_backend as demo_backend_module  # noqa: E402
+from tools.appprocess import AppProcess, free_port  # noqa: E402
 from webui import metadata  # noqa: E402
 from webui.demo_backend import DemoBackend, encode, render  # noqa: E402
 from webui.storage import Storage  # noqa: E402
@@ -170,12 +169,6 @@ def sample_fields(seed: int) -> dict[str, Any]:
     }
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @contextlib.contextmanager
 def patched(obj: Any, name: str, wrapper_factory: Callable[[Callable], Callable]) -> Iterator[None]:
     """Temporarily replace obj.name with wrapper_factory(original)."""
@@ -291,42 +284,12 @@ def report_save(res: dict[str, Any]) -> None:
 # --------------------------------------------------------------------------- apps over HTTP (b, c, d)
 
 
-class LaunchedApp:
+class LaunchedApp(AppProcess):
+    """One app under measurement (ours or the naive one), its log beside its outputs."""
+
     def __init__(self, name: str, argv: list[str], env: dict[str, str], cwd: Path, port: int) -> None:
+        super().__init__(argv, cwd=cwd, port=port, env=env, log_path=cwd / f"{name}.log")
         self.name = name
-        self.url = f"http://127.0.0.1:{port}/"
-        self.log_path = cwd / f"{name}.log"
-        self._log = self.log_path.open("wb")
-        self.proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=self._log, stderr=subprocess.STDOUT)
-
-    def wait_ready(self, timeout: float = 120) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"{self.name} exited with {self.proc.returncode}:\n{self.log_tail()}")
-            try:
-                if requests.get(self.url, timeout=2).status_code == 200:
-                    return
-            except requests.RequestException:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError(f"{self.name} did not answer GET / within {timeout:g}s:\n{self.log_tail()}")
-
-    def log_tail(self, lines: int = 30) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return ""
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self._log.close()
 
 
 def base_env(extra: dict[str, str]) -> dict[str, str]:

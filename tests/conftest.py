@@ -3,32 +3,21 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
-import socket
-import subprocess
 import sys
 import time
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Sequence
 
 import pytest
-import requests
 
+from tools.appprocess import AppProcess, clean_env, free_port
 from webui.demo_backend import DemoBackend
 
 ROOT = Path(__file__).resolve().parent.parent
 LAUNCH = ROOT / "launch.py"
 ARTIFACTS = ROOT / "tests" / "artifacts"
 TEST_KEY = "sk-test-KEY-5b7e9c2d41f0"  # a known fake key to search for in leak tests
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_until(predicate, timeout: float = 60.0, interval: float = 0.05, what: str = "condition"):
@@ -71,56 +60,21 @@ def backend() -> Iterator[DemoBackend]:
         yield server
 
 
-@dataclass
-class LaunchedApp:
-    url: str
-    outputs: Path
-    cwd: Path
-    proc: subprocess.Popen
-    log_path: Path
+class LaunchedApp(AppProcess):
+    """`python launch.py` started by a test, with its outputs folder."""
 
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def stop(self) -> None:
-        """Ctrl-C, as a person would; kill only if that doesn't work."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+    def __init__(self, tmp: Path, args: Sequence[str], env: dict[str, str], port: int, outputs: Path) -> None:
+        argv = [sys.executable, str(LAUNCH), "--port", str(port), "--outputs", str(outputs), *args]
+        super().__init__(argv, cwd=tmp, port=port, env=env)
+        self.outputs = outputs
 
 
 def launch_app(tmp: Path, *args: str, env: dict[str, str] | None = None, port: int | None = None,
                outputs: Path | None = None) -> LaunchedApp:
     """Start `python launch.py` in `tmp` (its own cwd, so no stray .env) and wait for GET / = 200."""
-    port = port or free_port()
-    outputs = outputs or tmp / "outputs"
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("YUNYX_")}
-    full_env.update(env or {})
-    full_env.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-    log_path = tmp / f"app-{port}.log"
-    proc = subprocess.Popen(
-        [sys.executable, str(LAUNCH), "--port", str(port), "--outputs", str(outputs), *args],
-        cwd=tmp,
-        env=full_env,
-        stdout=log_path.open("wb"),
-        stderr=subprocess.STDOUT,
-    )
-    app = LaunchedApp(f"http://127.0.0.1:{port}/", outputs, tmp, proc, log_path)
-
-    def ready() -> bool:
-        if proc.poll() is not None:
-            raise AssertionError(f"app exited with {proc.returncode}:\n{app.log()}")
-        try:
-            return requests.get(app.url, timeout=2).status_code == 200
-        except requests.RequestException:
-            return False
-
+    app = LaunchedApp(tmp, args, clean_env(env), port or free_port(), outputs or tmp / "outputs")
     try:
-        wait_until(ready, timeout=90, interval=0.1, what="the app to answer GET /")
+        app.wait_ready(timeout=90, fail=AssertionError)
     except BaseException:
         app.stop()
         raise

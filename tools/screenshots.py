@@ -27,15 +27,9 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import os
 import re
-import socket
-import subprocess
 import sys
 import tempfile
-import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -43,6 +37,8 @@ from typing import Any, Callable
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # `python tools/screenshots.py` puts tools/ on the path, not the root
     sys.path.insert(0, str(ROOT))
+
+from tools.appprocess import AppProcess, clean_env, free_port  # noqa: E402
 
 FLUX, SD = "FLUX.1-schnell", "stable-diffusion-3-5-large"
 
@@ -110,52 +106,22 @@ def expect(locator):
 
 # -- the apps --------------------------------------------------------------------------
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class App:
+class App(AppProcess):
     """`python launch.py --demo ARGS` in `workdir`, until `stop()`; remembers what was made on it."""
 
     def __init__(self, workdir: Path, *args: str, timeout: float = 120) -> None:
         workdir.mkdir(parents=True, exist_ok=True)
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}/"
+        port = free_port()
         self.outputs = workdir / "outputs"
-        self.log_path = workdir / "app.log"
         self.records: dict[Picture, dict[str, Any]] = {}
-        env = {k: v for k, v in os.environ.items() if not k.startswith("YUNYX_")}
-        env["GRADIO_ANALYTICS_ENABLED"] = "False"
-        self.proc = subprocess.Popen(
-            [sys.executable, str(ROOT / "launch.py"), "--demo", "--port", str(self.port),
-             "--outputs", str(self.outputs), *args],
-            cwd=workdir,
-            env=env,
-            stdout=self.log_path.open("wb"),
-            stderr=subprocess.STDOUT,
-        )
+        argv = [sys.executable, str(ROOT / "launch.py"), "--demo", "--port", str(port),
+                "--outputs", str(self.outputs), *args]
+        super().__init__(argv, cwd=workdir, port=port, env=clean_env(), log_path=workdir / "app.log")
         try:
-            self._wait_ready(timeout)
+            self.wait_ready(timeout, fail=SystemExit)
         except BaseException:
             self.stop()
             raise
-
-    def _wait_ready(self, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while True:
-            if self.proc.poll() is not None:
-                raise SystemExit(f"the app exited with {self.proc.returncode}:\n{self.log()}")
-            try:
-                with urllib.request.urlopen(self.url, timeout=2) as answer:
-                    if answer.status == 200:
-                        return
-            except (urllib.error.URLError, OSError):
-                pass
-            if time.monotonic() > deadline:
-                raise SystemExit(f"the app did not answer GET / within {timeout:g} s:\n{self.log()}")
-            time.sleep(0.2)
 
     def make(self, pictures: list[Picture], auth: tuple[str, str] | None = None) -> None:
         """Generate `pictures` in order through the `/generate` API (as `auth`'s user, if given)."""
@@ -171,19 +137,6 @@ class App:
 
     def png(self, picture: Picture) -> Path:
         return self.outputs / self.records[picture]["file"]
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def stop(self) -> None:
-        """SIGTERM, which launch.py turns into a clean Ctrl-C stop; kill if that hangs."""
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
 
 
 def start_demo(folder: Path) -> App:
