@@ -25,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from itertools import chain
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterator, Mapping
 
 from PIL import Image
 
@@ -277,31 +277,13 @@ class Storage:
     # -- reading --------------------------------------------------------------------
 
     def history(
-        self,
-        query: str = "",
-        offset: int = 0,
-        limit: int = 50,
-        user: str | None = None,
-        *,
-        model: str | None = None,
-        image_size: str | None = None,
-        users: Sequence[str] | None = None,
+        self, query: str = "", offset: int = 0, limit: int = 50, user: str | None = None, **filters: Any
     ) -> list[dict[str, Any]]:
-        """Records newest first; see `HistoryIndex.search` for the filters."""
-        return self.index.search(
-            query, offset, limit, user, model=model, image_size=image_size, users=users
-        )
+        """Records newest first; `filters` (model, image_size, users) as in `HistoryIndex.search`."""
+        return self.index.search(query, offset, limit, user, **filters)
 
-    def count_matching(
-        self,
-        query: str = "",
-        user: str | None = None,
-        *,
-        model: str | None = None,
-        image_size: str | None = None,
-        users: Sequence[str] | None = None,
-    ) -> int:
-        return self.index.count_matching(query, user, model=model, image_size=image_size, users=users)
+    def count_matching(self, query: str = "", user: str | None = None, **filters: Any) -> int:
+        return self.index.count_matching(query, user, **filters)
 
     def distinct(self, column: DistinctColumn) -> list[str]:
         return self.index.distinct(column)
