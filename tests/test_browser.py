@@ -144,3 +144,19 @@ def test_empty_prompt_error_in_visitors_language(open_page, demo_app, locale, me
         expect(page.locator(".toast-body", has_text="Please type")).to_have_count(0)
     # The error came back from the server, so the handler is done: nothing was saved.
     assert pngs(demo_app.outputs) == before
+
+
+def test_html_in_a_prompt_is_shown_as_text(open_page, demo_app):
+    """A prompt is data: markup in it shows as typed in captions and details, and never runs."""
+    from gradio_client import Client
+
+    hostile = f'<img src=x onerror="window.__xss=1"><b>bold</b> {token()}'
+    Client(demo_app.url, verbose=False).predict(hostile, "FLUX.1-schnell", "768x512", False, 3,
+                                                 api_name="/generate")
+    page = open_page()
+    gallery = page.locator("#gallery")
+    expect(gallery).to_contain_text('<img src=x onerror="window.__xss=1"><b>bold</b>')
+    page.locator("#gallery .gallery-item").first.click()
+    expect(page.locator("#result-info")).to_contain_text("Seed")
+    assert page.evaluate("() => window.__xss") is None
+    assert page.locator("#gallery b, #result-info b, #gallery img[src='x']").count() == 0

@@ -217,11 +217,6 @@ def test_api_errors_are_guidance_in_the_visitors_language(open_page, live, fault
     shot(page, screenshot, full_page=False)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Gradio 6.31 frontend ignores gr.Error(title=...): the server sends "
-    "process_completed {title: '出错了', output: {title: '出错了', ...}} but Blocks-*.js calls "
-    "log_cb(s?._title ?? 'Error', ...) — `_title` is never set — so every error toast is titled "
-    "'Error' in English, also on a zh-CN page"))
 def test_error_toast_title_is_in_the_visitors_language(open_page, live):
     app, fake = live
     page = open_page(app, "zh-CN")

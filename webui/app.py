@@ -21,7 +21,7 @@ from .core import Core, open_core
 from .guard import PrivateFiles
 from .handlers import GenerateHandlers, Handlers, HistoryHandlers, PngInfoHandlers, UsageHandlers
 from .storage import Storage
-from .ui import CSS, T, build_ui
+from .ui import CSS, HEAD, T, build_ui
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +71,7 @@ class App:
             "footer_links": ["api"],
             "theme": gr.themes.Soft(),
             "css": CSS,
+            "head": HEAD,
             "i18n": T,
         }
 

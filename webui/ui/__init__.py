@@ -11,14 +11,14 @@ import gradio as gr
 
 from ..handlers import Handlers
 from ..handlers.common import whoami
-from .common import CSS, Shared, T
+from .common import CSS, HEAD, Shared, T
 from .compare_tab import build_compare_tab, wire_compare_tab
 from .generate_tab import build_generate_tab, wire_generate_tab
 from .history_tab import build_history_tab, wire_history_tab
 from .pnginfo_tab import build_pnginfo_tab, wire_pnginfo_tab
 from .usage_tab import build_usage_tab, wire_usage_tab
 
-__all__ = ["CSS", "T", "build_ui"]
+__all__ = ["CSS", "HEAD", "T", "build_ui"]
 
 
 def build_banner(demo_mode: bool, api_base: str) -> gr.Markdown:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import gradio as gr
@@ -9,6 +10,24 @@ import gradio as gr
 from .. import i18n
 
 T = gr.I18n(**{lang: dict(table) for lang, table in i18n.LABELS.items()})
+
+# Gradio 6.31 titles every toast with its type in English ("Error"), ignoring
+# gr.Error(title=...); on a Chinese page this puts the title in the visitor's language.
+_TOAST_TITLES = {kind: i18n.LABELS["zh"][f"toast_{kind}"] for kind in ("error", "warning", "info", "success")}
+HEAD = """
+<script>
+(() => {
+  if (!(navigator.language || "").toLowerCase().startsWith("zh")) return;
+  const titles = %s;
+  const retitle = () => document.querySelectorAll(".toast-title").forEach((el) => {
+    const kind = Object.keys(titles).find((k) => el.classList.contains(k));
+    const text = [...el.childNodes].find((n) => n.nodeType === 3 && n.nodeValue.trim());
+    if (kind && text && text.nodeValue.trim() !== titles[kind]) text.nodeValue = titles[kind] + " ";
+  });
+  new MutationObserver(retitle).observe(document.body, {childList: true, subtree: true});
+})();
+</script>
+""" % json.dumps(_TOAST_TITLES, ensure_ascii=False)
 
 CSS = """
 #prompt textarea { min-height: 5.5em; }
