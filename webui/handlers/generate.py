@@ -158,6 +158,9 @@ class GenerateHandlers:
         """All failed: an error toast. Some failed: a warning, the rest are kept."""
         if not errors:
             return
+        for error in errors:
+            if not isinstance(error, UserFacingError):  # a bug, not the API: keep its traceback
+                log.error("A generation failed unexpectedly", exc_info=error)
         reason = explain(errors[0], lang, tz)
         if len(errors) == total:
             raise fail(reason, lang)

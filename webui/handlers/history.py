@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 import gradio as gr
 
@@ -36,7 +36,7 @@ def form_values(record: dict[str, Any], seed: int | None = None) -> FormValues:
 class HistoryHandlers:
     storage: Storage
     private: bool = False  # each user sees only their own images (admins see all)
-    is_admin: Any = staticmethod(lambda name: False)
+    is_admin: Callable[[str | None], bool] = lambda name: False  # noqa: E731 (set per instance)
 
     # -- the API ----------------------------------------------------------------------
 
