@@ -13,7 +13,7 @@ import pytest
 
 from webui.accounts import add_user
 
-from .browser import PROMPT, require_playwright, wait_until_ready
+from .browser import PROMPT, generate, require_playwright, wait_until_ready
 from .conftest import ARTIFACTS, LaunchedApp, launch_app
 
 pytestmark = pytest.mark.browser
@@ -91,9 +91,7 @@ def test_two_users_and_an_admin_see_what_they_should(browser, team: LaunchedApp)
 
         # Bob's second image is his last for today; the third is refused with guidance.
         bob.get_by_role("tab", name="Generate").click()
-        bob.locator(PROMPT).fill("bob again")
-        bob.locator("#generate").click()
-        expect(bob.locator("#result-info")).to_contain_text("Seed")
+        generate(bob, "bob again")  # waits for this new result, not the last one
         bob.locator(PROMPT).fill("bob once more")
         bob.locator("#generate").click()
         expect(bob.locator(".toast-body").first).to_be_visible()
