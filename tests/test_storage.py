@@ -216,3 +216,23 @@ def test_index_is_sqlite_inside_outputs(storage: Storage) -> None:
     assert storage.index.path.parent == storage.root
     with sqlite3.connect(storage.index.path) as conn:
         assert conn.execute("SELECT count(*) FROM images").fetchone()[0] == 1
+
+
+def test_file_systems_without_hard_links_still_never_overwrite(tmp_path: Path, monkeypatch) -> None:
+    """Some file systems (FAT, some network shares) refuse os.link: names are then reserved with O_EXCL."""
+    import errno
+
+    import webui.storage as storage_module
+
+    def no_links(*args, **kwargs):
+        raise OSError(errno.EPERM, "hard links not supported")
+
+    monkeypatch.setattr(storage_module.os, "link", no_links)
+    store = Storage(tmp_path / "o").open()
+    first = store.save(png_bytes(), {**FIELDS, "seed": 3})
+    second = store.save(png_bytes(seed=1), {**FIELDS, "seed": 3})
+    assert first["file"] != second["file"]
+    assert metadata.read_record(store.path_of(second).read_bytes()) == second
+    trashed = store.delete(first["id"])
+    assert trashed.is_file() and not store.path_of(first).exists()
+    assert not list(store.path_of(second).parent.glob(".tmp-*"))

@@ -23,7 +23,6 @@ import unicodedata
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
-from itertools import chain
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping
 
@@ -501,27 +500,32 @@ def _write_exclusive(path: Path, data: bytes) -> None:
         os.close(fd)
 
 
-def _claim(tmp: Path, target: Path) -> bool:
-    """Give `tmp`'s content the name `target` unless that name is taken; True on success.
+def _claim(source: Path, target: Path) -> str | None:
+    """Give `source`'s content the name `target` unless that name is taken.
 
-    `os.link` fails with EEXIST instead of overwriting, atomically and across processes.
-    File systems without hard links reserve the name with O_EXCL and rename over it.
+    `os.link` fails with EEXIST instead of overwriting, atomically and across processes;
+    `source` then still exists ("linked"). File systems without hard links reserve the
+    name with O_EXCL and rename onto it; `source` is then gone ("renamed"). None if the
+    name is taken; FileNotFoundError if `source` is gone.
     """
     try:
-        os.link(tmp, target)
-        return True
+        os.link(source, target)
+        return "linked"
     except FileExistsError:
-        return False
+        return None
     except OSError as exc:
         if exc.errno not in _NO_HARD_LINKS:
             raise
     try:
-        fd = os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        os.close(os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
     except FileExistsError:
-        return False
-    os.close(fd)
-    os.replace(tmp, target)
-    return True
+        return None
+    try:
+        os.replace(source, target)
+    except BaseException:
+        target.unlink(missing_ok=True)  # the empty reservation
+        raise
+    return "renamed"
 
 
 def _read_record(path: Path) -> dict[str, Any] | None:
@@ -561,48 +565,24 @@ def _numbered(wanted: Path, limit: int = 100_000) -> Iterator[Path]:
 def _move_unique(source: Path, wanted: Path) -> Path | None:
     """Move `source` to the first free name of `_numbered(wanted)`; never replaces a file.
 
-    A hard link claims the name atomically (it fails on an existing one, even across
-    processes); unlinking `source` then completes the move. Returns None if `source`
-    is gone, e.g. another thread or process moved it first.
+    Returns None if `source` is gone, e.g. another thread or process moved it first.
     """
     if not os.path.lexists(source):
         return None
     wanted.parent.mkdir(parents=True, exist_ok=True)
-    names = _numbered(wanted)
-    for target in names:
+    for target in _numbered(wanted):
         try:
-            os.link(source, target)
-        except FileExistsError:
-            continue
+            how = _claim(source, target)
         except FileNotFoundError:
             return None
-        except OSError as exc:
-            if exc.errno not in _NO_HARD_LINKS:
-                raise
-            return _move_reserving(source, target, names)
-        try:
-            source.unlink()
-        except FileNotFoundError:  # a concurrent mover won: its copy stays, ours goes
-            target.unlink(missing_ok=True)
-            return None
-        return target
-    return None
-
-
-def _move_reserving(source: Path, first: Path, rest: Iterator[Path]) -> Path | None:
-    """`_move_unique` without hard links: reserve a name with O_EXCL, then rename onto it."""
-    for target in chain([first], rest):
-        try:
-            os.close(os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
-        except FileExistsError:
+        if how is None:
             continue
-        try:
-            os.replace(source, target)
-        except BaseException as exc:
-            target.unlink(missing_ok=True)  # the empty reservation
-            if isinstance(exc, FileNotFoundError):
+        if how == "linked":
+            try:
+                source.unlink()  # completes the move
+            except FileNotFoundError:  # a concurrent mover won: its copy stays, ours goes
+                target.unlink(missing_ok=True)
                 return None
-            raise
         return target
     return None
 
