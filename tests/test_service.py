@@ -207,3 +207,11 @@ def test_the_key_is_sent_to_the_api_but_not_to_the_image_host(service, backend) 
 
 def test_service_repr_hides_the_key(service) -> None:
     assert TEST_KEY not in repr(service)
+
+
+def test_a_malformed_retry_after_means_the_usual_backoff(service, backend) -> None:
+    backend.set_faults(status=429, retry_after="soon")
+    with pytest.raises(RateLimitedError) as caught:
+        service.generate(PARAMS)
+    assert "Try again in" in caught.value.message("en")
+    assert backend.stats()["generation_requests"] >= 2  # it did retry

@@ -169,8 +169,16 @@ class BoundedRetry(Retry):
         return super().new(**kw)  # type: ignore[return-value]
 
     def _next_wait(self, response: Any) -> float:
-        after = self.get_retry_after(response) if response is not None else None
+        after = _parse_retry_after(response.headers.get("Retry-After")) if response is not None else None
         return after if after is not None else self.get_backoff_time()
+
+    def sleep_for_retry(self, response: Any) -> bool:  # type: ignore[override]
+        """Honour a Retry-After we can read; a malformed one means the usual back-off."""
+        after = _parse_retry_after(response.headers.get("Retry-After")) if response is not None else None
+        if after:
+            time.sleep(after)
+            return True
+        return False
 
     def increment(self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None):  # type: ignore[override]
         new = super().increment(method, url, response, error, _pool, _stacktrace)
@@ -226,14 +234,18 @@ def unescape_url(url: str) -> str:
     return _UNICODE_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), url)
 
 
-def _retry_after_seconds(response: requests.Response) -> float | None:
-    value = response.headers.get("Retry-After")
-    if not value:
+def _parse_retry_after(value: str | None) -> float | None:
+    """Seconds from a Retry-After header (a number or an HTTP date); None if absent or unreadable."""
+    if not value or not value.strip():
         return None
     try:
         return max(0.0, float(value.strip()))
     except ValueError:
-        return Retry().parse_retry_after(value) if value else None
+        pass
+    try:
+        return Retry().parse_retry_after(value)
+    except urllib3.exceptions.InvalidHeader:
+        return None
 
 
 def _error_detail(response: requests.Response) -> str:
@@ -355,7 +367,7 @@ class ImageService:
         if status == 400 or status == 422:
             raise BadRequestError(_error_detail(response))
         if status == 429:
-            raise RateLimitedError(_retry_after_seconds(response))
+            raise RateLimitedError(_parse_retry_after(response.headers.get("Retry-After")))
         if status == 504:
             raise UnavailableError(504)
         raise UnavailableError(status)
