@@ -1,4 +1,5 @@
-"""Shared fixtures: a demo backend over HTTP, and the real app launched as a process."""
+"""Shared fixtures: a demo backend over HTTP, apps built in this process (`serve`, `demo_app`),
+and, for the few tests about processes, the real app launched as one (`launch_app`)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ import pytest
 
 from tools.appprocess import AppProcess, clean_env, free_port
 from webui.demo_backend import DemoBackend
+
+from .support.apps import ServedApp, serve_app
 
 ROOT = Path(__file__).resolve().parent.parent
 LAUNCH = ROOT / "launch.py"
@@ -81,10 +84,29 @@ def launch_app(tmp: Path, *args: str, env: dict[str, str] | None = None, port: i
     return app
 
 
+@pytest.fixture
+def serve(tmp_path: Path):
+    """`serve(*args, env=None, outputs=None, name="app", **settings_overrides)`: an app built in
+    this process as `python launch.py *args` would build it (cwd a fresh folder under tmp_path),
+    served on a free port, stopped after the test. Call it twice for two apps side by side."""
+    apps: list[ServedApp] = []
+
+    def serve_(*args: str, env: dict[str, str] | None = None, outputs: Path | None = None,
+               name: str = "app", **overrides) -> ServedApp:
+        app = serve_app(tmp_path / f"{name}-{len(apps)}", *args, env=env, outputs=outputs, **overrides)
+        apps.append(app)
+        return app
+
+    yield serve_
+    for app in apps:
+        app.stop()
+
+
 @pytest.fixture(scope="session")
-def demo_app(tmp_path_factory) -> Iterator[LaunchedApp]:
-    """One launched app in demo mode (no key), shared by the end-to-end tests."""
-    app = launch_app(tmp_path_factory.mktemp("demo-app"))
+def demo_app(tmp_path_factory) -> Iterator[ServedApp]:
+    """One in-process app in demo mode (no key), shared by the end-to-end tests: a test that
+    needs a fresh history or its own settings uses `serve` instead."""
+    app = serve_app(tmp_path_factory.mktemp("demo-app"))
     yield app
     app.stop()
 

@@ -1,4 +1,5 @@
-"""End to end: `python launch.py` as a process, driven through gradio_client and plain HTTP."""
+"""End to end: the app served in-process (and, for a restart, `python launch.py`), driven through
+gradio_client and plain HTTP."""
 
 from __future__ import annotations
 
@@ -12,17 +13,18 @@ from PIL import Image
 
 from webui.demo_backend import DemoBackend
 
-from .conftest import TEST_KEY, launch_app, LaunchedApp, pngs
+from .conftest import TEST_KEY, launch_app, pngs
+from .support.apps import ServedApp
 
 PROMPT = "an island near sea, with seagulls, moon shining over the sea, light house"
 
 
 @pytest.fixture(scope="module")
-def client(demo_app: LaunchedApp) -> Client:
+def client(demo_app: ServedApp) -> Client:
     return Client(demo_app.url, verbose=False)
 
 
-def test_generate_returns_the_saved_png_and_its_record(client: Client, demo_app: LaunchedApp) -> None:
+def test_generate_returns_the_saved_png_and_its_record(client: Client, demo_app: ServedApp) -> None:
     path, record = client.predict(PROMPT, "FLUX.1-schnell", "768x512", True, 4242, api_name="/generate")
     assert record["seed"] == 4242 and record["prompt"] == PROMPT
     assert record["model"] == "FLUX.1-schnell" and record["image_size"] == "768x512"
@@ -39,7 +41,7 @@ def test_generate_returns_the_saved_png_and_its_record(client: Client, demo_app:
 
 
 @pytest.mark.parametrize("seed", [-1, None])
-def test_random_seed_is_chosen_and_recorded(client: Client, demo_app: LaunchedApp, seed) -> None:
+def test_random_seed_is_chosen_and_recorded(client: Client, demo_app: ServedApp, seed) -> None:
     _, record = client.predict("random seed test", "FLUX.1-schnell", "1024x576", False, seed, api_name="/generate")
     assert isinstance(record["seed"], int) and 0 <= record["seed"] <= 9_999_999_999
     assert str(record["seed"]) in Path(record["file"]).name
@@ -71,7 +73,7 @@ def test_history_rejects_bad_paging(client: Client, offset: int, limit: int) -> 
         (("cat", "no-such-model", "768x512", False, 1), "no-such-model"),
     ],
 )
-def test_failures_are_clear_errors_and_leave_nothing_behind(client: Client, demo_app: LaunchedApp, args, text) -> None:
+def test_failures_are_clear_errors_and_leave_nothing_behind(client: Client, demo_app: ServedApp, args, text) -> None:
     before_files, before_rows = pngs(demo_app.outputs), len(client.predict("", 0, 500, api_name="/history"))
     with pytest.raises(Exception, match=text):
         client.predict(*args, api_name="/generate")
@@ -99,14 +101,14 @@ def banner(url: str) -> str:
     return next(c["props"]["value"] for c in config["components"] if c["props"].get("elem_id") == "banner")
 
 
-def test_page_says_demo_mode(demo_app: LaunchedApp) -> None:
+def test_page_says_demo_mode(demo_app: ServedApp) -> None:
     assert "demo_banner" in banner(demo_app.url)
     config = requests.get(demo_app.url + "config", timeout=10).text
     assert "Demo mode" in config and "YUNYX_API_KEY" in config
     assert "演示模式" in config  # the Chinese page says it too
 
 
-def test_index_and_dotenv_are_never_served(demo_app: LaunchedApp) -> None:
+def test_index_and_dotenv_are_never_served(demo_app: ServedApp) -> None:
     (demo_app.cwd / ".env").write_text(f"YUNYX_API_KEY={TEST_KEY}\n")
     index = demo_app.outputs.resolve() / "history.sqlite3"
     for target in (index, demo_app.cwd / ".env", Path("/etc/passwd")):
@@ -116,6 +118,7 @@ def test_index_and_dotenv_are_never_served(demo_app: LaunchedApp) -> None:
             assert response.status_code in (403, 404), (target, response.status_code)
 
 
+@pytest.mark.process
 def test_history_survives_a_restart_and_a_deleted_index(tmp_path: Path) -> None:
     outputs = tmp_path / "outputs"
     first = launch_app(tmp_path, outputs=outputs)
@@ -135,10 +138,10 @@ def test_history_survives_a_restart_and_a_deleted_index(tmp_path: Path) -> None:
     assert "Stopped." in second.log()  # a clean shutdown
 
 
-def test_with_a_key_the_real_api_path_is_used_and_the_key_never_leaks(tmp_path: Path) -> None:
+def test_with_a_key_the_real_api_path_is_used_and_the_key_never_leaks(serve) -> None:
     """A key set: the app talks to the configured base (here a local fake) with the key."""
     with DemoBackend(api_key=TEST_KEY) as backend:
-        app = launch_app(tmp_path, env={"YUNYX_API_KEY": TEST_KEY, "YUNYX_API_BASE": backend.base_url})
+        app = serve(env={"YUNYX_API_KEY": TEST_KEY, "YUNYX_API_BASE": backend.base_url})
         try:
             client = Client(app.url, verbose=False)
             path, record = client.predict("keyed", "FLUX.1-schnell", "768x512", False, 5, api_name="/generate")

@@ -19,7 +19,8 @@ from webui import metadata
 from webui.demo_backend import DemoBackend
 from webui.service import GenerationParams, ImageApiError, ImageService
 
-from .conftest import TEST_KEY, LaunchedApp, launch_app
+from .conftest import TEST_KEY
+from .support.apps import ServedApp, serve_app
 
 PASSWORD = "correct-horse-battery-staple-77"
 
@@ -80,7 +81,7 @@ TRAVERSALS = [
 
 
 @pytest.mark.parametrize("template", TRAVERSALS)
-def test_nothing_outside_outputs_and_cache_is_served(demo_app: LaunchedApp, template: str) -> None:
+def test_nothing_outside_outputs_and_cache_is_served(demo_app: ServedApp, template: str) -> None:
     (demo_app.cwd / ".env").write_text(f"YUNYX_API_KEY={TEST_KEY}\n")
     path = template.format(index=demo_app.outputs.resolve() / "history.sqlite3",
                            outputs=demo_app.outputs.resolve(), cwd=demo_app.cwd.resolve())
@@ -93,7 +94,7 @@ def test_nothing_outside_outputs_and_cache_is_served(demo_app: LaunchedApp, temp
         assert b"SQLite format 3" not in body, url
 
 
-def test_a_saved_image_is_served_but_not_its_folder_neighbours(demo_app: LaunchedApp) -> None:
+def test_a_saved_image_is_served_but_not_its_folder_neighbours(demo_app: ServedApp) -> None:
     client = Client(demo_app.url, verbose=False)
     _, record = client.predict("served", "FLUX.1-schnell", "768x512", False, 8, api_name="/generate")
     image = demo_app.outputs.resolve() / record["file"]
@@ -105,13 +106,13 @@ def test_a_saved_image_is_served_but_not_its_folder_neighbours(demo_app: Launche
 
 
 @pytest.fixture(scope="module")
-def auth_app(tmp_path_factory) -> Iterator[LaunchedApp]:
-    app = launch_app(tmp_path_factory.mktemp("auth"), "--auth", f"ann:{PASSWORD}")
+def auth_app(tmp_path_factory) -> Iterator[ServedApp]:
+    app = serve_app(tmp_path_factory.mktemp("auth"), "--auth", f"ann:{PASSWORD}")
     yield app
     app.stop()
 
 
-def test_auth_protects_page_config_and_api(auth_app: LaunchedApp) -> None:
+def test_auth_protects_page_config_and_api(auth_app: ServedApp) -> None:
     assert requests.get(auth_app.url + "config", timeout=10).status_code in (401, 403)
     info = requests.get(auth_app.url + "gradio_api/info", timeout=10)
     assert info.status_code in (401, 403)
@@ -124,7 +125,7 @@ def test_auth_protects_page_config_and_api(auth_app: LaunchedApp) -> None:
     assert record["seed"] == 1
 
 
-def test_wrong_password_is_refused_and_logged_without_the_password(auth_app: LaunchedApp) -> None:
+def test_wrong_password_is_refused_and_logged_without_the_password(auth_app: ServedApp) -> None:
     response = requests.post(auth_app.url + "login", data={"username": "ann", "password": "guess-123-xyz"}, timeout=10)
     assert response.status_code in (400, 401)
     assert "access-token" not in response.cookies
@@ -150,7 +151,7 @@ def test_wrong_password_is_refused_and_logged_without_the_password(auth_app: Lau
         "$(rm -rf /) `id` ; | & {{7*7}} %s %n",
     ],
 )
-def test_hostile_prompts_become_safe_files_inside_outputs(demo_app: LaunchedApp, prompt: str) -> None:
+def test_hostile_prompts_become_safe_files_inside_outputs(demo_app: ServedApp, prompt: str) -> None:
     client = Client(demo_app.url, verbose=False)
     path, record = client.predict(prompt, "FLUX.1-schnell", "768x512", False, 3, api_name="/generate")
     saved = (demo_app.outputs / record["file"]).resolve()
@@ -162,7 +163,7 @@ def test_hostile_prompts_become_safe_files_inside_outputs(demo_app: LaunchedApp,
     assert stored == prompt.strip().replace("\x00", "")
 
 
-def test_an_over_long_prompt_is_refused_clearly(demo_app: LaunchedApp) -> None:
+def test_an_over_long_prompt_is_refused_clearly(demo_app: ServedApp) -> None:
     with pytest.raises(Exception, match="too long"):
         Client(demo_app.url, verbose=False).predict("x" * 10_000, "FLUX.1-schnell", "768x512", False, 1,
                                                      api_name="/generate")

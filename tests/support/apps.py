@@ -1,0 +1,88 @@
+"""The web app built in this process with `create_app(settings)` and served on a free port.
+
+About 0.5 s to start, against 2.5-4 s for `python launch.py`; two side by side are fine.
+Only tests about processes (restart, kill -9, two processes, SIGTERM) launch `launch.py`
+(see `tests/conftest.py: launch_app`, marked `process`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import threading
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+from tools.appprocess import clean_env, free_port
+from webui.app import App, create_app
+from webui.config import Settings, load_settings
+
+
+class LogCapture(logging.Handler):
+    """Every log record while an app runs, formatted as `launch.py` would print it."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        self._lines: list[str] = []
+        self._lock = threading.Lock()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        line = self.format(record)
+        with self._lock:
+            self._lines.append(line)
+
+    def text(self) -> str:
+        with self._lock:
+            return "\n".join(self._lines)
+
+
+class ServedApp:
+    """An in-process app with the same face as a launched one: `url`, `outputs`, `cwd`, `log()`, `stop()`.
+
+    `cwd` is the folder its settings were read in (`.env`, `--users` relative paths);
+    `app` is the `webui.app.App`, for tests that look inside (its storage, its core).
+    """
+
+    def __init__(self, settings: Settings, cwd: Path, **launch_overrides: Any) -> None:
+        self.settings = settings
+        self.cwd = cwd
+        self.outputs = settings.outputs
+        self._log = LogCapture()
+        logging.getLogger().addHandler(self._log)
+        logging.getLogger("webui").setLevel(logging.INFO)  # what launch.py shows
+        try:
+            self.app: App = create_app(settings)
+            _, local_url, _ = self.app.launch(prevent_thread_lock=True, **launch_overrides)
+        except BaseException:
+            self.stop()
+            raise
+        self.url = local_url if local_url.endswith("/") else local_url + "/"
+
+    def log(self) -> str:
+        return self._log.text()
+
+    def stop(self) -> None:
+        """Close the server, storage, service and demo backend; safe to call twice."""
+        app = getattr(self, "app", None)
+        try:
+            if app is not None:
+                app.close()
+        finally:
+            logging.getLogger().removeHandler(self._log)
+
+
+def settings_for(tmp: Path, *args: str, env: Mapping[str, str] | None = None, outputs: Path | None = None,
+                 **overrides: Any) -> Settings:
+    """Settings as `python launch.py *args` in `tmp` would read them (flags, environment, `tmp/.env`),
+    on a free port, then `overrides` for what has no flag (e.g. `max_retry_wait`)."""
+    argv: Sequence[str] = ["--port", str(free_port()), "--outputs", str(outputs or tmp / "outputs"), *args]
+    settings = load_settings(argv, environ=clean_env(env), cwd=tmp)
+    return dataclasses.replace(settings, **overrides) if overrides else settings
+
+
+def serve_app(tmp: Path, *args: str, env: Mapping[str, str] | None = None, outputs: Path | None = None,
+              **overrides: Any) -> ServedApp:
+    """Build and serve an app as `python launch.py *args` run in `tmp` would; ready when it returns."""
+    tmp.mkdir(parents=True, exist_ok=True)
+    return ServedApp(settings_for(tmp, *args, env=env, outputs=outputs, **overrides), tmp)
