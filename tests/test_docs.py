@@ -37,3 +37,21 @@ def test_reliability_tool_check_mode_agrees() -> None:
     proc = subprocess.run([sys.executable, str(ROOT / "tools" / "reliability_table.py"), "--check"],
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_security_table_is_current() -> None:
+    import security_table
+
+    assert security_table.rows(), "no @attack(...) rows found"
+    assert security_table.updated(README) == README, "run: python tools/security_table.py"
+
+
+def test_security_rows_must_be_literal_and_in_a_known_area(tmp_path) -> None:
+    import pytest
+
+    import security_table
+
+    for body in ('@attack("Nowhere", "x", "y")', '@attack("Files", f"{x}", "y")', '@attack("Files", "x")'):
+        (tmp_path / "test_x.py").write_text(f"{body}\ndef test_x():\n    pass\n")
+        with pytest.raises(ValueError, match="test_x.py:1"):
+            security_table.rows(tmp_path)

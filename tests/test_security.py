@@ -21,6 +21,7 @@ from webui.service import GenerationParams, ImageApiError, ImageService
 
 from .conftest import TEST_KEY
 from .support.apps import ServedApp, serve_app
+from .security import attack
 
 PASSWORD = "correct-horse-battery-staple-77"
 
@@ -28,6 +29,12 @@ PASSWORD = "correct-horse-battery-staple-77"
 # --------------------------------------------------------------------------- the key
 
 
+@attack(
+    "Leaks",
+    "Run the service with requests and urllib3 logging at DEBUG through 401, 429, 503, an expired link "
+    "and a non-JSON answer",
+    "the key is in no log line and no error message",
+)
 def test_key_stays_out_of_debug_logs_and_errors(backend: DemoBackend) -> None:
     """Even with requests/urllib3 logging at DEBUG, no log line or error holds the key."""
     stream = io.StringIO()
@@ -80,6 +87,12 @@ TRAVERSALS = [
 ]
 
 
+@attack(
+    "Files",
+    "`GET` `.env`, `/etc/passwd`, the history index and its `-wal` through `file=`, `file/`, `static/` "
+    "and `assets/`, with `..`, `%2e%2e`, double encoding, `//` and backslashes",
+    "never served",
+)
 @pytest.mark.parametrize("template", TRAVERSALS)
 def test_nothing_outside_outputs_and_cache_is_served(demo_app: ServedApp, template: str) -> None:
     (demo_app.cwd / ".env").write_text(f"YUNYX_API_KEY={TEST_KEY}\n")
@@ -112,6 +125,11 @@ def auth_app(tmp_path_factory) -> Iterator[ServedApp]:
     app.stop()
 
 
+@attack(
+    "Logins",
+    "Open the config or `/gradio_api/info`, or call `/generate`, without logging in or with a wrong password",
+    "401 or 403; nothing runs",
+)
 def test_auth_protects_page_config_and_api(auth_app: ServedApp) -> None:
     assert requests.get(auth_app.url + "config", timeout=10).status_code in (401, 403)
     info = requests.get(auth_app.url + "gradio_api/info", timeout=10)
@@ -125,6 +143,7 @@ def test_auth_protects_page_config_and_api(auth_app: ServedApp) -> None:
     assert record["seed"] == 1
 
 
+@attack("Logins", "Log in with a wrong password", "refused; the log names the user, never the password")
 def test_wrong_password_is_refused_and_logged_without_the_password(auth_app: ServedApp) -> None:
     response = requests.post(auth_app.url + "login", data={"username": "ann", "password": "guess-123-xyz"}, timeout=10)
     assert response.status_code in (400, 401)
@@ -151,6 +170,11 @@ def test_wrong_password_is_refused_and_logged_without_the_password(auth_app: Ser
         "$(rm -rf /) `id` ; | & {{7*7}} %s %n",
     ],
 )
+@attack(
+    "Input",
+    "Prompts holding `../`, NUL, right-to-left overrides, HTML and script, shell syntax",
+    "stored as text; the file name is ASCII, inside the outputs folder",
+)
 def test_hostile_prompts_become_safe_files_inside_outputs(demo_app: ServedApp, prompt: str) -> None:
     client = Client(demo_app.url, verbose=False)
     path, record = client.predict(prompt, "FLUX.1-schnell", "768x512", False, 3, api_name="/generate")
@@ -163,6 +187,7 @@ def test_hostile_prompts_become_safe_files_inside_outputs(demo_app: ServedApp, p
     assert stored == prompt.strip().replace("\x00", "")
 
 
+@attack("Input", "A 10,000-character prompt", "refused with a clear message, before any API call")
 def test_an_over_long_prompt_is_refused_clearly(demo_app: ServedApp) -> None:
     with pytest.raises(Exception, match="too long"):
         Client(demo_app.url, verbose=False).predict("x" * 10_000, "FLUX.1-schnell", "768x512", False, 1,
@@ -200,6 +225,11 @@ KEYWORDS = st.one_of(st.sampled_from(["parameters", "generation", "prompt", "wor
                      st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), min_size=1, max_size=79))
 
 
+@attack(
+    "Input",
+    "10,000 hostile PNG text chunks (`eval` bait, template injection, unterminated quotes, deep nesting)",
+    "read as data, never evaluated; no crash",
+)
 @settings(max_examples=10_000, deadline=None, suppress_health_check=list(HealthCheck))
 @given(st.dictionaries(KEYWORDS, TEXTS, max_size=3))
 def test_parser_survives_ten_thousand_hostile_chunks(chunks: dict[str, str]) -> None:
@@ -212,6 +242,11 @@ def test_parser_survives_ten_thousand_hostile_chunks(chunks: dict[str, str]) -> 
         assert isinstance(metadata.parse_infotext(value), dict)
 
 
+@attack(
+    "Input",
+    "A PNG whose 1 MB text chunk is built to make a parser backtrack",
+    "parsed in linear time (under 2 s)",
+)
 def test_a_one_megabyte_chunk_parses_in_linear_time() -> None:
     for text in ("a" * 1_000_000, "Seed: 1, " * 110_000, 'Model: "' + "x\\" * 500_000,
                  "word " * 200_000 + "\nSteps: 1, Seed: 2, Size: 3x4"):

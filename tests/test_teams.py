@@ -21,6 +21,7 @@ from webui.handlers.usage import UsageHandlers
 from webui.storage import Storage
 
 from .conftest import LAUNCH, TEST_KEY, LaunchedApp, launch_app
+from .security import attack
 
 PASSWORDS = {"alice": "alice-pass-4242", "bob": "bob-pass-9191", "carol": "carol-admin-7373"}
 LIMIT = 3
@@ -74,6 +75,11 @@ def test_records_and_png_chunks_name_their_user(team: LaunchedApp) -> None:
         assert "User: alice" in img.text["parameters"]
 
 
+@attack(
+    "Privacy",
+    "In private mode, user A asks `/history` for everything",
+    "only A's images; the admin sees all",
+)
 def test_private_history_shows_each_user_only_their_own(team: LaunchedApp) -> None:
     alice, bob, carol = client(team, "alice"), client(team, "bob"), client(team, "carol")
     generate(alice, "private alice picture")
@@ -83,6 +89,11 @@ def test_private_history_shows_each_user_only_their_own(team: LaunchedApp) -> No
     assert {r["user"] for r in carol.predict("private", 0, 100, api_name="/history")} == {"alice", "bob"}
 
 
+@attack(
+    "Privacy",
+    "User B fetches user A's image by its `file=` URL (outputs folder or Gradio's cache copy)",
+    "404; A and the admin get it; without login 401/403",
+)
 def test_another_users_image_path_gets_nothing(team: LaunchedApp) -> None:
     alice, bob, carol = (session(team, n) for n in ("alice", "bob", "carol"))
     url, record = cached_url(team, alice, "alice only, by path")
@@ -125,6 +136,11 @@ def test_daily_limit_refuses_without_calling_the_api_and_survives_a_restart(tmp_
         again.stop()
 
 
+@attack(
+    "Flooding",
+    "50 generations at once against a daily limit of 10",
+    "exactly 10 made; the rest refused before any API call",
+)
 def test_fifty_at_once_with_a_limit_of_ten_gives_exactly_ten(tmp_path: Path, fake) -> None:
     users = users_file(tmp_path)
     app = launch_app(tmp_path, "--users", str(users), "--daily-limit", "10", "--concurrency", "8",
@@ -164,6 +180,7 @@ def test_batches_count_each_image(tmp_path: Path) -> None:
     assert storage.quota_used("dave", storage.today()) == 3
 
 
+@attack("Privacy", "User B deletes user A's image by its id", "refused; only the owner or the admin can")
 def test_delete_own_images_only_admin_any(tmp_path: Path) -> None:
     import gradio as gr
 
@@ -180,6 +197,7 @@ def test_delete_own_images_only_admin_any(tmp_path: Path) -> None:
     assert storage.get(alices["id"]) is None
 
 
+@attack("Privacy", "A user who is not the admin asks for the Usage table", "refused")
 def test_usage_is_for_the_admin_only(tmp_path: Path) -> None:
     import gradio as gr
 
@@ -210,6 +228,12 @@ def test_bad_accounts_files_stop_the_app_with_file_and_line(tmp_path: Path) -> N
         assert "not-a-hash" not in proc.stderr
 
 
+@attack(
+    "Leaks",
+    "Look for any password in the page, its config, `/gradio_api/info`, the log, and fetch the accounts "
+    "file by `file=`",
+    "no password anywhere; the accounts file is not served",
+)
 def test_passwords_never_leak(team: LaunchedApp) -> None:
     s = session(team, "alice")
     requests.post(team.url + "login", data={"username": "bob", "password": "wrong-" + PASSWORDS["bob"]}, timeout=10)
@@ -223,6 +247,7 @@ def test_passwords_never_leak(team: LaunchedApp) -> None:
     assert s.get(f"{team.url}gradio_api/file={users}", timeout=10).status_code in (403, 404)
 
 
+@attack("Input", "A user name holding HTML and Markdown", "shown as text")
 def test_user_names_are_shown_as_text() -> None:
     from webui.handlers.common import whoami
 
