@@ -19,7 +19,7 @@ from .accounts import Accounts
 from .config import Settings
 from .core import Core, open_core
 from .guard import PrivateFiles
-from .handlers import GenerateHandlers, Handlers, HistoryHandlers, PngInfoHandlers, UsageHandlers
+from .handlers import GenerateHandlers, Handlers, HistoryHandlers, LibraryHandlers, PngInfoHandlers, UsageHandlers
 from .storage import Storage
 from .ui import CSS, HEAD, T, build_ui
 
@@ -49,6 +49,7 @@ class App:
         index = s.outputs.resolve() / "history.sqlite3"
         blocked = [str(index), f"{index}-wal", f"{index}-shm", str(Path.cwd() / ".env"),
                    str(s.outputs.resolve() / ".trash")]
+        blocked += [str(self.core.library.path.resolve()) + suffix for suffix in ("", "-journal", "-wal", "-shm")]
         if s.users_file is not None:
             blocked.append(str(s.users_file.resolve()))
         middleware = []
@@ -109,6 +110,7 @@ def create_app(settings: Settings) -> App:
     handlers = Handlers(
         generate=GenerateHandlers(core.generator, core.storage),
         history=HistoryHandlers(core.storage, private=settings.private_history, is_admin=is_admin),
+        library=LibraryHandlers(core.library, core.generator, core.storage, is_admin),
         pnginfo=PngInfoHandlers(core.storage),
         usage=UsageHandlers(core.storage, is_admin),
     )

@@ -12,6 +12,7 @@ from .accounts import Accounts
 from .config import Settings
 from .demo_backend import DemoBackend
 from .generator import DailyLimits, Generator
+from .recipes import LIBRARY_NAME, Library
 from .service import ImageService
 from .storage import Storage
 
@@ -24,6 +25,7 @@ class Core:
     generator: Generator
     backend: DemoBackend | None
     api_base: str
+    library: Library
     accounts: Accounts | None = None
 
     def is_admin(self, name: str | None) -> bool:
@@ -37,6 +39,7 @@ class Core:
         """Release everything; safe to call twice."""
         self.service.close()
         self.storage.close()
+        self.library.close()
         if self.backend is not None:
             self.backend.stop()
 
@@ -76,4 +79,5 @@ def open_core(settings: Settings) -> Core:
         settings.daily_limit, settings.admin_limit, accounts.is_admin if accounts else (lambda name: False)
     )
     generator = Generator(service, storage, settings.concurrency, limits)
-    return Core(settings, storage, service, generator, backend, base, accounts)
+    library = Library(settings.outputs / LIBRARY_NAME)
+    return Core(settings, storage, service, generator, backend, base, library, accounts)

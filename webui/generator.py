@@ -226,6 +226,13 @@ class Generator:
         except SaveError as exc:
             raise StorageFailedError(exc, image.png, fields) from exc
 
+    def remaining_today(self, user: str | None) -> int | None:
+        """Images `user` may still make today; None when no daily limit applies."""
+        limit = self.limits.limit_for(user)
+        if limit is None:
+            return None
+        return max(0, limit - self.storage.quota_used(user or "", self.storage.today()))
+
     def _take_quota(self, user: str | None) -> str | None:
         """Reserve one of today's images before the API call; the day reserved, or None if unlimited."""
         limit = self.limits.limit_for(user)

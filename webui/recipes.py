@@ -21,6 +21,7 @@ import itertools
 import json
 import re
 import sqlite3
+import tempfile
 import threading
 import uuid
 from contextlib import contextmanager
@@ -38,6 +39,7 @@ MAX_RECIPE_NAME = 80
 MAX_RECIPES_IMPORT = 1000
 MAX_MATRIX = 64  # images one matrix may make: a page, not a job queue
 MAX_MATRIX_LINES = 200  # pasted prompt lines ("200 prompts in a text file")
+MAX_LIBRARY_BYTES = 1024 * 1024  # an imported library file
 
 _TOKEN = re.compile(r"\{\{|\}\}|\{([^{}]*)\}")
 
@@ -406,3 +408,23 @@ def _recipe(row: Sequence[Any]) -> Recipe:
     values["prompt_enhancement"] = bool(values["prompt_enhancement"])
     values["shared"] = bool(values["shared"])
     return Recipe(**values)
+
+
+def write_export(text: str) -> Path:
+    """The exported library as a file to download (in a fresh temp folder Gradio serves)."""
+    folder = Path(tempfile.mkdtemp(prefix="yunyx-library-"))
+    path = folder / "prompt-library.json"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def read_import(path: str | Path) -> str:
+    """An uploaded library file's text; at most MAX_LIBRARY_BYTES, UTF-8, else bad_library_file."""
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_LIBRARY_BYTES + 1)
+        if len(data) > MAX_LIBRARY_BYTES:
+            raise InvalidInputError("bad_library_file")
+        return data.decode("utf-8-sig")
+    except (OSError, UnicodeDecodeError):
+        raise InvalidInputError("bad_library_file") from None

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from .common import language, user_of
 from .generate import GenerateHandlers
 from .history import HistoryHandlers
+from .library import LibraryHandlers
 from .pnginfo import PngInfoHandlers
 from .usage import UsageHandlers
 
@@ -21,9 +22,10 @@ class Handlers:
 
     generate: GenerateHandlers
     history: HistoryHandlers
+    library: LibraryHandlers
     pnginfo: PngInfoHandlers
     usage: UsageHandlers
 
 
-__all__ = ["Handlers", "GenerateHandlers", "HistoryHandlers", "PngInfoHandlers", "UsageHandlers", "language",
+__all__ = ["Handlers", "GenerateHandlers", "HistoryHandlers", "LibraryHandlers", "PngInfoHandlers", "UsageHandlers", "language",
            "user_of"]

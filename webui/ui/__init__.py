@@ -15,6 +15,7 @@ from .common import CSS, HEAD, Shared, T
 from .compare_tab import build_compare_tab, wire_compare_tab
 from .generate_tab import build_generate_tab, wire_generate_tab
 from .history_tab import build_history_tab, wire_history_tab
+from .library_tab import build_library_panel, build_matrix_tab, wire_library
 from .pnginfo_tab import build_pnginfo_tab, wire_pnginfo_tab
 from .usage_tab import build_usage_tab, wire_usage_tab
 
@@ -52,11 +53,14 @@ def build_ui(
         with gr.Tabs(selected="generate") as tabs:
             with gr.Tab(T("tab_generate"), id="generate", elem_id="tab-generate"):
                 generate = build_generate_tab()
+                library = build_library_panel()
                 recent, recent_ids = build_recent()
             with gr.Tab(T("tab_history"), id="history", elem_id="tab-history") as history_tab:
                 history = build_history_tab(logged_in)
             with gr.Tab(T("tab_compare"), id="compare", elem_id="tab-compare"):
                 compare = build_compare_tab()
+            with gr.Tab(T("tab_matrix"), id="matrix", elem_id="tab-matrix"):
+                matrix = build_matrix_tab()
             with gr.Tab(T("tab_pnginfo"), id="pnginfo", elem_id="tab-pnginfo"):
                 pnginfo = build_pnginfo_tab()
             with gr.Tab(T("tab_usage"), id="usage", elem_id="tab-usage", visible=False) as usage_tab:
@@ -75,6 +79,7 @@ def build_ui(
         wire_history_tab(history, handlers.history, shared, history_tab, run_generation, refresh_recent)
         wire_compare_tab(compare, handlers.generate, shared, generate.tz, concurrency, refresh_recent)
         wire_pnginfo_tab(pnginfo, handlers.pnginfo, shared)
+        wire_library(library, matrix, handlers.library, shared, blocks, concurrency, refresh_recent)
         wire_usage_tab(usage_tab, usage_refresh, usage_table, handlers.usage, blocks)
         recent.select(handlers.generate.show_recent, inputs=[recent_ids],
                       outputs=[generate.image, generate.record, generate.info], api_visibility="private")

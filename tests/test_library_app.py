@@ -1,0 +1,113 @@
+"""The prompt library and the matrix through the app's API, alone and on a team link."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import requests
+from gradio_client import Client
+from gradio_client.exceptions import AppError
+
+from webui.accounts import add_user
+
+PASSWORDS = {"ann": "ann-pass-5151", "ben": "ben-pass-6262", "boss": "boss-pass-7373"}
+
+
+def test_recipe_save_fill_and_a_matrix_from_its_choices(demo_app, tmp_path: Path) -> None:
+    c = Client(demo_app.url, verbose=False)
+    saved = c.predict("Apple", "a {red|green} apple on a {surface}", "FLUX.1-schnell", "768x512", False, True,
+                      "", "", api_name="/recipe_save")
+    assert saved["slots"] == ["red|green", "surface"]
+    filled = c.predict(saved["id"], {"surface": "marble"}, api_name="/recipe_fill")
+    assert filled["prompt"] == "a red apple on a marble"
+    assert (filled["model"], filled["image_size"]) == ("FLUX.1-schnell", "768x512")
+
+    result = c.predict("", saved["id"], {"surface": ["wood"]}, ["FLUX.1-schnell", "stable-diffusion-3-5-large"],
+                       ["768x512"], [False], 77, api_name="/matrix")
+    assert result["rows"] == ["red · wood", "green · wood"]
+    assert result["columns"] == ["FLUX.1-schnell", "stable-diffusion-3-5-large"]
+    assert [(cell["row"], cell["column"]) for cell in result["cells"]] == [(r, k) for r in range(2) for k in range(2)]
+    records = [cell["record"] for cell in result["cells"]]
+    assert {r["seed"] for r in records} == {77}
+    assert records[2]["prompt"] == "a green apple on a wood" and records[3]["model"] == "stable-diffusion-3-5-large"
+    assert all((demo_app.outputs / r["file"]).is_file() for r in records)
+    mine = [r for r in c.predict(api_name="/recipes") if r["id"] == saved["id"]]
+    assert mine and mine[0]["uses"] == 1 + 4  # one fill, four cells
+
+
+def test_a_matrix_from_pasted_lines_and_its_refusals(demo_app) -> None:
+    c = Client(demo_app.url, verbose=False)
+    result = c.predict("a cat\n# skipped\na dog", "", None, ["FLUX.1-schnell"], ["1024x1024", "576x1024"], [False],
+                       -1, api_name="/matrix")
+    assert result["rows"] == ["a cat", "a dog"] and len(result["cells"]) == 4
+    assert len({cell["record"]["seed"] for cell in result["cells"]}) == 1
+    with pytest.raises(AppError, match="at most 64"):
+        c.predict("\n".join(f"p{i}" for i in range(40)), "", None, ["FLUX.1-schnell"], ["1024x1024", "768x512"],
+                  [False], 1, api_name="/matrix")
+    with pytest.raises(AppError, match="model and one size"):
+        c.predict("a cat", "", None, [], ["1024x1024"], [False], 1, api_name="/matrix")
+
+
+def test_library_export_import_round_trip(demo_app) -> None:
+    c = Client(demo_app.url, verbose=False)
+    c.predict("Round trip", "a {thing} in fog", "", "", False, True, "", "", api_name="/recipe_save")
+    exported = c.predict(api_name="/recipes_export")
+    assert "a {thing} in fog" in exported
+    added = c.predict(exported, api_name="/recipes_import")
+    assert "Round trip" in [r["name"] for r in added]
+    with pytest.raises(AppError, match="not a recipe library"):
+        c.predict("{nope", api_name="/recipes_import")
+
+
+@pytest.fixture(scope="module")
+def team(tmp_path_factory):
+    from .support.apps import serve_app
+
+    folder = tmp_path_factory.mktemp("library-team")
+    users = folder / "users.txt"
+    for name, password in PASSWORDS.items():
+        add_user(users, name, password, admin=(name == "boss"))
+    app = serve_app(folder, "--users", str(users), "--private-history", "--daily-limit", "3")
+    yield app
+    app.stop()
+
+
+def client(app, name: str) -> Client:
+    return Client(app.url, auth=(name, PASSWORDS[name]), verbose=False)
+
+
+def test_private_recipes_stay_with_their_owner_and_shared_ones_reach_the_team(team) -> None:
+    ann, ben, boss = (client(team, n) for n in ("ann", "ben", "boss"))
+    secret = ann.predict("Secret", "ann's {thing}", "", "", False, False, "", "", api_name="/recipe_save")
+    public = ann.predict("Team", "team {thing}", "", "", False, True, "", "", api_name="/recipe_save")
+    assert secret["owner"] == "ann"
+    assert {r["name"] for r in ben.predict(api_name="/recipes")} == {"Team"}
+    assert {"Secret", "Team"} <= {r["name"] for r in boss.predict(api_name="/recipes")}
+    for call in (lambda: ben.predict(secret["id"], {"thing": "x"}, api_name="/recipe_fill"),
+                 lambda: ben.predict(secret["id"], api_name="/recipe_delete"),
+                 lambda: ben.predict("", secret["id"], {"thing": ["x"]}, ["FLUX.1-schnell"], ["1024x1024"], [False],
+                                     1, api_name="/matrix")):
+        with pytest.raises(AppError, match="no longer in the library"):
+            call()
+    with pytest.raises(AppError, match="only change or delete your own"):
+        ben.predict(public["id"], api_name="/recipe_delete")
+    with pytest.raises(AppError, match="only change or delete your own"):
+        ben.predict("Hijack", "x", "", "", False, True, public["id"], "", api_name="/recipe_save")
+    assert "ann's" not in ben.predict(api_name="/recipes_export")
+
+
+def test_a_matrix_over_the_daily_limit_is_refused_before_any_image(team) -> None:
+    ben = client(team, "ben")
+    with pytest.raises(AppError, match="4 images but you have 3 left"):
+        ben.predict("a\nb", "", None, ["FLUX.1-schnell"], ["1024x1024", "768x512"], [False], 1, api_name="/matrix")
+    assert ben.predict("", 0, 10, api_name="/history") == []
+
+
+def test_the_library_file_is_never_served(team) -> None:
+    s = requests.Session()
+    assert s.post(team.url + "login", data={"username": "ann", "password": PASSWORDS["ann"]}, timeout=10).ok
+    library = (team.outputs / "library.sqlite3").resolve()
+    assert library.exists()
+    for url in (f"{team.url}gradio_api/file={library}", f"{team.url}gradio_api/file/{library}"):
+        assert s.get(url, timeout=10).status_code in (403, 404), url

@@ -1,0 +1,372 @@
+"""The prompt library and the prompt matrix: endpoints and page events.
+
+Recipes are shared with the team or kept private (the admin sees all); a matrix runs
+through the same generator as every other picture, so the concurrency limit, daily
+limits and saving apply to each of its cells.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator, Sequence
+
+import gradio as gr
+
+from .. import i18n
+from ..generator import Generator, InvalidInputError
+from ..recipes import (
+    Expansion,
+    Library,
+    MatrixPlan,
+    Recipe,
+    expand,
+    fill,
+    plan_matrix,
+    prompt_lines,
+    read_import,
+    slots,
+    write_export,
+)
+from ..storage import Storage
+from .common import UserFacingError, explain, fail, language, user_of
+
+log = logging.getLogger(__name__)
+
+MAX_SLOT_FIELDS = 6  # slot boxes the page keeps ready; a recipe with more is filled over the API
+
+
+@dataclass
+class LibraryHandlers:
+    library: Library
+    generator: Generator
+    storage: Storage
+    is_admin: Callable[[str | None], bool] = lambda name: False  # noqa: E731 (set per instance)
+
+    def _who(self, request: gr.Request | None) -> tuple[str | None, bool]:
+        user = user_of(request)
+        return user, self.is_admin(user)
+
+    # -- the API ----------------------------------------------------------------------
+
+    def recipes(self, request: gr.Request = None) -> list[dict[str, Any]]:
+        """The prompt library: your recipes and the team's shared ones, most used first.
+
+        Returns:
+            Recipes with id, name, text (with {slots}), model, image_size, prompt_enhancement,
+            shared, owner, uses and the names of their slots.
+        """
+        return [r.as_dict() for r in self.library.visible(*self._who(request))]
+
+    def save_recipe(
+        self,
+        name: str,
+        text: str,
+        model: str = "",
+        image_size: str = "",
+        prompt_enhancement: bool = False,
+        shared: bool = True,
+        recipe_id: str = "",
+        example_id: str = "",
+        request: gr.Request = None,
+    ) -> dict[str, Any]:
+        """Save a prompt as a recipe (a new one, or update one of yours when recipe_id is given).
+
+        Args:
+            name: what the team will call it, e.g. "Product on a surface".
+            text: the prompt, with {slots} to fill ("a {product} on a {surface}") or choices ("{red|blue}").
+            model: the model that worked ("" for the form's choice).
+            image_size: e.g. 768x512 ("" for the form's choice).
+            prompt_enhancement: whether the service should enrich the prompt.
+            shared: true to share it with the team, false to keep it to yourself.
+            recipe_id: the id of a recipe of yours to update; "" to add a new one.
+            example_id: the id of an image in the history that shows what it makes (optional).
+        Returns:
+            The saved recipe.
+        """
+        lang = language(request)
+        recipe = Recipe(
+            id=str(recipe_id or ""), name=str(name or ""), text=str(text or ""), model=str(model or ""),
+            image_size=str(image_size or ""), prompt_enhancement=bool(prompt_enhancement),
+            example_id=str(example_id) if example_id else None, shared=bool(shared),
+        )
+        try:
+            return self.library.save(recipe, *self._who(request)).as_dict()
+        except UserFacingError as exc:
+            raise fail(explain(exc, lang), lang) from None
+
+    def delete_recipe(self, recipe_id: str, request: gr.Request = None) -> None:
+        """Delete one of your recipes (the admin may delete any). Images made with it stay.
+
+        Args:
+            recipe_id: the recipe's id.
+        """
+        lang = language(request)
+        try:
+            self.library.delete(str(recipe_id or ""), *self._who(request))
+        except UserFacingError as exc:
+            raise fail(explain(exc, lang), lang) from None
+
+    def fill_recipe(self, recipe_id: str, values: dict[str, str] | None = None, request: gr.Request = None) -> dict[str, Any]:
+        """Fill a recipe's slots and get the prompt and settings to generate with; counts a use.
+
+        Args:
+            recipe_id: the recipe's id.
+            values: a value for each slot, by slot name, e.g. {"product": "teapot", "surface": "marble"}.
+        Returns:
+            prompt, model, image_size and prompt_enhancement ("" where the recipe leaves the form's choice).
+        """
+        lang = language(request)
+        try:
+            recipe = self.library.get(str(recipe_id or ""), *self._who(request))
+            prompt = _fill(recipe, values or {})
+        except UserFacingError as exc:
+            raise fail(explain(exc, lang), lang) from None
+        self.library.used(recipe.id)
+        return {"prompt": prompt, "model": recipe.model, "image_size": recipe.image_size,
+                "prompt_enhancement": recipe.prompt_enhancement}
+
+    def export_recipes(self, request: gr.Request = None) -> str:
+        """The library you can see, as JSON text (save it to a file, or import it elsewhere)."""
+        return self.library.export(*self._who(request))
+
+    def import_recipes(self, text: str, request: gr.Request = None) -> list[dict[str, Any]]:
+        """Add the recipes of an exported library (JSON text) as your own; all or none.
+
+        Args:
+            text: the JSON an export produced.
+        Returns:
+            The recipes added.
+        """
+        lang = language(request)
+        try:
+            return [r.as_dict() for r in self.library.import_json(str(text or ""), user_of(request))]
+        except UserFacingError as exc:
+            raise fail(explain(exc, lang), lang) from None
+
+    def plan(
+        self, prompts: str, recipe_id: str, slot_values: dict[str, list[str]] | None, models: Sequence[str],
+        sizes: Sequence[str], enhancements: Sequence[bool], seed: Any, request: gr.Request | None,
+    ) -> MatrixPlan:
+        """The grid a matrix would make (rows from a recipe's slot values, else from pasted lines)."""
+        if recipe_id:
+            recipe = self.library.get(str(recipe_id), *self._who(request))
+            rows = expand(recipe.text, slot_values or {})
+        else:
+            rows = [Expansion(line) for line in prompt_lines(prompts)]
+        return plan_matrix(rows, list(models or []), list(sizes or []), list(enhancements or [False]), seed)
+
+    def matrix(
+        self,
+        prompts: str = "",
+        recipe_id: str = "",
+        slot_values: dict[str, list[str]] | None = None,
+        models: list[str] | None = None,
+        sizes: list[str] | None = None,
+        enhancements: list[bool] | None = None,
+        seed: float | int | None = -1,
+        request: gr.Request = None,
+    ) -> dict[str, Any]:
+        """Make a prompt matrix: every prompt × model × size × enhancement, one seed for the whole grid.
+
+        Args:
+            prompts: prompts, one per line (ignored when recipe_id is given).
+            recipe_id: a recipe whose slots give the rows, e.g. {"color": ["red", "blue"]} in slot_values.
+            slot_values: several values per slot name; inline choices {a|b} need none.
+            models: the models to compare, e.g. ["FLUX.1-schnell"].
+            sizes: the sizes to compare, e.g. ["1024x1024", "768x512"].
+            enhancements: [false], [true] or [false, true].
+            seed: 0-9999999999, or -1 for one random seed shared by the whole grid.
+        Returns:
+            rows and columns (their labels), seed, and cells: [{row, column, record}] ({error} for a cell that failed).
+        """
+        lang = language(request)
+        try:
+            plan = self.plan(prompts, recipe_id, slot_values, models or [], sizes or [], enhancements or [False],
+                             seed, request)
+            self._check_quota(plan, request)
+        except UserFacingError as exc:
+            raise fail(explain(exc, lang), lang) from None
+        cells: list[dict[str, Any]] = []
+        for index, outcome in self.generator.generate_many(plan.jobs, user_of(request)):
+            row, column = plan.cell(index)
+            cell: dict[str, Any] = {"row": row, "column": column}
+            if isinstance(outcome, BaseException):
+                cell["error"] = explain(outcome, lang)
+            else:
+                cell["record"] = outcome
+            cells.append(cell)
+        if recipe_id:
+            self.library.used(str(recipe_id), plan.size)
+        cells.sort(key=lambda c: (c["row"], c["column"]))
+        return {"rows": plan.row_labels(), "columns": plan.column_labels(), "seed": plan.seed, "cells": cells}
+
+    def _check_quota(self, plan: MatrixPlan, request: gr.Request | None) -> None:
+        left = self.generator.remaining_today(user_of(request))
+        if left is not None and plan.size > left:
+            raise InvalidInputError("matrix_over_limit", count=plan.size, left=left)
+
+    # -- the page -----------------------------------------------------------------------
+
+    def choices(self, request: gr.Request) -> gr.Dropdown:
+        """The recipe picker's entries: "name · N uses", newest usage first."""
+        lang = language(request)
+        entries = [(_entry(r, lang), r.id) for r in self.library.visible(*self._who(request))]
+        return gr.Dropdown(choices=entries, value=None)
+
+    def pick(self, recipe_id: str | None, request: gr.Request) -> list[Any]:
+        """Show the picked recipe's slot boxes, labelled by slot; choices as a hint."""
+        lang = language(request)
+        recipe = self._visible(recipe_id, request)
+        keys = slots(recipe.text) if recipe else []
+        updates: list[Any] = [recipe.text if recipe else ""]
+        for i in range(MAX_SLOT_FIELDS):
+            if i < len(keys):
+                slot = keys[i]
+                hint = " | ".join(slot.choices) if slot.choices else ""
+                label = slot.key if slot.named else i18n.label("slot_choice", lang)
+                updates.append(gr.Textbox(visible=True, label=label, value="", placeholder=hint))
+            else:
+                updates.append(gr.Textbox(visible=False, value=""))
+        return updates
+
+    def _visible(self, recipe_id: str | None, request: gr.Request | None) -> Recipe | None:
+        if not recipe_id:
+            return None
+        try:
+            return self.library.get(str(recipe_id), *self._who(request))
+        except InvalidInputError:
+            return None
+
+    def use(self, recipe_id: str | None, *slot_texts: Any) -> Any:
+        """"Use in prompt": the filled prompt and the recipe's settings into the Generate form."""
+        *texts, request = slot_texts
+        lang = language(request)
+        recipe = self._visible(recipe_id, request)
+        if recipe is None:
+            raise fail(i18n.message("pick_recipe", lang), lang)
+        keys = [s.key for s in slots(recipe.text)]
+        values = dict(zip(keys, (str(t or "") for t in texts)))
+        try:
+            prompt = _fill(recipe, values)
+        except UserFacingError as exc:
+            raise fail(explain(exc, lang), lang) from None
+        self.library.used(recipe.id)
+        return (prompt, recipe.model or gr.skip(), recipe.image_size or gr.skip(),
+                recipe.prompt_enhancement, self.choices(request))
+
+    def save_from_form(self, name: str, shared: bool, prompt: str, model: str, size: str, enhance: bool,
+                       request: gr.Request) -> Any:
+        """"Save as recipe": the prompt box (with any {slots} typed in it) and the form's settings."""
+        lang = language(request)
+        saved = self.save_recipe(name, prompt, model, size, enhance, shared, request=request)
+        gr.Info(i18n.message("recipe_saved", lang, name=saved["name"]))
+        return "", self.choices(request)
+
+    def export_file(self, request: gr.Request) -> str:
+        """The library the visitor can see, as a JSON file to download."""
+        return str(write_export(self.export_recipes(request)))
+
+    def import_file(self, path: str | None, request: gr.Request) -> gr.Dropdown:
+        """An uploaded library file: its recipes become the visitor's own."""
+        lang = language(request)
+        try:
+            added = self.library.import_json(read_import(path or ""), user_of(request))
+        except UserFacingError as exc:
+            raise fail(explain(exc, lang), lang) from None
+        gr.Info(i18n.message("library_imported", lang, count=len(added)))
+        return self.choices(request)
+
+    def delete_picked(self, recipe_id: str | None, request: gr.Request) -> gr.Dropdown:
+        lang = language(request)
+        if not recipe_id:
+            raise fail(i18n.message("pick_recipe", lang), lang)
+        self.delete_recipe(str(recipe_id), request)
+        return self.choices(request)
+
+    def count_line(self, prompts: str, recipe_id: str | None, slot_lines: str, models: list[str],
+                   sizes: list[str], both: bool, request: gr.Request) -> str:
+        """"This makes N images (M left today)", or what stops the matrix, before anything runs."""
+        lang = language(request)
+        try:
+            plan = self.plan(prompts, recipe_id or "", _slot_lines(slot_lines), models, sizes,
+                             [False, True] if both else [False], -1, request)
+        except UserFacingError as exc:
+            return explain(exc, lang)
+        left = self.generator.remaining_today(user_of(request))
+        text = i18n.label("matrix_count", lang, count=plan.size, rows=len(plan.rows), columns=len(plan.columns))
+        if left is not None:
+            text += " " + i18n.label("matrix_left", lang, left=left)
+        return text
+
+    def run_matrix(self, prompts: str, recipe_id: str | None, slot_lines: str, models: list[str], sizes: list[str],
+                   both: bool, seed: Any, request: gr.Request) -> Iterator[str]:
+        """The page's matrix: the labelled grid fills in as cells finish."""
+        lang = language(request)
+        try:
+            plan = self.plan(prompts, recipe_id or "", _slot_lines(slot_lines), models, sizes,
+                             [False, True] if both else [False], seed, request)
+            self._check_quota(plan, request)
+        except UserFacingError as exc:
+            raise fail(explain(exc, lang), lang) from None
+        cells: dict[int, tuple[str, str]] = {}
+        failed: list[BaseException] = []
+        yield self.grid_html(plan, cells, lang)
+        for index, outcome in self.generator.generate_many(plan.jobs, user_of(request)):
+            if isinstance(outcome, BaseException):
+                failed.append(outcome)
+                cells[index] = ("", explain(outcome, lang))
+            else:
+                cells[index] = (str(self.storage.thumbnail(outcome)), str(self.storage.path_of(outcome)))
+            yield self.grid_html(plan, cells, lang)
+        if recipe_id:
+            self.library.used(str(recipe_id), plan.size)
+        if failed and len(failed) == plan.size:
+            raise fail(explain(failed[0], lang), lang)
+
+    @staticmethod
+    def grid_html(plan: MatrixPlan, cells: dict[int, tuple[str, str]], lang: str) -> str:
+        """A table: a header row of columns, a header cell per row, a thumbnail per cell.
+
+        Cells link to the full PNG; file URLs go through Gradio's file route (and the
+        private-mode guard), so the grid shows nothing a visitor couldn't open anyway.
+        """
+        head = "".join(f"<th scope='col'>{html.escape(c)}</th>" for c in plan.column_labels())
+        caption = html.escape(i18n.label("matrix_caption", lang, seed=plan.seed))
+        body = []
+        for r, label in enumerate(plan.row_labels()):
+            tds = []
+            for c in range(len(plan.columns)):
+                thumb, full = cells.get(r * len(plan.columns) + c, ("", ""))
+                if thumb:
+                    alt = html.escape(f"{label} · {plan.column_labels()[c]}", quote=True)
+                    tds.append(f"<td><a href='/gradio_api/file={html.escape(full, quote=True)}' target='_blank'>"
+                               f"<img src='/gradio_api/file={html.escape(thumb, quote=True)}' alt='{alt}'></a></td>")
+                elif full:
+                    tds.append(f"<td class='failed'>{html.escape(full)}</td>")
+                else:
+                    tds.append("<td class='waiting' aria-busy='true'>…</td>")
+            body.append(f"<tr><th scope='row'>{html.escape(label)}</th>{''.join(tds)}</tr>")
+        return (f"<table class='matrix-grid'><caption>{caption}</caption><thead><tr><td></td>{head}</tr></thead>"
+                f"<tbody>{''.join(body)}</tbody></table>")
+
+
+def _fill(recipe: Recipe, values: dict[str, Any]) -> str:
+    return fill(recipe.text, {str(k): str(v) for k, v in values.items() if v is not None})
+
+
+def _slot_lines(text: str | None) -> dict[str, list[str]]:
+    """`name: a | b | c` lines, one slot a line, from the page's matrix box."""
+    values: dict[str, list[str]] = {}
+    for line in (text or "").splitlines():
+        name, sep, rest = line.partition(":")
+        if sep and name.strip():
+            values[name.strip()] = [v.strip() for v in rest.split("|") if v.strip()]
+    return values
+
+
+def _entry(recipe: Recipe, lang: str) -> str:
+    mark = "" if recipe.shared else "🔒 "
+    return f"{mark}{recipe.name} · " + i18n.label("recipe_uses", lang, uses=recipe.uses)
+

@@ -1,0 +1,116 @@
+"""The prompt library (a panel under the Generate form) and the Matrix tab."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import gradio as gr
+
+from ..generator import IMAGE_SIZES, KNOWN_MODELS
+from ..handlers.library import MAX_SLOT_FIELDS, LibraryHandlers
+from .common import Shared, T
+
+
+@dataclass
+class LibraryPanel:
+    recipe: gr.Dropdown
+    text: gr.Textbox
+    slots: list[gr.Textbox]
+    use: gr.Button
+    delete: gr.Button
+    name: gr.Textbox
+    shared: gr.Checkbox
+    save: gr.Button
+    export: gr.DownloadButton
+    upload: gr.UploadButton
+
+
+@dataclass
+class MatrixTab:
+    recipe: gr.Dropdown
+    prompts: gr.Textbox
+    slot_values: gr.Textbox
+    models: gr.Dropdown
+    sizes: gr.CheckboxGroup
+    both: gr.Checkbox
+    count: gr.Markdown
+    run: gr.Button
+    stop: gr.Button
+    grid: gr.HTML
+
+    @property
+    def plan_inputs(self) -> list[gr.components.Component]:
+        """What decides the grid's shape, in the order of the handlers' parameters."""
+        return [self.prompts, self.recipe, self.slot_values, self.models, self.sizes, self.both]
+
+
+def build_library_panel() -> LibraryPanel:
+    with gr.Accordion(T("library"), open=False, elem_id="library"):
+        recipe = gr.Dropdown(choices=[], value=None, label=T("recipe"), info=T("recipe_info"), elem_id="recipe")
+        text = gr.Textbox(label=T("recipe_text"), interactive=False, lines=1, elem_id="recipe-text")
+        slots = [gr.Textbox(visible=False, elem_id=f"slot-{i}") for i in range(MAX_SLOT_FIELDS)]
+        with gr.Row():
+            use = gr.Button(T("use_recipe"), variant="secondary", size="sm", elem_id="recipe-use")
+            delete = gr.Button(T("delete_recipe"), size="sm", elem_id="recipe-delete")
+        with gr.Row(equal_height=True):
+            name = gr.Textbox(label=T("recipe_name"), placeholder=T("recipe_name_placeholder"), scale=3,
+                              elem_id="recipe-name")
+            shared = gr.Checkbox(True, label=T("recipe_shared"), scale=1, elem_id="recipe-shared")
+        save = gr.Button(T("save_recipe"), size="sm", elem_id="recipe-save")
+        with gr.Row():
+            export = gr.DownloadButton(T("export_library"), size="sm", elem_id="library-export")
+            upload = gr.UploadButton(T("import_library"), file_types=[".json"], size="sm", elem_id="library-import")
+    return LibraryPanel(recipe, text, slots, use, delete, name, shared, save, export, upload)
+
+
+def build_matrix_tab() -> MatrixTab:
+    gr.Markdown(T("matrix_intro"))
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=2, min_width=300):
+            recipe = gr.Dropdown(choices=[], value=None, label=T("recipe"), elem_id="matrix-recipe")
+            prompts = gr.Textbox(label=T("matrix_prompts"), lines=4, max_lines=20, elem_id="matrix-prompts")
+            slot_values = gr.Textbox(label=T("matrix_slots"), lines=2, elem_id="matrix-slots")
+        with gr.Column(scale=2, min_width=300):
+            models = gr.Dropdown(choices=list(KNOWN_MODELS), value=[KNOWN_MODELS[0]], multiselect=True,
+                                 allow_custom_value=True, label=T("matrix_models"), elem_id="matrix-models")
+            sizes = gr.CheckboxGroup(choices=[(T(f"size_{s}"), s) for s in IMAGE_SIZES], value=[IMAGE_SIZES[0]],
+                                     label=T("matrix_sizes"), elem_id="matrix-sizes")
+            both = gr.Checkbox(False, label=T("matrix_both"), elem_id="matrix-both")
+    count = gr.Markdown(elem_id="matrix-count")
+    with gr.Row():
+        run = gr.Button(T("matrix_run"), variant="primary", scale=3, elem_id="matrix-run")
+        stop = gr.Button(T("stop"), variant="stop", scale=1, elem_id="matrix-stop")
+    grid = gr.HTML(elem_id="matrix-grid")
+    return MatrixTab(recipe, prompts, slot_values, models, sizes, both, count, run, stop, grid)
+
+
+def wire_library(panel: LibraryPanel, matrix: MatrixTab, handlers: LibraryHandlers, shared: Shared,
+                 blocks: gr.Blocks, concurrency: int, refresh_recent: dict) -> None:
+    form = shared.form
+    private = {"api_visibility": "private"}
+    pickers = [panel.recipe, matrix.recipe]
+    for picker in pickers:
+        blocks.load(handlers.choices, outputs=[picker], **private)
+    panel.recipe.change(handlers.pick, inputs=[panel.recipe], outputs=[panel.text, *panel.slots], **private)
+    panel.use.click(handlers.use, inputs=[panel.recipe, *panel.slots],
+                    outputs=[form.prompt, form.model, form.size, form.enhance, panel.recipe], **private)
+    panel.save.click(handlers.save_from_form, inputs=[panel.name, panel.shared, form.prompt, form.model, form.size,
+                                                       form.enhance], outputs=[panel.name, panel.recipe], **private)
+    panel.delete.click(handlers.delete_picked, inputs=[panel.recipe], outputs=[panel.recipe], **private)
+    panel.export.click(handlers.export_file, outputs=[panel.export], **private)
+    panel.upload.upload(handlers.import_file, inputs=[panel.upload], outputs=[panel.recipe], **private)
+
+    gr.on([c.change for c in matrix.plan_inputs], handlers.count_line, inputs=matrix.plan_inputs,
+          outputs=[matrix.count], show_progress="hidden", **private)
+    run = matrix.run.click(
+        handlers.run_matrix, inputs=[*matrix.plan_inputs, form.seed], outputs=[matrix.grid],
+        concurrency_limit=concurrency, concurrency_id="generate", trigger_mode="once", **private,
+    )
+    run.then(**refresh_recent)
+    matrix.stop.click(None, cancels=[run], **private)
+
+    for fn, name in ((handlers.recipes, "recipes"), (handlers.save_recipe, "recipe_save"),
+                     (handlers.delete_recipe, "recipe_delete"), (handlers.fill_recipe, "recipe_fill"),
+                     (handlers.export_recipes, "recipes_export"), (handlers.import_recipes, "recipes_import")):
+        gr.api(fn, api_name=name)
+    gr.api(handlers.matrix, api_name="matrix", concurrency_limit=concurrency, concurrency_id="generate")
