@@ -37,6 +37,13 @@ CSS = """
 .thumbs .grid-wrap.fixed-height { min-height: 0; }
 #compare-grid .grid-wrap.fixed-height { max-height: none; min-height: 0; }
 #banner { border-radius: 8px; padding: 0.25rem 0.75rem; }
+.matrix-grid { border-collapse: collapse; margin: 0.5rem 0; }
+.matrix-grid caption { caption-side: top; text-align: left; padding-bottom: 0.25rem; }
+.matrix-grid th, .matrix-grid td { border: 1px solid var(--border-color-primary); padding: 0.25rem; vertical-align: middle; }
+.matrix-grid thead th { position: sticky; top: 0; background: var(--background-fill-secondary); }
+.matrix-grid th[scope=row] { max-width: 12rem; overflow-wrap: anywhere; text-align: left; }
+.matrix-grid img { display: block; width: min(220px, 28vw); height: auto; }
+.matrix-grid td.waiting { width: min(220px, 28vw); height: 6rem; text-align: center; color: var(--body-text-color-subdued); }
 #banner.demo { background: var(--color-accent-soft); }
 @media (max-width: 640px) {
   #result, #history-image { height: auto !important; max-height: 70vh; }
