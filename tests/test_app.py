@@ -89,9 +89,13 @@ def test_unknown_size_is_refused(client: Client) -> None:
         client.predict("cat", "FLUX.1-schnell", "999x999", False, 1, api_name="/generate")
 
 
-def test_only_generate_and_history_are_public(client: Client) -> None:
+LIBRARY_ENDPOINTS = {"/recipes", "/recipe_save", "/recipe_delete", "/recipe_fill", "/recipes_export",
+                     "/recipes_import", "/matrix"}
+
+
+def test_only_the_documented_endpoints_are_public(client: Client) -> None:
     endpoints = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
-    assert set(endpoints) == {"/generate", "/history"}
+    assert set(endpoints) == {"/generate", "/history"} | LIBRARY_ENDPOINTS
     assert len(endpoints["/generate"]["returns"]) == 2
 
 
