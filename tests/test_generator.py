@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from webui.demo_backend import DemoBackend
-from webui.generator import MAX_PROMPT_CHARS, Generator, InvalidInputError, parse_seed, validate
+from webui.errors import InvalidInputError, render
+from webui.generator import MAX_PROMPT_CHARS, Generator, parse_seed, validate
 from webui.service import ImageService
 from webui.storage import Storage
 
@@ -28,8 +29,8 @@ def test_valid_seeds(seed, expected) -> None:
 def test_bad_seeds_are_refused_with_a_message(seed) -> None:
     with pytest.raises(InvalidInputError) as caught:
         parse_seed(seed)
-    assert "0 to 9999999999" in caught.value.message("en")
-    assert "9999999999" in caught.value.message("zh")
+    assert "0 to 9999999999" in render(caught.value, "en")
+    assert "9999999999" in render(caught.value, "zh")
 
 
 @pytest.mark.parametrize(
@@ -48,7 +49,7 @@ def test_bad_input_is_refused_before_any_call(args, code) -> None:
     with pytest.raises(InvalidInputError) as caught:
         validate(*args)
     assert caught.value.code == code
-    assert caught.value.message("en") != caught.value.message("zh")
+    assert render(caught.value, "en") != render(caught.value, "zh")
 
 
 def test_validate_normalises() -> None:

@@ -17,7 +17,8 @@ from PIL import Image
 
 from webui import metadata
 from webui.demo_backend import DemoBackend
-from webui.service import GenerationParams, ImageApiError, ImageService
+from webui.errors import ImageApiError, render
+from webui.service import GenerationParams, ImageService
 
 from .conftest import TEST_KEY
 from .support.apps import ServedApp, serve_app
@@ -55,7 +56,7 @@ def test_key_stays_out_of_debug_logs_and_errors(backend: DemoBackend) -> None:
             try:
                 service.generate(params)
             except ImageApiError as exc:
-                texts += [str(exc), repr(exc), exc.message("en"), exc.message("zh")]
+                texts += [str(exc), repr(exc), render(exc, "en"), render(exc, "zh")]
         service.close()
     finally:
         root.removeHandler(handler)

@@ -9,7 +9,7 @@ import pytest
 
 from webui import metadata
 from webui.demo_backend import DemoBackend
-from webui.service import (
+from webui.errors import (
     ApiTimeoutError,
     AuthError,
     BadImageError,
@@ -17,13 +17,12 @@ from webui.service import (
     BadResponseError,
     ConnectionFailedError,
     ExpiredLinkError,
-    GenerationParams,
-    ImageService,
     RateLimitedError,
     UnavailableError,
     UnknownModelError,
-    unescape_url,
+    render,
 )
+from webui.service import GenerationParams, ImageService, unescape_url
 
 from .conftest import TEST_KEY, free_port
 
@@ -95,10 +94,10 @@ def test_each_fault_is_a_typed_error_with_a_plain_message(service, backend, knob
     backend.set_faults(**knobs)
     with pytest.raises(error) as caught:
         service.generate(PARAMS)
-    assert text in caught.value.message("en") or text in str(caught.value)
-    zh = caught.value.message("zh")
-    assert zh and zh != caught.value.message("en")
-    assert TEST_KEY not in caught.value.message("en") + zh + repr(caught.value)
+    assert text in render(caught.value, "en") or text in str(caught.value)
+    zh = render(caught.value, "zh")
+    assert zh and zh != render(caught.value, "en")
+    assert TEST_KEY not in render(caught.value, "en") + zh + repr(caught.value)
 
 
 @pytest.mark.parametrize("fmt", ["jpeg", "webp"])
@@ -119,8 +118,8 @@ def test_wrong_key_is_auth_error_and_never_retried(backend) -> None:
 def test_unknown_model_names_the_model_and_is_not_retried(service, backend) -> None:
     with pytest.raises(UnknownModelError) as caught:
         service.generate(GenerationParams("x", "no-such-model-v9", "768x512", False, 1))
-    assert "no-such-model-v9" in caught.value.message("en")
-    assert "no-such-model-v9" in caught.value.message("zh")
+    assert "no-such-model-v9" in render(caught.value, "en")
+    assert "no-such-model-v9" in render(caught.value, "zh")
     assert backend.stats()["generation_requests"] == 1
 
 
@@ -162,7 +161,7 @@ def test_a_long_retry_after_is_not_waited_out_but_reported(service, backend) -> 
         service.generate(PARAMS)
     assert time.monotonic() - started < 3
     assert caught.value.retry_after == 120
-    assert "120" in caught.value.message("en") and "120" in caught.value.message("zh")
+    assert "120" in render(caught.value, "en") and "120" in render(caught.value, "zh")
     assert backend.stats()["generation_requests"] == 1
 
 
@@ -170,7 +169,7 @@ def test_429_without_retry_after_backs_off_and_reports(service, backend) -> None
     backend.set_faults(status=429)
     with pytest.raises(RateLimitedError) as caught:
         service.generate(PARAMS)
-    assert "Try again in" in caught.value.message("en")
+    assert "Try again in" in render(caught.value, "en")
     assert 2 <= backend.stats()["generation_requests"] <= 4
 
 
@@ -181,7 +180,7 @@ def test_api_that_hangs_times_out(backend) -> None:
     with pytest.raises(ApiTimeoutError) as caught:
         svc.generate(PARAMS)
     assert time.monotonic() - started < 2.5
-    assert "0.5" in caught.value.message("en")
+    assert "0.5" in render(caught.value, "en")
 
 
 def test_image_host_that_hangs_times_out(backend) -> None:
@@ -195,7 +194,7 @@ def test_connection_refused_is_a_plain_message() -> None:
     svc = ImageService(f"http://127.0.0.1:{free_port()}/v1", TEST_KEY, timeout=2)
     with pytest.raises(ConnectionFailedError) as caught:
         svc.generate(PARAMS)
-    assert "network" in caught.value.message("en")
+    assert "network" in render(caught.value, "en")
 
 
 def test_the_key_is_sent_to_the_api_but_not_to_the_image_host(service, backend) -> None:
@@ -213,5 +212,5 @@ def test_a_malformed_retry_after_means_the_usual_backoff(service, backend) -> No
     backend.set_faults(status=429, retry_after="soon")
     with pytest.raises(RateLimitedError) as caught:
         service.generate(PARAMS)
-    assert "Try again in" in caught.value.message("en")
+    assert "Try again in" in render(caught.value, "en")
     assert backend.stats()["generation_requests"] >= 2  # it did retry

@@ -11,19 +11,11 @@ import sys
 from datetime import datetime, timezone
 from typing import Any, Sequence, TextIO
 
-from . import accounts, i18n
+from . import accounts
 from .config import ConfigError, Settings, load_settings
 from .core import open_core
-from .generator import (
-    DEFAULT_MODEL,
-    DEFAULT_SIZE,
-    IMAGE_SIZES,
-    InvalidInputError,
-    StorageFailedError,
-    batch_params,
-    validate,
-)
-from .service import ImageApiError
+from .errors import InvalidInputError, render
+from .generator import DEFAULT_MODEL, DEFAULT_SIZE, IMAGE_SIZES, batch_params, validate
 from .storage import Storage
 
 COMMANDS = ("generate", "usage", *accounts.COMMANDS)
@@ -72,8 +64,11 @@ def generate(argv: Sequence[str], out: TextIO | None = None, err: TextIO | None 
                              + (["--demo"] if args.demo else []))
         params = validate(args.prompt, args.model, args.size, args.enhance, args.seed)
         jobs = batch_params(params, args.count, args.random_seeds, limit=MAX_CLI_COUNT)
-    except (ConfigError, InvalidInputError) as exc:
+    except ConfigError as exc:
         print(f"error: {exc}", file=err)
+        return 2
+    except InvalidInputError as exc:
+        print(f"error: {render(exc)}", file=err)
         return 2
     core = open_core(settings)
     if core.demo_mode:
@@ -86,17 +81,11 @@ def generate(argv: Sequence[str], out: TextIO | None = None, err: TextIO | None 
                 print(core.storage.path_of(outcome), file=out, flush=True)
             else:
                 failed += 1
-                print(f"error: {_explain(outcome)}", file=err)
+                print(f"error: {render(outcome)}", file=err)
             bar.step()
     finally:
         core.close()
     return 1 if failed else 0
-
-
-def _explain(error: BaseException) -> str:
-    if isinstance(error, (ImageApiError, InvalidInputError, StorageFailedError)):
-        return error.message(i18n.FALLBACK)
-    return f"{type(error).__name__}: {error}"
 
 
 class Progress:

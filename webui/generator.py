@@ -12,10 +12,9 @@ import threading
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Iterator, Mapping, Sequence
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import Any, Callable, Iterator, Sequence
 
-from . import i18n
+from .errors import DailyLimitError, InvalidInputError, StorageFailedError
 from .service import IMAGE_SIZES, KNOWN_MODELS, MAX_SEED, GenerationParams, ImageService
 from .storage import SaveError, Storage
 
@@ -29,57 +28,6 @@ MAX_PROMPT_CHARS = 2000
 MAX_BATCH = 8
 MAX_MODEL_CHARS = 200
 RANDOM_SEED = -1
-
-
-class InvalidInputError(ValueError):
-    """Form input the app refuses before calling the API; `code` keys the i18n table."""
-
-    def __init__(self, code: str, **params: Any) -> None:
-        super().__init__(i18n.message(code, i18n.FALLBACK, **params))
-        self.code = code
-        self.params = params
-
-    def message(self, lang: str = i18n.FALLBACK) -> str:
-        return i18n.message(self.code, lang, **self.params)
-
-
-class StorageFailedError(Exception):
-    """The API delivered an image but the outputs folder refused it.
-
-    Carries the PNG so the UI can still hand it to the user: an image is never lost.
-    """
-
-    def __init__(self, error: SaveError, png: bytes, fields: Mapping[str, Any]) -> None:
-        super().__init__(str(error))
-        self.folder = error.folder
-        self.detail = error.detail
-        self.png = png
-        self.fields = dict(fields)
-
-    def message(self, lang: str = i18n.FALLBACK) -> str:
-        return i18n.message("save_failed", lang, folder=str(self.folder), detail=self.detail)
-
-
-class DailyLimitError(Exception):
-    """A user's images for today are used up; nothing was sent to the API."""
-
-    def __init__(self, used: int, limit: int, resets_at: datetime) -> None:
-        super().__init__(f"daily limit reached: {used} of {limit}")
-        self.used, self.limit, self.resets_at = used, limit, resets_at
-
-    def message(self, lang: str = i18n.FALLBACK, tz: str | None = None) -> str:
-        """Says how many were used and when the limit resets, in the visitor's time zone if known."""
-        return i18n.message("daily_limit", lang, used=self.used, limit=self.limit,
-                            resets=_local_time(self.resets_at, tz))
-
-
-def _local_time(moment: datetime, tz: str | None) -> str:
-    """`2026-11-25 08:00 (Asia/Shanghai)` from the browser's zone, else UTC."""
-    try:
-        zone = ZoneInfo(tz) if tz else timezone.utc
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = timezone.utc
-    return f"{moment.astimezone(zone):%Y-%m-%d %H:%M} ({tz if zone is not timezone.utc else 'UTC'})"
 
 
 @dataclass(frozen=True)
@@ -224,7 +172,7 @@ class Generator:
         try:
             return self.storage.save(image.png, fields)
         except SaveError as exc:
-            raise StorageFailedError(exc, image.png, fields) from exc
+            raise StorageFailedError(exc.folder, exc.detail, image.png, fields) from exc
 
     def remaining_today(self, user: str | None) -> int | None:
         """Images `user` may still make today; None when no daily limit applies."""

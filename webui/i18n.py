@@ -1,7 +1,7 @@
 """Every user-facing string, in English and Chinese, in one table.
 
-Errors raised deep in the service carry a message *code* and parameters; the UI
-edge renders them in the visitor's language. Labels go to `gr.I18n` so the browser
+Errors raised deep in the service carry a message *code* and parameters;
+`errors.render` words them in the visitor's language. Labels go to `gr.I18n` so the browser
 picks the language itself.
 """
 
@@ -56,6 +56,7 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "bad_library_file": "That file is not a recipe library exported from this app (a JSON file with a list of recipes).",
         # local problems
         "save_failed": "The image was generated but could not be saved in the folder {folder} ({detail}). Check that the folder exists, is writable and the disk is not full.",
+        "internal": "Something went wrong inside this app: internal error (details in the log). Try again; if it keeps happening, tell whoever runs the app.",
     },
     "zh": {
         "auth": "API 密钥被拒绝（401）。请检查环境变量或 .env 文件中的 YUNYX_API_KEY，然后重启应用。",
@@ -96,6 +97,7 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "library_imported": "已向配方库添加 {count} 个配方。",
         "bad_library_file": "这个文件不是从本应用导出的配方库（一个包含配方列表的 JSON 文件）。",
         "save_failed": "图片已生成，但无法保存到文件夹 {folder}（{detail}）。请检查该文件夹是否存在、可写，以及磁盘是否已满。",
+        "internal": "应用内部出错：内部错误（详情见日志）。请重试；如果反复出现，请告诉运行本应用的人。",
     },
 }
 

@@ -2,8 +2,8 @@
 
 `ImageService.generate()` posts the five parameters, downloads the image at once
 (its URL dies after an hour), checks the bytes really are an image, and returns
-them. Every failure is a typed `ImageApiError` carrying a message code that the
-UI renders in the visitor's language.
+them. Every failure is a typed `errors.ImageApiError` carrying a message code and
+its parameters; `errors.render` words it in the visitor's language.
 """
 
 from __future__ import annotations
@@ -22,8 +22,19 @@ import urllib3.exceptions
 from urllib3.exceptions import MaxRetryError
 from urllib3.util.retry import Retry
 
-from . import i18n
 from . import metadata
+from .errors import (
+    ApiTimeoutError,
+    AuthError,
+    BadImageError,
+    BadRequestError,
+    BadResponseError,
+    ConnectionFailedError,
+    ExpiredLinkError,
+    RateLimitedError,
+    UnavailableError,
+    UnknownModelError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -36,80 +47,6 @@ DEFAULT_MAX_IMAGE_BYTES = 40 * 1024 * 1024
 RETRY_STATUSES = frozenset({429, 503})
 _CHUNK = 256 * 1024
 _UNICODE_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
-
-
-# --------------------------------------------------------------------------- errors
-
-
-class ImageApiError(Exception):
-    """Base of every failure the service reports; `code` keys the i18n message table."""
-
-    code = "bad_response"
-
-    def __init__(self, detail: str = "", **params: Any) -> None:
-        super().__init__(detail or self.code)
-        self.detail = detail
-        self.params = params
-
-    def message(self, lang: str = i18n.FALLBACK) -> str:
-        """What a non-programmer should read, in `lang` ("en" or "zh")."""
-        return i18n.message(self.code, lang, detail=self.detail, **self.params)
-
-
-class AuthError(ImageApiError):
-    code = "auth"
-
-
-class UnknownModelError(ImageApiError):
-    code = "unknown_model"
-
-    def __init__(self, model: str) -> None:
-        super().__init__(f"model {model!r} does not exist", model=model)
-        self.model = model
-
-
-class BadRequestError(ImageApiError):
-    code = "bad_request"
-
-
-class RateLimitedError(ImageApiError):
-    code = "rate_limited"
-
-    def __init__(self, retry_after: float | None) -> None:
-        seconds = max(1, round(retry_after)) if retry_after else 10
-        super().__init__(f"rate limited, retry after {seconds}s", seconds=seconds)
-        self.retry_after = seconds
-
-
-class UnavailableError(ImageApiError):
-    code = "unavailable"
-
-    def __init__(self, status: int) -> None:
-        super().__init__(f"HTTP {status}", status=status)
-        self.status = status
-
-
-class ApiTimeoutError(ImageApiError):
-    code = "timeout"
-
-    def __init__(self, seconds: float) -> None:
-        super().__init__(f"no answer within {seconds:g}s", seconds=f"{seconds:g}")
-
-
-class ExpiredLinkError(ImageApiError):
-    code = "expired"
-
-
-class BadImageError(ImageApiError):
-    code = "bad_image"
-
-
-class BadResponseError(ImageApiError):
-    code = "bad_response"
-
-
-class ConnectionFailedError(ImageApiError):
-    code = "connection"
 
 
 # --------------------------------------------------------------------------- data

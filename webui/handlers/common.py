@@ -8,11 +8,6 @@ from typing import Any
 import gradio as gr
 
 from .. import i18n
-from ..generator import DailyLimitError, InvalidInputError, StorageFailedError
-from ..service import ImageApiError
-
-# Failures a person can act on; each knows how to say itself in "en" or "zh".
-UserFacingError = (InvalidInputError, ImageApiError, StorageFailedError, DailyLimitError)
 
 
 def language(request: gr.Request | None) -> str:
@@ -33,15 +28,6 @@ def user_of(request: gr.Request | None) -> str | None:
 def fail(text: str, lang: str = i18n.FALLBACK) -> gr.Error:
     """A toast the user can act on; no traceback in the log."""
     return gr.Error(text, title=i18n.label("error_title", lang), print_exception=False)
-
-
-def explain(error: BaseException, lang: str, tz: str | None = None) -> str:
-    """The plain-language message for an error (a generic one for the unexpected)."""
-    if isinstance(error, DailyLimitError):
-        return error.message(lang, tz)
-    if isinstance(error, UserFacingError):
-        return error.message(lang)
-    return i18n.message("bad_response", lang, detail=type(error).__name__)
 
 
 def as_text(value: str) -> str:

@@ -9,10 +9,11 @@ from typing import Any, Iterator
 import gradio as gr
 
 from .. import i18n
-from ..generator import Generator, StorageFailedError, batch_params, compare_params, validate
+from ..errors import AppError, StorageFailedError, render
+from ..generator import Generator, batch_params, compare_params, validate
 from ..service import GenerationParams
 from ..storage import Storage
-from .common import UserFacingError, caption, explain, fail, language, user_of
+from .common import caption, fail, language, user_of
 
 log = logging.getLogger(__name__)
 
@@ -53,16 +54,18 @@ class GenerateHandlers:
             record = self.generator.generate(params, user=user_of(request))
         except StorageFailedError as exc:
             return self._rescue(exc, lang)
-        except UserFacingError as exc:
-            log.info("Generation refused: %s", type(exc).__name__)
-            raise fail(explain(exc, lang), lang) from None
+        except AppError as exc:
+            log.info("Generation refused: %s", exc)
+            raise fail(render(exc, lang), lang) from None
+        except Exception as exc:  # a bug of ours: "internal error", traceback logged by render
+            raise fail(render(exc, lang), lang) from None
         return str(self.storage.path_of(record)), record
 
     def _rescue(self, exc: StorageFailedError, lang: str) -> tuple[str, dict[str, Any]]:
         """The folder refused the image: hand it over anyway, with a warning naming the folder."""
         log.error("Could not save an image in %s: %s", exc.folder, exc.detail)
         rescued = self.storage.rescue(exc.png)
-        warning = exc.message(lang)
+        warning = render(exc, lang)
         gr.Warning(warning, duration=None, title=i18n.label("warning_title", lang))
         return str(rescued), {**exc.fields, "file": None, "saved": False, "warning": warning}
 
@@ -89,8 +92,8 @@ class GenerateHandlers:
         try:
             params = validate(prompt, model, image_size, prompt_enhancement, seed)
             jobs = batch_params(params, int(count or 1), bool(random_each))
-        except UserFacingError as exc:
-            raise fail(explain(exc, lang), lang) from None
+        except AppError as exc:
+            raise fail(render(exc, lang), lang) from None
         progress(0, desc=i18n.label("progress_generating", lang, done=0, total=len(jobs)))
         done: dict[int, dict[str, Any]] = {}
         errors: list[BaseException] = []
@@ -133,8 +136,8 @@ class GenerateHandlers:
         try:
             params = validate(prompt, model, image_size, prompt_enhancement, seed)
             jobs = compare_params(params, models, sizes, bool(enhancement_both))
-        except UserFacingError as exc:
-            raise fail(explain(exc, lang), lang) from None
+        except AppError as exc:
+            raise fail(render(exc, lang), lang) from None
         cells: dict[int, GalleryItem] = {}
         errors: list[BaseException] = []
         for index, outcome in self.generator.generate_many(jobs, user_of(request)):
@@ -158,10 +161,8 @@ class GenerateHandlers:
         """All failed: an error toast. Some failed: a warning, the rest are kept."""
         if not errors:
             return
-        for error in errors:
-            if not isinstance(error, UserFacingError):  # a bug, not the API: keep its traceback
-                log.error("A generation failed unexpectedly", exc_info=error)
-        reason = explain(errors[0], lang, tz)
+        reasons = [render(error, lang, tz) for error in errors]  # logs every bug, not just the first
+        reason = reasons[0]
         if len(errors) == total:
             raise fail(reason, lang)
         gr.Warning(i18n.message("batch_partial", lang, failed=len(errors), total=total, reason=reason))
