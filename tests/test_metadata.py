@@ -17,9 +17,9 @@ from hypothesis import strategies as st
 from PIL import Image, PngImagePlugin
 
 from webui import metadata as md
+from webui.record import Record
 from webui.metadata import (
     FIELDS,
-    RECORD_KEYS,
     BadImageError,
     NotPNGError,
     add_text_chunks,
@@ -121,8 +121,9 @@ def test_fields_order_and_keys() -> None:
     labels = [f.label for f in FIELDS]
     assert labels[:5] == ["Seed", "Size", "Model", "Prompt enhancement", "Inference"]
     assert "id" not in {f.key for f in FIELDS}
-    assert {f.key for f in FIELDS} <= set(RECORD_KEYS)
-    assert set(make_record()) == set(RECORD_KEYS)
+    record_keys = set(Record().to_dict())
+    assert {f.key for f in FIELDS} <= record_keys
+    assert set(make_record()) | {"starred", "rating", "boards"} == record_keys
 
 
 # ---------------------------------------------------------------- infotext writer

@@ -10,7 +10,7 @@ import math
 import secrets
 import threading
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Iterator, Sequence
 
@@ -161,10 +161,7 @@ class Generator:
                 self.storage.release_quota(user or "", day)
             raise
         fields = {
-            "prompt": params.prompt,
-            "model": params.model,
-            "image_size": params.image_size,
-            "prompt_enhancement": params.prompt_enhancement,
+            **asdict(params),  # the request's fields are record fields of the same names
             "seed": image.seed if image.seed is not None else params.seed,
             "inference": image.inference,
             "user": user,

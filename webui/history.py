@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import sqlite3
 import threading
 import time
@@ -20,9 +19,12 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Literal, Mapping, Sequence
 
+from .query import Query, Term, parse_query
+from .record import ROW_COLUMNS, Record
+
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 MAX_LIMIT = 500
 
 _IMAGES_TABLE = """
@@ -36,7 +38,9 @@ CREATE TABLE IF NOT EXISTS images (
     seed        INTEGER,
     user        TEXT,
     inference   REAL,
-    record      TEXT NOT NULL
+    record      TEXT NOT NULL,
+    starred     INTEGER NOT NULL DEFAULT 0,
+    rating      INTEGER NOT NULL DEFAULT 0
 )"""
 # Each filter column leads an index ending in the sort order, so a filtered first
 # page is an index range read in order, not a scan and a sort; `distinct()` reads
@@ -47,6 +51,50 @@ _INDEXES = (
     "CREATE INDEX IF NOT EXISTS images_model ON images (model, created_at DESC, id DESC)",
     "CREATE INDEX IF NOT EXISTS images_size ON images (image_size, created_at DESC, id DESC)",
 )
+# Version 3: marks, boards, saved searches and a trigram index of the prompts.
+_MARK_INDEXES = (
+    "CREATE INDEX IF NOT EXISTS images_starred ON images (starred, created_at DESC, id DESC)",
+    "CREATE INDEX IF NOT EXISTS images_rating ON images (rating, created_at DESC, id DESC)",
+)
+# A board belongs to its owner ("" without login); its name is unique per owner, any case.
+_BOARD_TABLES = (
+    """CREATE TABLE IF NOT EXISTS boards (
+    id          INTEGER PRIMARY KEY,
+    owner       TEXT NOT NULL,
+    name        TEXT NOT NULL COLLATE NOCASE,
+    shared      INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (owner, name)
+)""",
+    """CREATE TABLE IF NOT EXISTS board_images (
+    board  INTEGER NOT NULL,
+    image  TEXT NOT NULL,
+    PRIMARY KEY (board, image)
+) WITHOUT ROWID""",
+    "CREATE INDEX IF NOT EXISTS board_images_image ON board_images (image)",
+    """CREATE TABLE IF NOT EXISTS saved_searches (
+    owner  TEXT NOT NULL,
+    name   TEXT NOT NULL,
+    query  TEXT NOT NULL,
+    PRIMARY KEY (owner, name)
+)""",
+)
+# The trigram tokenizer matches any substring of 3+ characters, any script, any case;
+# the table holds no text of its own (content=images), the triggers keep it in step.
+_PROMPT_INDEX = (
+    "CREATE VIRTUAL TABLE IF NOT EXISTS prompts USING fts5("
+    "prompt, content='images', content_rowid='rowid', tokenize='trigram')",
+    """CREATE TRIGGER IF NOT EXISTS prompts_insert AFTER INSERT ON images BEGIN
+    INSERT INTO prompts (rowid, prompt) VALUES (new.rowid, new.prompt); END""",
+    """CREATE TRIGGER IF NOT EXISTS prompts_delete AFTER DELETE ON images BEGIN
+    INSERT INTO prompts (prompts, rowid, prompt) VALUES ('delete', old.rowid, old.prompt); END""",
+    """CREATE TRIGGER IF NOT EXISTS prompts_update AFTER UPDATE OF prompt ON images BEGIN
+    INSERT INTO prompts (prompts, rowid, prompt) VALUES ('delete', old.rowid, old.prompt);
+    INSERT INTO prompts (rowid, prompt) VALUES (new.rowid, new.prompt); END""",
+    # a row removed while a board still lists it: the board forgets it
+    """CREATE TRIGGER IF NOT EXISTS images_unboard AFTER DELETE ON images BEGIN
+    DELETE FROM board_images WHERE image = old.id; END""",
+)
+_MIN_TRIGRAM = 3
 _QUOTA_TABLE = """
 CREATE TABLE IF NOT EXISTS quota (
     user  TEXT NOT NULL,
@@ -54,7 +102,7 @@ CREATE TABLE IF NOT EXISTS quota (
     used  INTEGER NOT NULL,
     PRIMARY KEY (user, day)
 )"""
-_SCHEMA = (_IMAGES_TABLE, *_INDEXES, _QUOTA_TABLE)
+_SCHEMA = (_IMAGES_TABLE, *_INDEXES, _QUOTA_TABLE, *_MARK_INDEXES, *_BOARD_TABLES, *_PROMPT_INDEX)
 
 # Only numbers count as an inference time, as in `_row` (JSON true is not 1 ms).
 _INFERENCE_FROM_RECORD = """
@@ -70,13 +118,17 @@ _UPGRADES: Mapping[int, tuple[str, ...]] = {
         *_INDEXES,
         _QUOTA_TABLE,
     ),
+    2: (
+        "ALTER TABLE images ADD COLUMN starred INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE images ADD COLUMN rating INTEGER NOT NULL DEFAULT 0",
+        *_MARK_INDEXES,
+        *_BOARD_TABLES,
+        *_PROMPT_INDEX,
+        "INSERT INTO prompts (prompts) VALUES ('rebuild')",
+    ),
 }
 
-_COLUMNS = ("id", "file", "created_at", "prompt", "model", "image_size", "seed", "user", "inference")
-_INSERT = (
-    f"INSERT OR IGNORE INTO images ({', '.join(_COLUMNS)}, record) "
-    f"VALUES ({', '.join('?' * (len(_COLUMNS) + 1))})"
-)
+_INSERT = f"INSERT OR IGNORE INTO images ({', '.join(ROW_COLUMNS)}) VALUES ({', '.join('?' * len(ROW_COLUMNS))})"
 DistinctColumn = Literal["model", "image_size", "user"]
 _DISTINCT_COLUMNS: frozenset[str] = frozenset(("model", "image_size", "user"))
 
@@ -154,7 +206,8 @@ class HistoryIndex:
             with self._connect() as conn:
                 with _transaction(conn):
                     self._ensure_schema(conn, allow_create=False)
-                conn.execute("SELECT id, file, inference, record FROM images LIMIT 1").fetchall()
+                conn.execute("SELECT id, file, inference, record, starred, rating FROM images LIMIT 1").fetchall()
+                conn.execute("SELECT board, image FROM board_images LIMIT 1").fetchall()
                 conn.execute("SELECT user, day, used FROM quota LIMIT 1").fetchall()
         except sqlite3.DatabaseError as exc:
             self.close()
@@ -204,20 +257,38 @@ class HistoryIndex:
 
     # -- writes ---------------------------------------------------------------------
 
-    def add(self, record: Mapping[str, Any]) -> None:
+    def add(self, record: Mapping[str, Any] | Record) -> None:
         """Insert one record (an autocommit statement: one WAL append, no extra round trips)."""
+        row = _row(record)
         with self._connect() as conn:
-            conn.execute(_INSERT, _row(record))
+            conn.execute(_INSERT, row)
+        self._restore_boards([record])
 
-    def add_many(self, records: Iterable[Mapping[str, Any]]) -> int:
+    def add_many(self, records: Iterable[Mapping[str, Any] | Record]) -> int:
         """Insert records, ignoring ones already indexed (by id or by file)."""
+        records = list(records)
         rows = [_row(r) for r in records]
         if not rows:
             return 0
         with self._connect() as conn, _transaction(conn):
             before = conn.total_changes
             conn.executemany(_INSERT, rows)
-            return conn.total_changes - before
+            added = conn.total_changes - before
+        self._restore_boards(records)
+        return added
+
+    def _restore_boards(self, records: Iterable[Mapping[str, Any] | Record]) -> None:
+        """Boards named in records read from files (a rebuild, a restore) come back.
+
+        The PNG keeps board names only: a board that is not there yet is made as the
+        image owner's private board.
+        """
+        for item in records:
+            record = item if isinstance(item, Record) else Record.from_mapping(item)
+            for name in record.boards:
+                found = self.find_board(record.user, name)
+                board = found[0] if found else self.make_board(record.user, name)
+                self.link(board, [record.id], add=True)
 
     def remove(self, record_id: str) -> bool:
         """Drop one row by id; True if there was one."""
@@ -245,12 +316,12 @@ class HistoryIndex:
 
     def get(self, record_id: str) -> dict[str, Any] | None:
         with self._connect() as conn:
-            row = conn.execute("SELECT record FROM images WHERE id = ?", (record_id,)).fetchone()
-        return json.loads(row[0]) if row else None
+            row = conn.execute(f"SELECT {_RECORD} FROM images WHERE id = ?", (record_id,)).fetchone()
+        return _record(row) if row else None
 
     def search(
         self,
-        query: str = "",
+        query: str | Query = "",
         offset: int = 0,
         limit: int = 50,
         user: str | None = None,
@@ -258,32 +329,163 @@ class HistoryIndex:
         model: str | None = None,
         image_size: str | None = None,
         users: Sequence[str] | None = None,
+        viewer: str | None = None,
     ) -> list[dict[str, Any]]:
         """Records newest first, all filters combined (AND).
 
-        `query` is a case-insensitive substring of the prompt; `user` is the one owner
-        ("mine", private mode); `users` keeps only these owners (None: everyone, empty:
-        no one); `model` and `image_size` are exact ("" or None: any).
+        `query` is the search language of `query.py` (tokens and a case-insensitive
+        prompt substring; a str is parsed, QueryError if a token is malformed); `user`
+        is the one owner ("mine", private mode), though a `board:` of a shared board
+        also shows teammates' images on it; `users` keeps only these owners (None:
+        everyone, empty: no one); `model` and `image_size` are exact ("" or None: any).
+        `viewer` is who asks: the boards they may see are the ones `board:` finds and
+        the ones each record lists.
         """
-        where, args = _filters(query, user, model, image_size, users)
-        sql = f"SELECT record FROM images{where} ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?"
+        where, args = _filters(query, user, model, image_size, users, viewer)
+        sql = f"SELECT {_RECORD} FROM images{where} ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?"
         args += [min(max(1, limit), MAX_LIMIT), max(0, offset)]
         with self._connect() as conn:
-            return [json.loads(r[0]) for r in conn.execute(sql, args)]
+            records = [_record(row) for row in conn.execute(sql, args)]
+        return self.for_viewer(records, viewer)
+
+    def search_ids(
+        self, query: str | Query = "", user: str | None = None, *, viewer: str | None = None, limit: int | None = None
+    ) -> list[str]:
+        """The ids of every match, newest first (what a bulk action applies to)."""
+        where, args = _filters(query, user, None, None, None, viewer)
+        sql = f"SELECT id FROM images{where} ORDER BY created_at DESC, id DESC"
+        if limit is not None:
+            sql += " LIMIT ?"
+            args.append(max(0, limit))
+        with self._connect() as conn:
+            return [r[0] for r in conn.execute(sql, args)]
 
     def count_matching(
         self,
-        query: str = "",
+        query: str | Query = "",
         user: str | None = None,
         *,
         model: str | None = None,
         image_size: str | None = None,
         users: Sequence[str] | None = None,
+        viewer: str | None = None,
     ) -> int:
         """How many records `search` would page through with the same filters ("page X of Y")."""
-        where, args = _filters(query, user, model, image_size, users)
+        where, args = _filters(query, user, model, image_size, users, viewer)
         with self._connect() as conn:
             return conn.execute(f"SELECT count(*) FROM images{where}", args).fetchone()[0]
+
+    def for_viewer(self, records: list[dict[str, Any]], viewer: str | None) -> list[dict[str, Any]]:
+        """The records with `boards` listing only the boards `viewer` may see."""
+        if not records:
+            return records
+        ids = [str(r.get("id")) for r in records]
+        sql = (
+            "SELECT bi.image, b.name FROM board_images bi JOIN boards b ON b.id = bi.board "
+            f"WHERE bi.image IN ({', '.join('?' * len(ids))}) AND (b.owner = ? OR b.shared) ORDER BY b.name"
+        )
+        names: dict[str, list[str]] = {}
+        with self._connect() as conn:
+            for image, name in conn.execute(sql, [*ids, viewer or ""]):
+                names.setdefault(image, []).append(name)
+        return [{**r, "boards": names.get(str(r.get("id")), [])} for r in records]
+
+    def on_shared_board(self, record_id: str) -> bool:
+        """Whether the image is on a board shared with the team (private mode shows it there)."""
+        sql = "SELECT 1 FROM board_images bi JOIN boards b ON b.id = bi.board WHERE bi.image = ? AND b.shared LIMIT 1"
+        with self._connect() as conn:
+            return conn.execute(sql, (record_id,)).fetchone() is not None
+
+    # -- marks and boards ---------------------------------------------------------------
+
+    def update(self, records: Iterable[Record]) -> int:
+        """Store new marks (and the JSON record) for indexed images; how many rows changed."""
+        rows = [(int(r.starred), r.rating, r.to_json(), r.id) for r in records]
+        with self._connect() as conn, _transaction(conn):
+            before = conn.total_changes
+            conn.executemany("UPDATE images SET starred = ?, rating = ?, record = ? WHERE id = ?", rows)
+            return conn.total_changes - before
+
+    def boards(self, viewer: str | None) -> list[dict[str, Any]]:
+        """The boards `viewer` may see (their own and the shared ones), by name, with sizes."""
+        sql = """SELECT b.name, b.shared, b.owner = ?, count(bi.image) FROM boards b
+                 LEFT JOIN board_images bi ON bi.board = b.id
+                 WHERE b.owner = ? OR b.shared GROUP BY b.id ORDER BY b.name, b.owner != ?"""
+        owner = viewer or ""
+        with self._connect() as conn:
+            rows = conn.execute(sql, (owner, owner, owner)).fetchall()
+        return [{"name": n, "shared": bool(s), "mine": bool(m), "images": c} for n, s, m, c in rows]
+
+    def find_board(self, viewer: str | None, name: str) -> tuple[int, bool] | None:
+        """(board id, viewer owns it) for `name`: the viewer's own board first, else a shared one."""
+        sql = "SELECT id, owner = ? FROM boards WHERE name = ? AND (owner = ? OR shared) ORDER BY owner != ? LIMIT 1"
+        owner = viewer or ""
+        with self._connect() as conn:
+            row = conn.execute(sql, (owner, name, owner, owner)).fetchone()
+        return (row[0], bool(row[1])) if row else None
+
+    def make_board(self, owner: str | None, name: str, shared: bool = False) -> int:
+        """The id of `owner`'s board `name`, made if it does not exist yet."""
+        with self._connect() as conn, _transaction(conn):
+            conn.execute("INSERT OR IGNORE INTO boards (owner, name, shared) VALUES (?, ?, ?)",
+                         (owner or "", name, int(shared)))
+            return conn.execute("SELECT id FROM boards WHERE owner = ? AND name = ?", (owner or "", name)).fetchone()[0]
+
+    def link(self, board: int, ids: Iterable[str], *, add: bool) -> None:
+        """Put images on a board or take them off."""
+        sql = ("INSERT OR IGNORE INTO board_images (board, image) VALUES (?, ?)" if add
+               else "DELETE FROM board_images WHERE board = ? AND image = ?")
+        with self._connect() as conn, _transaction(conn):
+            conn.executemany(sql, [(board, i) for i in ids])
+
+    def board_images(self, board: int) -> list[str]:
+        with self._connect() as conn:
+            return [r[0] for r in conn.execute("SELECT image FROM board_images WHERE board = ?", (board,))]
+
+    def board_names(self, ids: Sequence[str]) -> dict[str, tuple[str, ...]]:
+        """Every board name each image is on (what its PNG records), whoever owns the board."""
+        names: dict[str, list[str]] = {i: [] for i in ids}
+        with self._connect() as conn:
+            for start in range(0, len(ids), 500):
+                chunk = list(ids[start : start + 500])
+                sql = ("SELECT bi.image, b.name FROM board_images bi JOIN boards b ON b.id = bi.board "
+                       f"WHERE bi.image IN ({', '.join('?' * len(chunk))}) ORDER BY b.name")
+                for image, name in conn.execute(sql, chunk):
+                    if name not in names[image]:
+                        names[image].append(name)
+        return {i: tuple(n) for i, n in names.items()}
+
+    def edit_board(self, board: int, *, name: str | None = None, shared: bool | None = None) -> None:
+        """Rename or share/unshare a board; sqlite3.IntegrityError if the owner has that name already."""
+        with self._connect() as conn, _transaction(conn):
+            if name is not None:
+                conn.execute("UPDATE boards SET name = ? WHERE id = ?", (name, board))
+            if shared is not None:
+                conn.execute("UPDATE boards SET shared = ? WHERE id = ?", (int(shared), board))
+
+    def drop_board(self, board: int) -> None:
+        """Delete a board; its images stay."""
+        with self._connect() as conn, _transaction(conn):
+            conn.execute("DELETE FROM board_images WHERE board = ?", (board,))
+            conn.execute("DELETE FROM boards WHERE id = ?", (board,))
+
+    # -- saved searches -----------------------------------------------------------------
+
+    def save_search(self, owner: str | None, name: str, query: str) -> None:
+        with self._connect() as conn:
+            conn.execute("INSERT OR REPLACE INTO saved_searches (owner, name, query) VALUES (?, ?, ?)",
+                         (owner or "", name, query))
+
+    def saved_searches(self, owner: str | None) -> list[dict[str, str]]:
+        with self._connect() as conn:
+            rows = conn.execute("SELECT name, query FROM saved_searches WHERE owner = ? ORDER BY name",
+                                (owner or "",)).fetchall()
+        return [{"name": n, "query": q} for n, q in rows]
+
+    def delete_search(self, owner: str | None, name: str) -> bool:
+        with self._connect() as conn:
+            return conn.execute("DELETE FROM saved_searches WHERE owner = ? AND name = ?",
+                                (owner or "", name)).rowcount > 0
 
     def distinct(self, column: DistinctColumn) -> list[str]:
         """Sorted values a filter dropdown can offer; NULL and "" (which mean "any") left out."""
@@ -355,19 +557,35 @@ class HistoryIndex:
 
 
 def _filters(
-    query: str,
+    query: str | Query,
     user: str | None,
     model: str | None,
     image_size: str | None,
     users: Sequence[str] | None,
+    viewer: str | None = None,
 ) -> tuple[str, list[Any]]:
     """The WHERE clause (with its leading space, or "") and arguments shared by search and count."""
+    parsed = query if isinstance(query, Query) else parse_query(query or "")
     where: list[str] = []
     args: list[Any] = []
-    if query:
-        where.append("contains_ci(prompt, ?)")
-        args.append(query.casefold())
-    for column, value in (("user", user), ("model", model or None), ("image_size", image_size or None)):
+    if parsed.text:
+        clause, value = _text_clause(parsed.text)
+        where.append(clause)
+        args.append(value)
+    for term in parsed.terms:
+        clause, values = _term_clause(term, viewer)
+        where.append(f"NOT coalesce(({clause}), 0)" if term.negated else clause)
+        args += values
+    if user is not None:
+        shared = parsed.boards()
+        if shared:  # a shared board shows teammates' images too, there and only there
+            where.append(f"(user = ? OR id IN (SELECT bi.image FROM board_images bi JOIN boards b ON b.id = bi.board "
+                         f"WHERE b.shared AND b.name IN ({', '.join('?' * len(shared))})))")
+            args += [user, *shared]
+        else:
+            where.append("user = ?")
+            args.append(user)
+    for column, value in (("model", model or None), ("image_size", image_size or None)):
         if value is not None:
             where.append(f"{column} = ?")
             args.append(value)
@@ -376,6 +594,41 @@ def _filters(
         where.append(clause)
         args += names
     return (" WHERE " + " AND ".join(where), args) if where else ("", args)
+
+
+def _text_clause(text: str) -> tuple[str, str]:
+    """A case-insensitive prompt substring: the trigram index from 3 characters on.
+
+    Shorter text has no trigram to look up: LIKE (in C) for ASCII, else casefold in Python.
+    """
+    if len(text) >= _MIN_TRIGRAM:
+        return "rowid IN (SELECT rowid FROM prompts WHERE prompts MATCH ?)", '"' + text.replace('"', '""') + '"'
+    if text.isascii():
+        escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        return "prompt LIKE ? ESCAPE '\\'", f"%{escaped}%"
+    return "contains_ci(prompt, ?)", text.casefold()
+
+
+_BOARD_MEMBERS = ("id IN (SELECT bi.image FROM board_images bi JOIN boards b ON b.id = bi.board "
+                  "WHERE b.name = ? AND (b.owner = ? OR b.shared))")
+_RATING_OPS = {">=": ">=", "<=": "<=", ">": ">", "<": "<", "=": "="}
+
+
+def _term_clause(term: Term, viewer: str | None) -> tuple[str, list[Any]]:
+    """SQL for one filter token (not yet negated)."""
+    if term.key == "is":  # only is:starred exists
+        return "starred = 1", []
+    if term.key == "rating":
+        return f"rating {_RATING_OPS[term.op]} ?", [term.value]
+    if term.key == "board":
+        return _BOARD_MEMBERS, [term.value, viewer or ""]
+    if term.key == "after":
+        return "created_at >= ?", [term.value]
+    if term.key == "before":
+        return "created_at < ?", [term.value]
+    column = {"model": "model", "size": "image_size", "user": "user", "seed": "seed"}[term.key]
+    collate = " COLLATE NOCASE" if term.key == "model" else ""
+    return f"{column} = ?{collate}", [term.value]
 
 
 def _owners_clause(users: Sequence[str | None]) -> tuple[str, list[str]]:
@@ -389,27 +642,13 @@ def _owners_clause(users: Sequence[str | None]) -> tuple[str, list[str]]:
     return ("(" + " OR ".join(parts) + ")" if parts else "0"), names
 
 
-def _number(value: Any) -> float | None:
-    """A finite int/float as float, else None (bools and strings are not timings)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    try:
-        number = float(value)
-    except OverflowError:  # an int too big for a float
-        return None
-    return number if math.isfinite(number) else None
+_RECORD = "record, starred, rating"
 
 
-def _row(record: Mapping[str, Any]) -> tuple[Any, ...]:
-    return (
-        str(record["id"]),
-        str(record["file"]),
-        str(record["created_at"]),
-        str(record.get("prompt") or ""),
-        str(record.get("model") or ""),
-        str(record.get("image_size") or ""),
-        record.get("seed") if isinstance(record.get("seed"), int) else None,
-        record.get("user"),
-        _number(record.get("inference")),
-        json.dumps(dict(record), ensure_ascii=False),
-    )
+def _record(row: tuple[str, int, int]) -> dict[str, Any]:
+    """A stored record with its marks from their columns (a record saved before marks has none)."""
+    return {**json.loads(row[0]), "starred": bool(row[1]), "rating": row[2]}
+
+
+def _row(record: Mapping[str, Any] | Record) -> tuple[Any, ...]:
+    return (record if isinstance(record, Record) else Record.from_mapping(record)).row()

@@ -1,4 +1,4 @@
-"""Generation metadata in PNG files: the one place that knows every field.
+"""Generation metadata in PNG files: the chunk and infotext writer and parser.
 
 Each saved image carries two PNG text chunks:
 
@@ -6,8 +6,9 @@ Each saved image carries two PNG text chunks:
   (A1111 "PNG Info", civitai, image viewers) show the prompt and settings;
 * ``generation``: the full record as JSON, the lossless source we read back.
 
-Writer and parser live side by side (like A1111's ``infotext_utils.py``) so a
-field is added in exactly one place: :data:`FIELDS`.  The module has no global
+Writer and parser live side by side (like A1111's ``infotext_utils.py``); the
+fields themselves, with their infotext labels, are declared once on
+:class:`webui.record.Record`.  The module has no global
 mutable state; Pillow is used only to convert non-PNG images (:func:`to_png`).
 PNG text chunks are spliced byte-wise so the pixel data is never re-encoded.
 """
@@ -20,15 +21,15 @@ import re
 import struct
 import zlib
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any
+
+from .record import INFOTEXT_FIELDS, InfotextField, Record
 
 __all__ = [
     "BadImageError",
     "FIELDS",
     "Field",
     "NotPNGError",
-    "RECORD_KEYS",
     "add_text_chunks",
     "embed_record",
     "infotext",
@@ -54,39 +55,9 @@ class BadImageError(ValueError):
 # --------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Field:
-    """One record key as it appears in the A1111 infotext params line."""
-
-    key: str  # record key, e.g. "seed"
-    label: str  # infotext label, e.g. "Seed"
-    kind: type  # int / str / bool / float: how to parse the text back
-
-
-# Infotext order.  ``id`` is deliberately absent: it is an internal handle,
-# kept in the ``generation`` chunk only.  None values are left out, so the
-# usual record (user None) gives exactly the five-field line.
-FIELDS: tuple[Field, ...] = (
-    Field("seed", "Seed", int),
-    Field("image_size", "Size", str),
-    Field("model", "Model", str),
-    Field("prompt_enhancement", "Prompt enhancement", bool),
-    Field("inference", "Inference", float),  # "1234" parses back as int 1234
-    Field("user", "User", str),
-)
-
-RECORD_KEYS: tuple[str, ...] = (
-    "id",
-    "created_at",
-    "user",
-    "prompt",
-    "model",
-    "image_size",
-    "seed",
-    "prompt_enhancement",
-    "inference",
-    "file",
-)
+# The infotext fields, their labels and kinds are declared on the record itself.
+Field = InfotextField
+FIELDS: tuple[Field, ...] = INFOTEXT_FIELDS
 
 _FIELDS_BY_LABEL: Mapping[str, Field] = {f.label: f for f in FIELDS}
 _REQUIRED_JSON_KEYS = ("prompt", "model", "seed")
@@ -242,17 +213,18 @@ _MAX_TEXT_BYTES = 8 * 1024 * 1024
 _MAX_TOTAL_TEXT_BYTES = 32 * 1024 * 1024
 
 
-def text_chunks(record: Mapping[str, Any]) -> dict[str, str]:
+def text_chunks(record: Record | Mapping[str, Any]) -> dict[str, str]:
     """The text chunks for one record: the JSON record and A1111 infotext.
 
     ``generation`` comes first so a reader given only the head of a file
     either finds the full record or nothing, never just the lossy infotext.
-    Raises TypeError if the record holds a value JSON cannot represent,
-    so a bad record fails loudly at save time instead of being stringified.
+    A plain mapping is written as it is (raising TypeError for a value JSON
+    cannot represent, so a bad record fails loudly at save time).
     """
+    data = record.to_dict() if isinstance(record, Record) else dict(record)
     return {
-        "generation": json.dumps(dict(record), ensure_ascii=False, separators=(",", ":")),
-        "parameters": infotext(record),
+        "generation": json.dumps(data, ensure_ascii=False, separators=(",", ":")),
+        "parameters": infotext(data),
     }
 
 
@@ -335,7 +307,7 @@ def add_text_chunks(png: bytes, chunks: Mapping[str, str]) -> bytes:
     return b"".join(pieces)
 
 
-def embed_record(png: bytes, record: Mapping[str, Any]) -> bytes:
+def embed_record(png: bytes, record: Record | Mapping[str, Any]) -> bytes:
     """PNG bytes with the record's ``parameters`` and ``generation`` chunks."""
     return add_text_chunks(png, text_chunks(record))
 

@@ -22,6 +22,7 @@ import threading
 import unicodedata
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import fields as dataclass_fields, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping
@@ -30,6 +31,7 @@ from PIL import Image
 
 from . import metadata
 from .history import DistinctColumn, HistoryIndex, IndexUnreadable
+from .record import Record
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +47,7 @@ _IEND = b"IEND\xaeB`\x82"
 _COUNTER = re.compile(r"^(\d{5,})-")
 _COPY_SUFFIX = re.compile(r"~\d+(?=\.png$)")  # `name~2.png`: a second file that wanted `name.png`
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+_RECORD_FIELDS = frozenset(f.name for f in dataclass_fields(Record)) - {"extra"}
 _NO_HARD_LINKS = {errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EMLINK, errno.ENOSYS, errno.EXDEV}
 
 
@@ -93,6 +96,7 @@ class Storage:
         self.index = HistoryIndex(self.root / INDEX_NAME)
         self._clock = clock
         self._lock = threading.Lock()
+        self._rewrite_lock = threading.Lock()  # a mark's rewrite and a delete never interleave
         self._next_counter: dict[Path, int] = {}
         self._syncer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fsync")
 
@@ -184,6 +188,10 @@ class Storage:
                 if target.read_bytes() == data:  # the crash came after the link
                     tmp.unlink()
                     return
+                on_disk = _read_record(target)
+                if on_disk is not None and record.get("id") and on_disk.get("id") == record.get("id"):
+                    os.replace(tmp, target)  # a rewrite of the marks, cut before its rename
+                    return
                 target = tmp.parent / f"recovered{tmp.name}"
             os.replace(tmp, target)
             log.warning("Recovered an image a crash interrupted: %s", target)
@@ -212,12 +220,8 @@ class Storage:
         """
         now = self._clock()
         folder = self.root / now.strftime("%Y-%m-%d")
-        base = {
-            "id": uuid.uuid4().hex,
-            "user": None,
-            **{k: fields.get(k) for k in metadata.RECORD_KEYS if k in fields},
-            "created_at": iso_utc(now),
-        }
+        known = {k: v for k, v in fields.items() if k in _RECORD_FIELDS}
+        base = Record.from_mapping({**known, "id": uuid.uuid4().hex, "created_at": iso_utc(now)})
         try:
             folder.mkdir(parents=True, exist_ok=True)
             target, record = self._write_new(folder, png, base)
@@ -228,23 +232,22 @@ class Storage:
             self.index.add(record)
         except Exception:  # the file is safe; the next start indexes it
             log.exception("Image saved as %s but not indexed yet; it will be on restart.", target)
-        return record
+        return record.to_dict()
 
-    def _write_new(self, folder: Path, png: bytes, base: dict[str, Any]) -> tuple[Path, dict[str, Any]]:
+    def _write_new(self, folder: Path, png: bytes, base: Record) -> tuple[Path, Record]:
         """Write a temporary file, then give it a fresh final name that no one else holds.
 
         The record inside the PNG names its own file, so a lost race for a name
         (another process took it) rewrites the temporary file with the next name.
         """
-        seed = base.get("seed") if isinstance(base.get("seed"), int) else None
-        prompt = str(base.get("prompt") or "")
+        seed, prompt = base.seed, base.prompt
         tmp = folder / f"{TMP_PREFIX}{uuid.uuid4().hex}.png"
         try:
             while True:
                 target = self._next_name(folder, seed, prompt)
                 if target.exists():
                     continue
-                record = {**base, "file": f"{folder.name}/{target.name}"}
+                record = replace(base, file=f"{folder.name}/{target.name}")
                 _write_exclusive(tmp, metadata.embed_record(png, record))
                 if _claim(tmp, target):
                     return target, record
@@ -267,6 +270,26 @@ class Storage:
                 if match:
                     highest = max(highest, int(match.group(1)))
         return highest + 1
+
+    def rewrite(self, record: Record) -> None:
+        """Write a record's new marks into its PNG: text chunks change, pixels never do.
+
+        Atomic like a save: the new bytes go to a temporary file in the same folder that
+        then replaces the old file, so the name always holds a whole image (a crash in
+        between is finished at the next start). FileNotFoundError if the file is gone,
+        ValueError if the record's file is not an image of ours.
+        """
+        with self._rewrite_lock:
+            path = self._deletable(record.to_dict())
+            data = path.read_bytes()
+            updated = metadata.add_text_chunks(data, metadata.text_chunks(record))
+            tmp = path.with_name(f"{TMP_PREFIX}{uuid.uuid4().hex}.png")
+            try:
+                _write_exclusive(tmp, updated)
+                os.replace(tmp, path)
+            finally:
+                tmp.unlink(missing_ok=True)
+        self._syncer.submit(_fsync_file_and_folder, path)
 
     def close(self) -> None:
         """Finish pending fsyncs and close the index."""
@@ -385,7 +408,8 @@ class Storage:
             raise KeyError(record_id)
         source = self._deletable(record)
         wanted = self.trash_dir / source.relative_to(self.root)
-        trashed = _move_unique(source, wanted)  # the file first: a crash leaves a row reconcile drops
+        with self._rewrite_lock:
+            trashed = _move_unique(source, wanted)  # the file first: a crash leaves a row reconcile drops
         self.index.remove(record_id)
         self._thumb_path(record).unlink(missing_ok=True)
         return trashed or wanted

@@ -11,26 +11,13 @@ import gradio as gr
 from .. import i18n
 from ..generator import RANDOM_SEED
 from ..history import MAX_LIMIT
+from ..query import QueryError
+from ..record import form_values
 from ..storage import Storage
 from .common import caption, fail, language, user_of
 
 PAGE_SIZE = 24
 ALL = ""  # the filter value meaning "any"
-
-# The form fields a record fills, in the order of the Generate tab's inputs.
-FormValues = tuple[str, str, str, bool, int]
-
-
-def form_values(record: dict[str, Any], seed: int | None = None) -> FormValues:
-    """A record's settings for the Generate form; the seed comes from the record itself."""
-    return (
-        str(record.get("prompt", "")),
-        str(record.get("model", "")),
-        str(record.get("image_size", "")),
-        bool(record.get("prompt_enhancement", False)),
-        record.get("seed") if seed is None else seed,
-    )
-
 
 @dataclass
 class HistoryHandlers:
@@ -44,11 +31,11 @@ class HistoryHandlers:
         """Saved image records, newest first.
 
         Args:
-            query: case-insensitive text to find in the prompt; "" for all images.
+            query: case-insensitive text to find in the prompt, with optional filter tokens (is:starred, rating:>=4, board:NAME or board:"two words", model:NAME, size:WxH, user:NAME, seed:N, after:YYYY-MM-DD, before:YYYY-MM-DD; a leading - excludes); "" for all images.
             offset: how many of the newest records to skip (0 or more).
             limit: how many records to return (1-500).
         Returns:
-            Records with id, prompt, model, image_size, prompt_enhancement, seed, inference, file, created_at, user.
+            Records with id, prompt, model, image_size, prompt_enhancement, seed, inference, file, created_at, user, starred, rating, boards.
         """
         lang = language(request)
         try:
@@ -58,7 +45,11 @@ class HistoryHandlers:
         if offset < 0 or not 1 <= limit <= MAX_LIMIT:
             raise fail(i18n.message("bad_history_query", lang), lang)
         query = query if isinstance(query, str) else ""
-        return self.storage.history(query, offset, limit, user=self._visible_owner(request, mine=False))
+        try:
+            return self.storage.history(query, offset, limit, user=self._visible_owner(request, mine=False),
+                                        viewer=user_of(request))
+        except QueryError as exc:
+            raise fail(i18n.message(exc.code, lang, **exc.params), lang) from None
 
     def _visible_owner(self, request: gr.Request | None, mine: bool) -> str | None:
         """Whose images a visitor may see: None for everyone's, else exactly theirs."""
@@ -104,8 +95,11 @@ class HistoryHandlers:
         lang = language(request)
         owner = self._visible_owner(request, bool(mine))
         users = [by_user] if by_user and owner is None else None
-        filters = {"model": model or None, "image_size": size or None, "users": users}
-        total = self.storage.count_matching(query or "", owner, **filters)
+        filters = {"model": model or None, "image_size": size or None, "users": users, "viewer": user_of(request)}
+        try:
+            total = self.storage.count_matching(query or "", owner, **filters)
+        except QueryError as exc:
+            raise fail(i18n.message(exc.code, lang, **exc.params), lang) from None
         pages = max(1, math.ceil(total / PAGE_SIZE))
         page_no = min(max(1, int(page_no or 1)), pages)
         records = self.storage.history(query or "", (page_no - 1) * PAGE_SIZE, PAGE_SIZE, owner, **filters)

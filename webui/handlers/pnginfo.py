@@ -13,10 +13,10 @@ from typing import Any
 import gradio as gr
 
 from .. import i18n, metadata
+from ..record import form_values
 from ..generator import IMAGE_SIZES, KNOWN_MODELS, RANDOM_SEED
 from ..storage import Storage
 from .common import fail, language
-from .history import form_values
 
 KNOWN_CHUNKS = ("generation", "parameters", "prompt", "workflow")
 
