@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -93,7 +94,7 @@ def test_each_token_filters(index: HistoryIndex) -> None:
         rec(3, prompt="blue car", model="other-model", seed=42),
         rec(4, prompt="x"),
     ])
-    find = lambda q: ids(index.search(q))  # noqa: E731
+    find = lambda q: ids(index.search(q))
     assert find("RED car") == ["r1"]
     assert find("猫在") == ["r2"] and find("猫") == ["r2"] and find("car") == ["r3", "r1"]
     assert find("is:starred") == ["r1"] and find("-is:starred") == ["r4", "r3", "r2"]

@@ -110,7 +110,7 @@ def _term(key: str, value: str, negated: bool, token: str) -> Term:
         return Term("is", value.lower(), negated)
     if key == "rating":
         op = next((c for c in COMPARISONS if value.startswith(c)), "=")
-        number = value[len(op):] if value.startswith(op) else value
+        number = value.removeprefix(op)
         if not (number.isascii() and number.isdigit()) or not 0 <= int(number) <= MAX_RATING:
             raise QueryError(token)
         return Term("rating", int(number), negated, op)

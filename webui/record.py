@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
-from typing import Any, Mapping
+from typing import Any
 
 __all__ = ["FORM_FIELDS", "INFOTEXT_FIELDS", "MAX_RATING", "ROW_COLUMNS", "InfotextField", "Record", "form_values"]
 
@@ -56,7 +57,7 @@ class Record:
     # -- reading --------------------------------------------------------------------
 
     @classmethod
-    def from_mapping(cls, data: Mapping[str, Any]) -> "Record":
+    def from_mapping(cls, data: Mapping[str, Any]) -> Record:
         """A record from any dict (a PNG's JSON, an index row, form fields).
 
         Never raises on a mapping: a value of the wrong type becomes the field's default.
@@ -69,12 +70,12 @@ class Record:
         return cls(**values, extra=extra)
 
     @classmethod
-    def from_json(cls, text: str) -> "Record":
+    def from_json(cls, text: str) -> Record:
         return cls.from_mapping(json.loads(text))
 
     def with_marks(
         self, *, starred: bool | None = None, rating: int | None = None, boards: tuple[str, ...] | None = None
-    ) -> "Record":
+    ) -> Record:
         """A copy with new marks; None leaves a mark as it is."""
         changes: dict[str, Any] = {}
         if starred is not None:
