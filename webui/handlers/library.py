@@ -15,7 +15,8 @@ from typing import Any, Callable, Iterator, Sequence
 import gradio as gr
 
 from .. import i18n
-from ..generator import Generator, InvalidInputError
+from ..errors import AppError, InvalidInputError, render
+from ..generator import Generator
 from ..recipes import (
     Expansion,
     Library,
@@ -30,7 +31,7 @@ from ..recipes import (
     write_export,
 )
 from ..storage import Storage
-from .common import UserFacingError, explain, fail, language, user_of
+from .common import fail, language, user_of
 
 log = logging.getLogger(__name__)
 
@@ -93,8 +94,8 @@ class LibraryHandlers:
         )
         try:
             return self.library.save(recipe, *self._who(request)).as_dict()
-        except UserFacingError as exc:
-            raise fail(explain(exc, lang), lang) from None
+        except AppError as exc:
+            raise fail(render(exc, lang), lang) from None
 
     def delete_recipe(self, recipe_id: str, request: gr.Request = None) -> None:
         """Delete one of your recipes (the admin may delete any). Images made with it stay.
@@ -105,8 +106,8 @@ class LibraryHandlers:
         lang = language(request)
         try:
             self.library.delete(str(recipe_id or ""), *self._who(request))
-        except UserFacingError as exc:
-            raise fail(explain(exc, lang), lang) from None
+        except AppError as exc:
+            raise fail(render(exc, lang), lang) from None
 
     def fill_recipe(self, recipe_id: str, values: dict[str, str] | None = None, request: gr.Request = None) -> dict[str, Any]:
         """Fill a recipe's slots and get the prompt and settings to generate with; counts a use.
@@ -121,8 +122,8 @@ class LibraryHandlers:
         try:
             recipe = self.library.get(str(recipe_id or ""), *self._who(request))
             prompt = _fill(recipe, values or {})
-        except UserFacingError as exc:
-            raise fail(explain(exc, lang), lang) from None
+        except AppError as exc:
+            raise fail(render(exc, lang), lang) from None
         self.library.used(recipe.id)
         return {"prompt": prompt, "model": recipe.model, "image_size": recipe.image_size,
                 "prompt_enhancement": recipe.prompt_enhancement}
@@ -142,8 +143,8 @@ class LibraryHandlers:
         lang = language(request)
         try:
             return [r.as_dict() for r in self.library.import_json(str(text or ""), user_of(request))]
-        except UserFacingError as exc:
-            raise fail(explain(exc, lang), lang) from None
+        except AppError as exc:
+            raise fail(render(exc, lang), lang) from None
 
     def plan(
         self, prompts: str, recipe_id: str, slot_values: dict[str, list[str]] | None, models: Sequence[str],
@@ -186,14 +187,14 @@ class LibraryHandlers:
             plan = self.plan(prompts, recipe_id, slot_values, models or [], sizes or [], enhancements or [False],
                              seed, request)
             self._check_quota(plan, request)
-        except UserFacingError as exc:
-            raise fail(explain(exc, lang), lang) from None
+        except AppError as exc:
+            raise fail(render(exc, lang), lang) from None
         cells: list[dict[str, Any]] = []
         for index, outcome in self.generator.generate_many(plan.jobs, user_of(request)):
             row, column = plan.cell(index)
             cell: dict[str, Any] = {"row": row, "column": column}
             if isinstance(outcome, BaseException):
-                cell["error"] = explain(outcome, lang)
+                cell["error"] = render(outcome, lang)
             else:
                 cell["record"] = outcome
             cells.append(cell)
@@ -250,8 +251,8 @@ class LibraryHandlers:
         values = dict(zip(keys, (str(t or "") for t in texts)))
         try:
             prompt = _fill(recipe, values)
-        except UserFacingError as exc:
-            raise fail(explain(exc, lang), lang) from None
+        except AppError as exc:
+            raise fail(render(exc, lang), lang) from None
         self.library.used(recipe.id)
         return (prompt, recipe.model or gr.skip(), recipe.image_size or gr.skip(),
                 recipe.prompt_enhancement, self.choices(request))
@@ -273,8 +274,8 @@ class LibraryHandlers:
         lang = language(request)
         try:
             added = self.library.import_json(read_import(path or ""), user_of(request))
-        except UserFacingError as exc:
-            raise fail(explain(exc, lang), lang) from None
+        except AppError as exc:
+            raise fail(render(exc, lang), lang) from None
         gr.Info(i18n.message("library_imported", lang, count=len(added)))
         return self.choices(request)
 
@@ -292,8 +293,8 @@ class LibraryHandlers:
         try:
             plan = self.plan(prompts, recipe_id or "", _slot_lines(slot_lines), models, sizes,
                              [False, True] if both else [False], -1, request)
-        except UserFacingError as exc:
-            return explain(exc, lang)
+        except AppError as exc:
+            return render(exc, lang)
         left = self.generator.remaining_today(user_of(request))
         text = i18n.label("matrix_count", lang, count=plan.size, rows=len(plan.rows), columns=len(plan.columns))
         if left is not None:
@@ -308,22 +309,22 @@ class LibraryHandlers:
             plan = self.plan(prompts, recipe_id or "", _slot_lines(slot_lines), models, sizes,
                              [False, True] if both else [False], seed, request)
             self._check_quota(plan, request)
-        except UserFacingError as exc:
-            raise fail(explain(exc, lang), lang) from None
+        except AppError as exc:
+            raise fail(render(exc, lang), lang) from None
         cells: dict[int, tuple[str, str]] = {}
         failed: list[BaseException] = []
         yield self.grid_html(plan, cells, lang)
         for index, outcome in self.generator.generate_many(plan.jobs, user_of(request)):
             if isinstance(outcome, BaseException):
                 failed.append(outcome)
-                cells[index] = ("", explain(outcome, lang))
+                cells[index] = ("", render(outcome, lang))
             else:
                 cells[index] = (str(self.storage.thumbnail(outcome)), str(self.storage.path_of(outcome)))
             yield self.grid_html(plan, cells, lang)
         if recipe_id:
             self.library.used(str(recipe_id), plan.size)
         if failed and len(failed) == plan.size:
-            raise fail(explain(failed[0], lang), lang)
+            raise fail(render(failed[0], lang), lang)
 
     @staticmethod
     def grid_html(plan: MatrixPlan, cells: dict[int, tuple[str, str]], lang: str) -> str:
