@@ -232,6 +232,11 @@ class LibraryHandlers:
                 updates.append(gr.Textbox(visible=False, value=""))
         return updates
 
+    def slot_template(self, recipe_id: str | None, request: gr.Request) -> str:
+        """The Matrix tab's slot box for a picked recipe: one `name: ` line per named slot to fill."""
+        recipe = self._visible(recipe_id, request)
+        return "\n".join(f"{s.key}: " for s in slots(recipe.text) if s.named) if recipe else ""
+
     def _visible(self, recipe_id: str | None, request: gr.Request | None) -> Recipe | None:
         if not recipe_id:
             return None

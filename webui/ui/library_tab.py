@@ -100,6 +100,7 @@ def wire_library(panel: LibraryPanel, matrix: MatrixTab, handlers: LibraryHandle
     panel.export.click(handlers.export_file, outputs=[panel.export], **private)
     panel.upload.upload(handlers.import_file, inputs=[panel.upload], outputs=[panel.recipe], **private)
 
+    matrix.recipe.change(handlers.slot_template, inputs=[matrix.recipe], outputs=[matrix.slot_values], **private)
     gr.on([c.change for c in matrix.plan_inputs], handlers.count_line, inputs=matrix.plan_inputs,
           outputs=[matrix.count], show_progress="hidden", **private)
     run = matrix.run.click(
