@@ -31,6 +31,9 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for noisy in ("httpx", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    from webui.redact import redact_logs
+
+    redact_logs([settings.api_key.reveal() if settings.api_key else None])
 
     from webui.accounts import AccountsError
     from webui.app import create_app  # imported late: `--help` stays fast without Gradio

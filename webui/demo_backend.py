@@ -101,6 +101,8 @@ KNOB_RULES: dict[str, tuple[Any, str]] = {
     "image_delay": (_is_number, "a non-negative number of seconds"),
     "escape_ampersand": (lambda v: isinstance(v, bool), "a boolean"),
     "content_type": (lambda v: isinstance(v, str) and v.strip() != "", "a non-empty string"),
+    # An injected error's message quotes the request's Authorization header, as careless proxies do.
+    "echo_auth": (lambda v: isinstance(v, bool), "a boolean"),
 }
 
 
@@ -852,7 +854,10 @@ class DemoBackend:
         status, body_fault, retry_after = self._take_response_fault()
         headers = {} if retry_after is None else {"Retry-After": str(retry_after)}
         if status is not None:
-            return status, None, error_body(status, f"{_phrase(status)} (injected by demo backend)"), headers
+            message = f"{_phrase(status)} (injected by demo backend)"
+            if self._knob("echo_auth", False):
+                message += f"; request had Authorization: {h.headers.get('Authorization')}"
+            return status, None, error_body(status, message), headers
         if not self._authorized(h.headers.get("Authorization")):
             return 401, None, error_body(401, "authentication failed: invalid or missing API key"), {}
         if raw is None:

@@ -35,6 +35,7 @@ from .errors import (
     UnavailableError,
     UnknownModelError,
 )
+from .redact import redact
 
 log = logging.getLogger(__name__)
 
@@ -185,8 +186,11 @@ def _parse_retry_after(value: str | None) -> float | None:
         return None
 
 
-def _error_detail(response: requests.Response) -> str:
-    """A short, safe description of an error body (it may be JSON, HTML or nothing)."""
+def _error_detail(response: requests.Response, secrets: tuple[str, ...] = ()) -> str:
+    """A short, safe description of an error body (it may be JSON, HTML or nothing).
+
+    Safe means redacted too: a body may echo our Authorization header back.
+    """
     try:
         body = response.json()
     except ValueError:
@@ -196,7 +200,7 @@ def _error_detail(response: requests.Response) -> str:
         if isinstance(err, dict):
             err = err.get("message") or err.get("msg") or err.get("detail")
         if isinstance(err, str) and err.strip():
-            return err.strip()[:200]
+            return redact(err.strip(), secrets)[:200]
     return f"HTTP {response.status_code}"
 
 
@@ -234,6 +238,7 @@ class ImageService:
         self._session.mount("https://", adapter)
         self._session.headers["Accept"] = "application/json"
         self._auth = BearerAuth(api_key or "demo")
+        self._secrets = (api_key,) if api_key else ()
 
     def close(self) -> None:
         self._session.close()
@@ -292,17 +297,16 @@ class ImageService:
         except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError) as exc:
             raise ConnectionFailedError(_host_of(url) + f": {type(exc).__name__}") from None
 
-    @staticmethod
-    def _raise_for_api_status(response: requests.Response, params: GenerationParams) -> None:
+    def _raise_for_api_status(self, response: requests.Response, params: GenerationParams) -> None:
         status = response.status_code
         if status == 200:
             return
         if status == 401 or status == 403:
-            raise AuthError(_error_detail(response))
+            raise AuthError(_error_detail(response, self._secrets))
         if status == 404:
             raise UnknownModelError(params.model)
         if status == 400 or status == 422:
-            raise BadRequestError(_error_detail(response))
+            raise BadRequestError(_error_detail(response, self._secrets))
         if status == 429:
             raise RateLimitedError(_parse_retry_after(response.headers.get("Retry-After")))
         if status == 504:
