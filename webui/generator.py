@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import secrets
 import threading
+import unicodedata
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta, timezone
@@ -66,21 +67,32 @@ def parse_seed(value: Any) -> int | None:
     return value
 
 
+def clean_text(value: str) -> str:
+    """`value` without what no PNG chunk, index or JSON answer can hold: lone surrogates
+    (`"\\ud800"` arrives fine in JSON) and control characters other than newline and tab."""
+    return "".join(c for c in value if c in "\n\t" or unicodedata.category(c) not in ("Cc", "Cs")).strip()
+
+
 def validate(prompt: Any, model: Any, image_size: Any, prompt_enhancement: Any, seed: Any) -> GenerationParams:
-    """Turn raw form/API values into GenerationParams or raise InvalidInputError."""
-    if not isinstance(prompt, str) or not prompt.strip():
+    """Turn raw form/API values into GenerationParams or raise InvalidInputError.
+
+    Text is cleaned before it is checked, so what passes is what the API, the PNG and
+    the index all get: a prompt of only NULs is empty, not sent.
+    """
+    prompt = clean_text(prompt) if isinstance(prompt, str) else ""
+    if not prompt:
         raise InvalidInputError("empty_prompt")
-    prompt = prompt.strip().replace("\x00", "")
     if len(prompt) > MAX_PROMPT_CHARS:
         raise InvalidInputError("prompt_too_long", length=len(prompt), limit=MAX_PROMPT_CHARS)
-    if not isinstance(model, str) or not model.strip() or len(model) > MAX_MODEL_CHARS:
+    model = clean_text(model) if isinstance(model, str) else ""
+    if not model or len(model) > MAX_MODEL_CHARS:
         raise InvalidInputError("bad_model")
     size = image_size if image_size not in (None, "") else DEFAULT_SIZE
     if size not in IMAGE_SIZES:
         raise InvalidInputError("bad_size", sizes=", ".join(IMAGE_SIZES))
     return GenerationParams(
         prompt=prompt,
-        model=model.strip(),
+        model=model,
         image_size=size,
         prompt_enhancement=bool(prompt_enhancement),
         seed=parse_seed(seed),
@@ -119,7 +131,9 @@ def compare_params(
     Like A1111's X/Y plot: only the chosen axes change, so differences are theirs.
     """
     base = with_seed(params)
-    models = [m.strip() for m in models if m and m.strip()] or [base.model]
+    models = [m for m in (clean_text(m) for m in models if isinstance(m, str)) if m] or [base.model]
+    if any(len(m) > MAX_MODEL_CHARS for m in models):
+        raise InvalidInputError("bad_model")
     sizes = [s for s in sizes if s] or [base.image_size]
     for size in sizes:
         if size not in IMAGE_SIZES:

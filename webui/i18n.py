@@ -65,6 +65,7 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         # local problems
         "save_failed": "The image was generated but could not be saved in the folder {folder} ({detail}). Check that the folder exists, is writable and the disk is not full.",
         "internal": "Something went wrong inside this app: internal error (details in the log). Try again; if it keeps happening, tell whoever runs the app.",
+        "not_indexed": "The image is saved as {file}, but the history list could not be updated at once; it is added again before the next listing.",
     },
     "zh": {
         "auth": "API 密钥被拒绝（401）。请检查环境变量或 .env 文件中的 YUNYX_API_KEY，然后重启应用。",
@@ -114,6 +115,7 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "bad_library_file": "这个文件不是从本应用导出的配方库（一个包含配方列表的 JSON 文件）。",
         "save_failed": "图片已生成，但无法保存到文件夹 {folder}（{detail}）。请检查该文件夹是否存在、可写，以及磁盘是否已满。",
         "internal": "应用内部出错：内部错误（详情见日志）。请重试；如果反复出现，请告诉运行本应用的人。",
+        "not_indexed": "图片已保存为 {file}，但历史列表未能立即更新；下次列出历史时会再次加入。",
     },
 }
 

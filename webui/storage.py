@@ -99,6 +99,7 @@ class Storage:
         self._rewrite_lock = threading.Lock()  # a mark's rewrite and a delete never interleave
         self._next_counter: dict[Path, int] = {}
         self._syncer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fsync")
+        self._unindexed: list[Record] = []  # saved, but the index refused them so far
 
     # -- start-up -------------------------------------------------------------------
 
@@ -230,9 +231,25 @@ class Storage:
         self._syncer.submit(_fsync_file_and_folder, target)
         try:
             self.index.add(record)
-        except Exception:  # the file is safe; the next start indexes it
-            log.exception("Image saved as %s but not indexed yet; it will be on restart.", target)
+        except Exception:  # the file is safe: index it again before the next listing
+            log.exception("Image saved as %s but not indexed yet; trying again before the next listing.", target)
+            with self._lock:
+                self._unindexed.append(record)
+            return {**record.to_dict(), "indexed": False}
         return record.to_dict()
+
+    def _index_pending(self) -> None:
+        """Index again what a failed insert left out, so a saved image never stays hidden."""
+        if not self._unindexed:
+            return
+        with self._lock:
+            pending, self._unindexed = self._unindexed, []
+        try:
+            self.index.add_many(pending)
+        except Exception as exc:
+            log.warning("Still cannot index %d saved image(s): %s", len(pending), exc)
+            with self._lock:
+                self._unindexed[:0] = pending
 
     def _write_new(self, folder: Path, png: bytes, base: Record) -> tuple[Path, Record]:
         """Write a temporary file, then give it a fresh final name that no one else holds.
@@ -302,15 +319,18 @@ class Storage:
         self, query: str = "", offset: int = 0, limit: int = 50, user: str | None = None, **filters: Any
     ) -> list[dict[str, Any]]:
         """Records newest first; `filters` (model, image_size, users) as in `HistoryIndex.search`."""
+        self._index_pending()
         return self.index.search(query, offset, limit, user, **filters)
 
     def count_matching(self, query: str = "", user: str | None = None, **filters: Any) -> int:
+        self._index_pending()
         return self.index.count_matching(query, user, **filters)
 
     def distinct(self, column: DistinctColumn) -> list[str]:
         return self.index.distinct(column)
 
     def get(self, record_id: str) -> dict[str, Any] | None:
+        self._index_pending()
         return self.index.get(record_id)
 
     def owner_of_file(self, path: Path) -> tuple[bool, str | None]:

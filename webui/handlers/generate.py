@@ -59,7 +59,16 @@ class GenerateHandlers:
             raise fail(render(exc, lang), lang) from None
         except Exception as exc:  # a bug of ours: "internal error", traceback logged by render
             raise fail(render(exc, lang), lang) from None
-        return str(self.storage.path_of(record)), record
+        return str(self.storage.path_of(record)), self._warn_if_unindexed(record, lang)
+
+    @staticmethod
+    def _warn_if_unindexed(record: dict[str, Any], lang: str) -> dict[str, Any]:
+        """Saved but not yet in the history index: say so (storage indexes it again before the next listing)."""
+        if record.get("indexed") is not False:
+            return record
+        warning = i18n.message("not_indexed", lang, file=record.get("file"))
+        gr.Warning(warning)
+        return {**record, "warning": warning}
 
     def _rescue(self, exc: StorageFailedError, lang: str) -> tuple[str, dict[str, Any]]:
         """The folder refused the image: hand it over anyway, with a warning naming the folder."""
@@ -105,7 +114,7 @@ class GenerateHandlers:
             if isinstance(outcome, BaseException):
                 errors.append(outcome)
                 continue
-            done[index] = outcome
+            done[index] = outcome = self._warn_if_unindexed(outcome, lang)
             progress(len(done) / len(jobs), desc=i18n.label("progress_generating", lang, done=len(done), total=len(jobs)))
             yield (
                 self._result_image(outcome),
