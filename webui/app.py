@@ -18,7 +18,7 @@ from starlette.middleware import Middleware
 from .accounts import Accounts
 from .config import Settings
 from .core import Core, open_core
-from .guard import PrivateFiles
+from .guard import FileGuard, ServedFiles
 from .handlers import GenerateHandlers, Handlers, HistoryHandlers, LibraryHandlers, PngInfoHandlers, UsageHandlers
 from .storage import Storage
 from .ui import CSS, HEAD, T, build_ui
@@ -46,15 +46,12 @@ class App:
     def launch_kwargs(self) -> dict[str, Any]:
         """Arguments for `Blocks.launch`: paths, auth and the Gradio features we keep off."""
         s = self.settings
-        index = s.outputs.resolve() / "history.sqlite3"
-        blocked = [str(index), f"{index}-wal", f"{index}-shm", str(Path.cwd() / ".env"),
-                   str(s.outputs.resolve() / ".trash")]
+        blocked = [str(p) for p in self.storage.private_paths()] + [str(Path.cwd() / ".env")]
         blocked += [str(self.core.library.path.resolve()) + suffix for suffix in ("", "-journal", "-wal", "-shm")]
         if s.users_file is not None:
             blocked.append(str(s.users_file.resolve()))
-        middleware = []
-        if s.private_history:
-            middleware.append(Middleware(PrivateFiles, storage=self.storage, is_admin=self.core.is_admin))
+        files = ServedFiles(self.storage, self.storage.index, private=s.private_history, is_admin=self.core.is_admin)
+        middleware = [Middleware(FileGuard, files=files)]
         return {
             "server_name": s.host,
             "server_port": s.port,

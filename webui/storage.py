@@ -162,7 +162,7 @@ class Storage:
         return added, dropped
 
     def _record_from_file(self, path: Path, relative: str | None = None) -> dict[str, Any] | None:
-        record = _read_record(path)
+        record = record_in_file(path)
         return self._placed(record, path, relative) if record is not None else None
 
     def _placed(self, record: Mapping[str, Any], path: Path, relative: str | None = None) -> dict[str, Any]:
@@ -333,26 +333,28 @@ class Storage:
         self._index_pending()
         return self.index.get(record_id)
 
-    def owner_of_file(self, path: Path) -> tuple[bool, str | None]:
-        """Whose image a file is: (True, user) for a PNG carrying one of our records (wherever
-        it lies, e.g. a copy in Gradio's cache) or a thumbnail named by a record id; else (False, None).
+    def image_at(self, path: Path) -> dict[str, Any] | None:
+        """The record of the image of ours at `path` (resolved), or None: what the outputs folder may serve.
 
-        Private mode asks this for every file a browser fetches; images carry their owner.
+        Ours are the saved PNGs (outside dot-folders, carrying a record, as `reconcile`
+        indexes them) and the thumbnails of indexed records. Not the index, a moved-aside
+        copy of it, the trash, or any other file in the folder.
         """
-        suffix = path.suffix.lower()
-        if suffix == ".webp":
-            record = self.get(path.stem)
-            return (True, record.get("user")) if record else (False, None)
-        if suffix != ".png":
-            return False, None
         try:
-            with path.open("rb") as fh:
-                record = metadata.read_record(fh.read(_HEAD_BYTES))
-        except OSError:
-            return False, None
-        if record is None or "id" not in record:
-            return False, None
-        return True, record.get("user")
+            parts = path.relative_to(self.root).parts
+        except ValueError:
+            return None
+        if len(parts) == 2 and parts[0] == THUMBS_DIR and path.suffix == ".webp" and path.is_file():
+            return self.index.get(path.stem)
+        if path.suffix != ".png" or any(p.startswith(".") for p in parts) or not path.is_file():
+            return None
+        return record_in_file(path)
+
+    def private_paths(self) -> list[Path]:
+        """What must never be served although it sits in the outputs folder: the index and its
+        journal files, and the trash."""
+        index = self.index.path
+        return [index, index.with_name(index.name + "-wal"), index.with_name(index.name + "-shm"), self.trash_dir]
 
     def thumbnail(self, record: Mapping[str, Any]) -> Path:
         """A small WebP of the image, made once and kept in `.thumbs/`.
@@ -462,7 +464,7 @@ class Storage:
         the trash or not a PNG with a record; FileNotFoundError if it isn't there.
         """
         source = self._trashed(trash_path)
-        record = _read_record(source)
+        record = record_in_file(source)
         if record is None:
             raise ValueError(f"{source.name}: no generation record in this file")
         relative = source.relative_to(self.trash_dir.resolve())
@@ -572,8 +574,8 @@ def _claim(source: Path, target: Path) -> str | None:
     return "renamed"
 
 
-def _read_record(path: Path) -> dict[str, Any] | None:
-    """The record in a PNG's chunks (our JSON, else A1111 infotext), or None."""
+def record_in_file(path: Path) -> dict[str, Any] | None:
+    """The record in a PNG file's chunks (our JSON, else A1111 infotext), or None."""
     try:
         with path.open("rb") as fh:
             head = fh.read(_HEAD_BYTES)

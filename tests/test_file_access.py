@@ -1,0 +1,163 @@
+"""What the file routes serve, over HTTP against a running app: only the app's images from the outputs
+folder; in private mode every file route and URL form, GET, HEAD and Range, with two users' cookies
+and the admin's; events that take a file; lists."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Iterator
+from urllib.parse import quote
+
+import pytest
+import requests
+
+from .security import attack
+from .support.apps import ServedApp, serve_app
+from .support.events import Events, file_data
+from .test_teams import PASSWORDS, users_file
+
+RANGE = {"Range": "bytes=0-99"}
+
+
+def login(app: ServedApp, name: str) -> requests.Session:
+    s = requests.Session()
+    assert s.post(app.url + "login", data={"username": name, "password": PASSWORDS[name]}, timeout=10).ok
+    return s
+
+
+def generate(app: ServedApp, s: requests.Session, prompt: str) -> tuple[str, dict]:
+    """Generate over Gradio's HTTP API as the session's user: the served cache copy's path and the record."""
+    event = s.post(app.url + "gradio_api/call/generate",
+                   json={"data": [prompt, "FLUX.1-schnell", "768x512", False, 5]}, timeout=30).json()["event_id"]
+    text = s.get(f"{app.url}gradio_api/call/generate/{event}", timeout=60).text
+    data = json.loads(text.split("event: complete\ndata: ", 1)[1].splitlines()[0])
+    return data[0]["path"], data[1]
+
+
+def url_forms(path: str) -> list[str]:
+    """The same file named every way Gradio's routes accept: both routes, encoded, dotted, doubled, relative."""
+    folder, name = path.rsplit("/", 1)
+    up = "/%2e%2e/" + folder.rsplit("/", 1)[-1] + "/"
+    relative = os.path.relpath(path).replace("..", "%2e%2e")
+    forms = [path, quote(path, safe=""), f"{folder}/./{name}".replace("/./", "/%2e/"), f"{folder}{up}{name}",
+             f"{folder}//{name}", relative]
+    return [f"gradio_api/file={f}" for f in forms] + [f"gradio_api/file/{path}", f"gradio_api/file/{quote(path)}"]
+
+
+def fetch_all(app: ServedApp, s: requests.Session | None, path: str) -> list[tuple[str, int, bytes]]:
+    """(what, status, body) for GET, HEAD and a Range GET of every URL form of `path`."""
+    s = s or requests.Session()
+    out = []
+    for form in url_forms(path):
+        url = app.url + form
+        for method, headers in (("GET", {}), ("HEAD", {}), ("GET", RANGE)):
+            r = s.request(method, url, headers=headers, timeout=10)
+            out.append((f"{method} {form} {headers}", r.status_code, r.content))
+    return out
+
+
+def no_head(how: str, status: int) -> bool:
+    """Gradio's `file/` route has no HEAD (405 for everyone)."""
+    return how.startswith("HEAD gradio_api/file/") and status == 405
+
+
+@pytest.fixture(scope="module")
+def team(tmp_path_factory) -> Iterator[ServedApp]:
+    folder = tmp_path_factory.mktemp("private-files")
+    app = serve_app(folder, "--users", str(users_file(folder)), "--private-history")
+    yield app
+    app.stop()
+
+
+@pytest.fixture(scope="module")
+def alices(team: ServedApp) -> dict[str, str]:
+    """Alice's image as every file the app serves: the PNG, its thumbnail, and Gradio's cache copies of both."""
+    alice = login(team, "alice")
+    cached_png, record = generate(team, alice, "alice's secret garden")
+    events = Events(team.url, alice)
+    page = events.find(writes=("history-gallery",))
+    answer = events.call(page, ["", "", "", False, "", 1])
+    assert answer["success"], answer
+    gallery = answer["output"]["data"][0]["value"]
+    cached_thumb = next(i["image"]["path"] for i in gallery if i["image"]["path"].endswith(f"{record['id']}.webp"))
+    outputs = team.outputs.resolve()
+    link = outputs / "innocent-looking.png"
+    link.symlink_to(outputs / record["file"])
+    return {
+        "png": str(outputs / record["file"]),
+        "thumbnail": str(outputs / ".thumbs" / f"{record['id']}.webp"),
+        "cached png": cached_png,
+        "cached thumbnail": cached_thumb,
+        "symlink to the png": str(link),
+        "id": record["id"],
+    }
+
+
+@attack(
+    "Privacy",
+    "User B fetches user A's PNG, thumbnail, or Gradio's cache copy of either, through `file=` and `file/`, "
+    "URL-encoded, with `.`, `..` and `//` segments, relative to the working folder, or via a symlink; "
+    "by GET, HEAD and Range",
+    "404 for every one; A and the admin get 200 (206 for a range)",
+)
+@pytest.mark.parametrize("what", ["png", "thumbnail", "cached png", "cached thumbnail", "symlink to the png"])
+def test_every_file_route_decides_on_the_resolved_file(team: ServedApp, alices: dict[str, str], what: str) -> None:
+    path = alices[what]
+    assert Path(path).is_file()
+    for name in ("alice", "carol"):
+        for how, status, _ in fetch_all(team, login(team, name), path):
+            assert status in (200, 206) or no_head(how, status), (name, how, status)
+    for how, status, body in fetch_all(team, login(team, "bob"), path):
+        assert (status == 404 or no_head(how, status)) and b"IEND" not in body and b"WEBP" not in body, (how, status)
+    for how, status, body in fetch_all(team, None, path):
+        assert (status in (401, 403, 404) or no_head(how, status)) and b"IEND" not in body and b"WEBP" not in body, (how, status)
+
+
+@pytest.fixture(scope="module")
+def open_app(tmp_path_factory) -> Iterator[ServedApp]:
+    """An app without login whose outputs folder is its working folder (`--outputs .`), holding
+    what a project folder holds, a moved-aside index, and a PNG that is not ours."""
+    folder = tmp_path_factory.mktemp("outputs-dot")
+    (folder / ".env").write_text("MAIL_PASSWORD=never-served\n")
+    (folder / ".git").mkdir()
+    (folder / ".git" / "config").write_text("[core]\n\tsecret = never-served\n")
+    shutil.copy(Path(__file__).resolve().parent.parent / "launch.py", folder / "launch.py")
+    (folder / "notes.txt").write_text("never-served\n")
+    app = serve_app(folder, outputs=folder)
+    yield app
+    app.stop()
+
+
+@attack(
+    "Files",
+    "With `--outputs .`, `GET` every file in the outputs folder that is not an image of ours: "
+    "`history.sqlite3.broken-<epoch>` (a moved-aside index), `.env`, `.git/config`, the source, a text file, "
+    "a PNG the app did not make, a stray `.webp` in `.thumbs/`, a trashed image; every URL form, GET, HEAD, Range",
+    "404; the app's own PNGs and thumbnails are still served",
+)
+def test_only_the_apps_own_images_are_served_from_the_outputs_folder(open_app: ServedApp) -> None:
+    from PIL import Image
+
+    _, record = generate(open_app, requests.Session(), "mine to serve")
+    root = open_app.outputs.resolve()
+    storage = open_app.app.storage
+    thumb = storage.thumbnail(record)
+    index = storage.index.path
+    broken = root / f"{index.name}.broken-1700000000"
+    shutil.copy(index, broken)
+    Image.new("RGB", (8, 8), "red").save(root / "not-ours.png")
+    (root / ".thumbs" / "0123456789abcdef.webp").write_bytes(thumb.read_bytes())
+    trashed = storage.delete(generate(open_app, requests.Session(), "to the trash")[1]["id"])
+    refused = [broken, index, root / ".env", root / ".git" / "config", root / "launch.py", root / "notes.txt",
+               root / "not-ours.png", root / ".thumbs" / "0123456789abcdef.webp", trashed]
+    for path in refused:
+        assert path.is_file(), path
+        for how, status, body in fetch_all(open_app, None, str(path)):
+            assert status in (403, 404) or no_head(how, status), (how, status)
+            assert b"SQLite format 3" not in body and b"never-served" not in body and b"IEND" not in body, how
+    for path in (root / record["file"], thumb):
+        for how, status, _ in fetch_all(open_app, None, str(path)):
+            assert status in (200, 206) or no_head(how, status), (how, status)
