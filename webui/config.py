@@ -74,6 +74,9 @@ class Settings:
     max_retries: int = 3
     max_retry_wait: float = 30.0
     extra_allowed_paths: tuple[Path, ...] = field(default_factory=tuple)
+    label_producer: str | None = None  # AI label's ContentProducer; None: the API's host
+    label_propagator: str | None = None  # AI label's ContentPropagator; None: this app's name
+    visible_label: bool = False  # share packs stamp a visible "AI生成 / AI-generated" by default
 
     @property
     def demo_mode(self) -> bool:
@@ -150,6 +153,14 @@ def build_parser() -> argparse.ArgumentParser:
     team.add_argument("--daily-limit", type=int, metavar="N",
                       help="images per user per UTC day (the admin is exempt unless --admin-limit)")
     team.add_argument("--admin-limit", type=int, metavar="N", help="daily limit for the admin account")
+    labels = parser.add_argument_group("AI labels (see README: Where images go)")
+    labels.add_argument("--label-producer", metavar="NAME",
+                        help="ContentProducer in every image's AI label (default: the API's host name)")
+    labels.add_argument("--label-propagator", metavar="NAME",
+                        help="ContentPropagator in every image's AI label: who runs this app "
+                             "(default: the app's name)")
+    labels.add_argument("--visible-label", action="store_true",
+                        help="share packs stamp a visible 'AI生成 / AI-generated' mark on their copies by default")
     return parser
 
 
@@ -218,6 +229,9 @@ def load_settings(
         private_history=args.private_history,
         daily_limit=args.daily_limit,
         admin_limit=args.admin_limit,
+        label_producer=(args.label_producer or "").strip() or None,
+        label_propagator=(args.label_propagator or "").strip() or None,
+        visible_label=args.visible_label,
     )
 
 

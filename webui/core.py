@@ -7,14 +7,19 @@ through exactly the same validation, API client and storage as one made in the p
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from .accounts import Accounts
 from .config import Settings
 from .demo_backend import DemoBackend
 from .generator import DailyLimits, Generator
 from .recipes import LIBRARY_NAME, Library
+from .provenance import APP_NAME, DEFAULT_PRODUCER, Labeller
 from .service import ImageService
 from .storage import Storage
+
+
+DEMO_PRODUCER = "YUNYX demo backend (offline)"
 
 
 @dataclass
@@ -57,6 +62,15 @@ def load_accounts(settings: Settings) -> Accounts | None:
     return None
 
 
+def labeller_for(settings: Settings) -> Labeller:
+    """Who the AI labels name: the API's host as producer (unless set), this app as propagator."""
+    host = urlsplit(settings.api_base).hostname or DEFAULT_PRODUCER
+    return Labeller(
+        producer=settings.label_producer or (DEMO_PRODUCER if settings.demo_mode else host),
+        propagator=settings.label_propagator or APP_NAME,
+    )
+
+
 def open_core(settings: Settings) -> Core:
     """Start the demo backend when there is no key (or --demo), else use the real API."""
     accounts = load_accounts(settings)  # first: a bad accounts file stops before anything starts
@@ -66,7 +80,7 @@ def open_core(settings: Settings) -> Core:
         base, key = backend.base_url, None
     else:
         base, key = settings.api_base, settings.api_key.reveal() if settings.api_key else None
-    storage = Storage(settings.outputs).open()
+    storage = Storage(settings.outputs, labeller=labeller_for(settings)).open()
     service = ImageService(
         base,
         key,

@@ -181,7 +181,7 @@ class Generator:
             "user": user,
         }
         try:
-            return self.storage.save(image.png, fields)
+            return self.storage.save(image.png, fields, produce_id=image.api_id)
         except SaveError as exc:
             raise StorageFailedError(exc.folder, exc.detail, image.png, fields) from exc
 

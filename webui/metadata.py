@@ -403,23 +403,30 @@ def _record_from_json(text: str | None) -> dict[str, Any] | None:
 def read_record(png: bytes) -> dict[str, Any] | None:
     """The generation record stored in a PNG, or None.
 
-    Prefers our lossless ``generation`` JSON; falls back to A1111 infotext
-    in ``parameters`` (so A1111/Forge files load too), which gives the
-    :func:`parse_infotext` dict: prompt, negative_prompt, raw and whatever
-    FIELDS it could fill.  Never raises.
+    Prefers our lossless ``generation`` JSON; falls back to other tools'
+    formats (A1111/Forge infotext in ``parameters`` and the rest, see
+    :mod:`webui.formats`), which give the :func:`parse_infotext` shape:
+    prompt, negative_prompt, raw and whatever fields they could fill.  Never raises.
     """
     return record_from_chunks(read_text_chunks(png))
 
 
 def record_from_chunks(chunks: Mapping[str, str]) -> dict[str, Any] | None:
-    """:func:`read_record` for chunks already read (e.g. to show them too). Never raises."""
+    """:func:`read_record` for chunks already read (e.g. to show them too). Never raises.
+
+    Other tools' formats (A1111, ComfyUI, InvokeAI, SwarmUI, Fooocus, NovelAI, XMP)
+    are read by :mod:`webui.formats`; what it finds comes back record-shaped, with a
+    ``source`` key naming the tool.
+    """
     record = _record_from_json(chunks.get("generation"))
     if record is not None:
         return record
-    parameters = chunks.get("parameters", "")
-    if not parameters.strip():
+    from . import formats  # formats builds on this module's parsers: import when used
+
+    reading = formats.read_settings(chunks)
+    if reading is None or not (reading.prompt.strip() or reading.seed is not None or reading.model):
         return None
-    return parse_infotext(parameters)
+    return reading.as_record()
 
 
 # --------------------------------------------------------------------------
@@ -481,8 +488,12 @@ def _check_pixels(width: int, height: int, max_pixels: int) -> None:
 
 
 def _convert_to_png(data: bytes, max_pixels: int) -> bytes:
-    """Decode a JPEG/WebP/GIF once (first frame) and re-encode it as PNG."""
-    from PIL import Image, ImageOps  # only this path needs Pillow
+    """Decode a JPEG/WebP/GIF once (first frame) and re-encode it as PNG.
+
+    EXIF goes into an ``eXIf`` chunk and XMP into an ``XML:com.adobe.xmp`` iTXt chunk,
+    so a label or caption the API put in its JPEG/WebP survives the conversion.
+    """
+    from PIL import Image, ImageOps, PngImagePlugin  # only this path needs Pillow
 
     try:
         img = Image.open(io.BytesIO(data))
@@ -495,6 +506,7 @@ def _convert_to_png(data: bytes, max_pixels: int) -> bytes:
     except Exception as exc:  # Pillow raises many types for corrupt input
         raise BadImageError(f"could not decode image: {exc}") from exc
     icc = img.info.get("icc_profile")
+    exif, xmp = img.info.get("exif"), img.info.get("xmp")  # after the transpose: orientation reset
     if img.mode not in _PNG_OUT_MODES:
         # e.g. CMYK/YCbCr JPEG: its ICC profile describes the old colour space.
         has_alpha = "A" in img.getbands()
@@ -504,6 +516,12 @@ def _convert_to_png(data: bytes, max_pixels: int) -> bytes:
     options: dict[str, Any] = {"compress_level": 6}
     if icc:
         options["icc_profile"] = icc
+    if isinstance(exif, bytes) and exif:
+        options["exif"] = exif
+    if isinstance(xmp, (bytes, str)) and xmp:
+        options["pnginfo"] = PngImagePlugin.PngInfo()
+        text = xmp.decode("utf-8", "replace") if isinstance(xmp, bytes) else xmp
+        options["pnginfo"].add_itxt("XML:com.adobe.xmp", text.rstrip("\0"))
     img.save(out, "PNG", **options)
     return out.getvalue()
 

@@ -22,7 +22,7 @@ import urllib3.exceptions
 from urllib3.exceptions import MaxRetryError
 from urllib3.util.retry import Retry
 
-from . import metadata
+from . import metadata, provenance
 from .errors import (
     ApiTimeoutError,
     AuthError,
@@ -83,6 +83,7 @@ class GeneratedImage:
     source_type: str  # what the API sent ("png", "jpeg", "webp"…); `png` is always PNG
     seed: int | None
     inference: float | None
+    api_id: str | None = None  # the API's id for this image or request, if it sent one
 
 
 # --------------------------------------------------------------------------- retries
@@ -260,7 +261,8 @@ class ImageService:
             png = metadata.to_png(data)  # PNG passes through untouched; others converted once
         except ValueError as exc:
             raise BadImageError(str(exc)[:120]) from None
-        return GeneratedImage(png=png, source_type=source_type, seed=seed, inference=inference)
+        return GeneratedImage(png=png, source_type=source_type, seed=seed, inference=inference,
+                              api_id=_answer_id(answer))
 
     # -- steps --------------------------------------------------------------------
 
@@ -363,6 +365,21 @@ class ImageService:
         except requests.exceptions.RequestException:
             raise BadImageError("the download was interrupted") from None
         return b"".join(chunks)
+
+
+def _answer_id(answer: dict[str, Any]) -> str | None:
+    """The API's id for the image (``images[0].id``) or the request (``id``, ``request_id``).
+
+    The documented answer has none; if the provider adds one, the AI label's ProduceID
+    names it. Bounded printable text, or None.
+    """
+    images = answer.get("images")
+    first = images[0] if isinstance(images, list) and images and isinstance(images[0], dict) else {}
+    for value in (first.get("id"), answer.get("id"), answer.get("request_id")):
+        text = provenance.clean_id(value)
+        if text:
+            return text
+    return None
 
 
 def _host_of(url: str) -> str:

@@ -29,7 +29,7 @@ from typing import Any, Callable, Iterator, Mapping
 
 from PIL import Image
 
-from . import metadata
+from . import metadata, provenance
 from .history import DistinctColumn, HistoryIndex, IndexUnreadable
 from .record import Record
 
@@ -91,8 +91,11 @@ class SaveError(Exception):
 class Storage:
     """Saves images with their record and answers history queries."""
 
-    def __init__(self, root: Path, *, clock: Callable[[], datetime] = utc_now) -> None:
+    def __init__(
+        self, root: Path, *, clock: Callable[[], datetime] = utc_now, labeller: provenance.Labeller | None = None
+    ) -> None:
         self.root = Path(root).resolve()
+        self.labeller = labeller or provenance.Labeller()  # the AI labels every saved PNG carries
         self.index = HistoryIndex(self.root / INDEX_NAME)
         self._clock = clock
         self._lock = threading.Lock()
@@ -211,11 +214,12 @@ class Storage:
             raise ValueError("record points outside the outputs folder")
         return path
 
-    def save(self, png: bytes, fields: Mapping[str, Any]) -> dict[str, Any]:
-        """Write `png` with its record in the text chunks, index it, return the record.
+    def save(self, png: bytes, fields: Mapping[str, Any], *, produce_id: str | None = None) -> dict[str, Any]:
+        """Write `png` with its record and AI labels in chunks, index it, return the record.
 
         `fields` holds the generation parameters (prompt, model, image_size,
-        prompt_enhancement, seed, inference, user). Raises SaveError if the disk refuses.
+        prompt_enhancement, seed, inference, user); `produce_id` is the API's id for the
+        image, if it gave one (the labels' ProduceID). Raises SaveError if the disk refuses.
         When this returns, the file is complete under its final name (a crash of the
         app can't lose it); the fsync to stable storage follows off the request path.
         """
@@ -225,7 +229,7 @@ class Storage:
         base = Record.from_mapping({**known, "id": uuid.uuid4().hex, "created_at": iso_utc(now)})
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            target, record = self._write_new(folder, png, base)
+            target, record = self._write_new(folder, self.labeller.apply(png, base, produce_id), base)
         except OSError as exc:
             raise SaveError(folder, exc.strerror or type(exc).__name__) from exc
         self._syncer.submit(_fsync_file_and_folder, target)

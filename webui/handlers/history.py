@@ -8,7 +8,7 @@ from typing import Any, Callable
 
 import gradio as gr
 
-from .. import i18n
+from .. import i18n, provenance
 from ..generator import RANDOM_SEED
 from ..history import MAX_LIMIT
 from ..query import QueryError
@@ -124,6 +124,7 @@ class HistoryHandlers:
         path = self.storage.path_of(record)
         lang = language(request)
         where = i18n.label("file_location", lang, file=str(path), folder=str(path.parent))
+        where += "  \n" + provenance.describe(provenance.read_file(path), lang)
         return str(path), record, where, record["id"]
 
     # -- acting on the selected image -------------------------------------------------------

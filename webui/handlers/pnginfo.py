@@ -12,13 +12,17 @@ from typing import Any
 
 import gradio as gr
 
-from .. import i18n, metadata
+from .. import formats, i18n, metadata, provenance
 from ..record import form_values
 from ..generator import IMAGE_SIZES, KNOWN_MODELS, RANDOM_SEED
 from ..storage import Storage
-from .common import fail, language
+from .common import as_text, fail, language
 
-KNOWN_CHUNKS = ("generation", "parameters", "prompt", "workflow")
+# Chunks shown in their own boxes; everything else goes to "other chunks".
+PARAMETER_CHUNKS = ("parameters", "UserComment")
+JSON_CHUNKS = ("generation", "prompt", "workflow", "invokeai_metadata", "sd-metadata", "Comment")
+KNOWN_CHUNKS = (*PARAMETER_CHUNKS, *JSON_CHUNKS)
+READABLE = ("png", "jpeg", "webp")
 
 
 def _pretty_json(text: str) -> str:
@@ -29,15 +33,14 @@ def _pretty_json(text: str) -> str:
         return text
 
 
-def describe(chunks: dict[str, str]) -> tuple[str, dict[str, Any] | None]:
-    """What kind of file this is (for the summary line) and the settings it maps to."""
+def describe(info: formats.ImageInfo) -> tuple[str, dict[str, Any] | None]:
+    """Which tool wrote the file (a key of formats.SOURCES, or other/none) and its settings."""
+    chunks = info.chunks
     record = metadata.record_from_chunks(chunks)
     if record is not None and "generation" in chunks and "id" in record:
         return "ours", record
-    if "parameters" in chunks:
-        return "a1111", record
-    if "prompt" in chunks or "workflow" in chunks:
-        return "comfyui", None
+    if info.reading is not None:
+        return info.reading.source, record
     return ("other" if chunks else "none"), None
 
 
@@ -54,17 +57,23 @@ class PngInfoHandlers:
             data = self.storage.read_image_file(path)
         except (OSError, ValueError) as exc:
             raise fail(i18n.message("not_a_png", lang, detail=type(exc).__name__), lang) from None
-        if metadata.sniff_image_type(data) != "png":
-            raise fail(i18n.message("not_a_png", lang, detail="not a PNG"), lang)
-        chunks = metadata.read_text_chunks(data)
-        kind, record = describe(chunks)
-        json_parts = [f"# {name}\n{_pretty_json(chunks[name])}" for name in ("generation", "prompt", "workflow") if name in chunks]
+        if metadata.sniff_image_type(data) not in READABLE:
+            raise fail(i18n.message("not_a_png", lang, detail="not a PNG, JPEG or WebP"), lang)
+        info = formats.read_image(data)
+        chunks = info.chunks
+        kind, record = describe(info)
+        json_parts = [f"# {name}\n{_pretty_json(chunks[name])}" for name in JSON_CHUNKS if name in chunks]
         others = {k: v for k, v in chunks.items() if k not in KNOWN_CHUNKS}
         fields = _fields(record, kind == "ours")
         summary = i18n.label(f"pnginfo_{kind}", lang)
         if fields is None and kind != "none":
             summary += " " + i18n.label("pnginfo_no_fields", lang)
-        return summary, chunks.get("parameters", ""), "\n\n".join(json_parts), others, fields
+        skipped = formats.left_out(record, fields) if record and kind != "ours" else []
+        if skipped:
+            summary += "  \n" + i18n.label("pnginfo_left_out", lang, names=as_text(", ".join(skipped)))
+        summary += "  \n" + provenance.describe(info.provenance, lang)
+        parameters = next((chunks[name] for name in PARAMETER_CHUNKS if name in chunks), "")
+        return summary, parameters, "\n\n".join(json_parts), others, fields
 
     @staticmethod
     def send(fields: dict[str, Any] | None, request: gr.Request):

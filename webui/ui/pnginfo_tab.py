@@ -1,4 +1,4 @@
-"""The PNG Info tab: drop any PNG, read its settings, send them to the Generate form."""
+"""The PNG Info tab: drop any PNG, JPEG or WebP, read its settings and labels, send them to Generate."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ def build_pnginfo_tab() -> PngInfoTab:
     with gr.Row(equal_height=False):
         with gr.Column(scale=2, min_width=300):
             # gr.File, not gr.Image: an image component would re-encode the upload and drop its chunks.
-            file = gr.File(label=T("pnginfo_file"), file_types=[".png"], type="filepath", elem_id="pnginfo-file")
+            file = gr.File(label=T("pnginfo_file"), file_types=[".png", ".jpg", ".jpeg", ".webp"], type="filepath", elem_id="pnginfo-file")
             send = gr.Button(T("pnginfo_send"), variant="primary", elem_id="pnginfo-send")
         with gr.Column(scale=3, min_width=300):
             summary = gr.Markdown(elem_id="pnginfo-summary")
