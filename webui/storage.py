@@ -229,7 +229,7 @@ class Storage:
         base = Record.from_mapping({**known, "id": uuid.uuid4().hex, "created_at": iso_utc(now)})
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            target, record = self._write_new(folder, self.labeller.apply(png, base, produce_id), base)
+            target, record = self._write_new(folder, self.labeller.apply(png, base.to_dict(), produce_id), base)
         except OSError as exc:
             raise SaveError(folder, exc.strerror or type(exc).__name__) from exc
         self._syncer.submit(_fsync_file_and_folder, target)
