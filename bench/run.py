@@ -36,10 +36,11 @@ sys.path.insert(0, str(ROOT))
 
 import requests  # noqa: E402
 
-from webui import demo_backend as demo_backend_module  # noqa: E402
 from tools.appprocess import AppProcess, free_port  # noqa: E402
 from webui import metadata  # noqa: E402
-from webui.demo_backend import DemoBackend, encode, render  # noqa: E402
+from tests.support.fake_api import FakeApi  # noqa: E402  (the demo server plus fault knobs)
+from webui.demo.render import encode, render  # noqa: E402
+from webui.service import GenerationParams  # noqa: E402
 from webui.storage import Storage  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -154,7 +155,7 @@ def print_checks(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def sample_png() -> bytes:
     """A real answer: the demo backend's picture, encoded the way it serves it (level 1)."""
-    return encode(render(PROMPT, MODEL, SIZE, 1234567), "PNG", 1)
+    return encode(render(GenerationParams(PROMPT, MODEL, SIZE, False, 1234567)), "PNG", 1)
 
 
 def sample_fields(seed: int) -> dict[str, Any]:
@@ -324,7 +325,7 @@ class AppSpec:
         return f"our app, {flag}"
 
 
-def launch_app(spec: AppSpec, root: Path, backend: DemoBackend, key: str) -> LaunchedApp:
+def launch_app(spec: AppSpec, root: Path, backend: FakeApi, key: str) -> LaunchedApp:
     """Start one app as a subprocess on a free port, its outputs and Gradio cache under root/name."""
     home = root / spec.name
     home.mkdir()
@@ -346,26 +347,26 @@ def launch_app(spec: AppSpec, root: Path, backend: DemoBackend, key: str) -> Lau
 
 @dataclass
 class Rig:
-    """One shared DemoBackend and the apps launched against it."""
+    """One shared FakeApi and the apps launched against it."""
 
-    backend: DemoBackend
+    backend: FakeApi
     key: str
     root: Path
     apps: dict[str, LaunchedApp]
-    fake: "FakeApi"
+    fake: "DirectClient"
 
     def outputs(self, name: str) -> Path:
         return self.root / name / "outputs"
 
 
-def start_fake(key: str) -> DemoBackend:
+def start_fake(key: str) -> FakeApi:
     """The shared fake API (its listen backlog is wide enough for a burst of connections)."""
-    return DemoBackend(api_key=key).start()
+    return FakeApi(api_key=key).start()
 
 
 @contextlib.contextmanager
 def rig(workdir: Path, prefix: str, specs: list[AppSpec]) -> Iterator[Rig]:
-    """Start a DemoBackend and every app in `specs` (all launched at once, then awaited);
+    """Start a FakeApi and every app in `specs` (all launched at once, then awaited);
     on exit stop them all and delete their folders."""
     key = "sk-bench-" + secrets.token_hex(8)
     root = Path(tempfile.mkdtemp(prefix=prefix, dir=workdir))
@@ -376,7 +377,7 @@ def rig(workdir: Path, prefix: str, specs: list[AppSpec]) -> Iterator[Rig]:
             apps[spec.name] = launch_app(spec, root, backend, key)
         for app in apps.values():
             app.wait_ready()
-        yield Rig(backend, key, root, apps, FakeApi(backend, key))
+        yield Rig(backend, key, root, apps, DirectClient(backend, key))
     finally:
         for app in apps.values():
             app.stop()
@@ -442,10 +443,10 @@ def call_generate(session: requests.Session, app_url: str, data: list[Any]) -> d
     }
 
 
-class FakeApi:
-    """Direct calls to the shared DemoBackend from the bench process."""
+class DirectClient:
+    """Direct calls to the shared fake API from the bench process."""
 
-    def __init__(self, backend: DemoBackend, key: str) -> None:
+    def __init__(self, backend: FakeApi, key: str) -> None:
         self.base = backend.base_url
         self.key = key
         self.session = new_session()
@@ -471,7 +472,7 @@ def prepare_fake(rig_: Rig, seeds: list[int], delay: float, cold_fake: bool) -> 
     backend = rig_.backend
     backend.reset()  # no knobs: the pre-render round trips are not delayed
     if not cold_fake:
-        fakes = [FakeApi(backend, rig_.key) for _ in range(2)]
+        fakes = [DirectClient(backend, rig_.key) for _ in range(2)]
         with ThreadPoolExecutor(max_workers=len(fakes)) as pool:
             list(pool.map(lambda i: fakes[i % len(fakes)].round_trip(seeds[i]), range(len(seeds))))
     backend.reset()
@@ -621,7 +622,7 @@ def report_generate(res: dict[str, Any], profile: dict[str, Any] | None) -> None
     ]
     if "fake_round_trip" in res:
         rows.append({"name": "fake API alone (reference)", "stats": res["fake_round_trip"],
-                     "note": "POST + GET image straight to the DemoBackend from the bench process"})
+                     "note": "POST + GET image straight to the FakeApi from the bench process"})
     for name, a in (("naive", n), ("ours", o)):
         for phase, label in (("submit", "POST call/generate"), ("until_complete", "SSE until 'complete'"),
                              ("download", "GET the image file")):
@@ -629,7 +630,7 @@ def report_generate(res: dict[str, Any], profile: dict[str, Any] | None) -> None
     fake = "answers from its render cache (pre-warmed, untimed)" if not res["cold_fake"] else \
         "renders each picture inside the timed call (--cold-fake)"
     res["table"] = print_table(f"(b) /generate end to end over HTTP, {SIZE}, {res['calls']} interleaved calls per app "
-                f"after {res['warmup']} warm-up each; one shared DemoBackend that {fake}", rows)
+                f"after {res['warmup']} warm-up each; one shared FakeApi that {fake}", rows)
     print(f"  ratio ours/naive: {ratio:.2f}x of medians, {res['ratio_ours_vs_naive_paired']:.2f}x "
           f"median of paired per-round ratios")
     print("  Timed: POST gradio_api/call/generate -> SSE until 'event: complete' -> GET the file URL.")
@@ -656,14 +657,14 @@ def profile_generate(reps: int, workdir: Path) -> dict[str, Any]:
 
     key = "sk-bench-" + secrets.token_hex(8)
     root = Path(tempfile.mkdtemp(prefix="profile-", dir=workdir))
-    backend = DemoBackend(api_key=key).start()
+    backend = FakeApi(api_key=key).start()
     steps: dict[str, dict[str, list[float]]] = {"ours": {}, "naive": {}}
 
     def add(section: str, step: str, seconds: float) -> None:
         steps[section].setdefault(step, []).append(seconds)
 
     try:
-        fake = FakeApi(backend, key)
+        fake = DirectClient(backend, key)
         service = ImageService(backend.base_url, key)
         storage = Storage(root / "outputs").open()
         cache = root / "gradio-cache"
@@ -726,8 +727,8 @@ def bench_load(calls: int, workdir: Path, cold_fake: bool) -> dict[str, Any]:
     spec = AppSpec("ours", "ours", LOAD_CONCURRENCY)
     seeds = list(range(calls))
     # The fake keeps 32 rendered pictures; all `calls` pre-rendered ones must stay in its cache.
-    with patched(demo_backend_module, "RENDER_CACHE_ENTRIES", lambda entries: max(entries, calls + 8)), \
-            rig(workdir, "load-", [spec]) as r:
+    with rig(workdir, "load-", [spec]) as r:
+        r.backend.render_cache_entries = max(r.backend.render_cache_entries, calls + 8)
         app = r.apps["ours"]
         rows_before = history_rows(app.url)  # fresh outputs folder; also warms the API + SSE path
         prepare_fake(r, seeds, LOAD_DELAY, cold_fake)

@@ -13,7 +13,7 @@ from typing import Iterator, Sequence
 import pytest
 
 from tools.appprocess import AppProcess, clean_env, free_port
-from webui.demo_backend import DemoBackend
+from .support.fake_api import FakeApi
 
 from .support.apps import ServedApp, serve_app
 
@@ -57,9 +57,9 @@ def token() -> str:
 
 
 @pytest.fixture
-def backend() -> Iterator[DemoBackend]:
+def backend() -> Iterator[FakeApi]:
     """A demo backend that requires TEST_KEY, like the real API requires yours."""
-    with DemoBackend(api_key=TEST_KEY) as server:
+    with FakeApi(api_key=TEST_KEY) as server:
         yield server
 
 
@@ -112,9 +112,9 @@ def demo_app(tmp_path_factory) -> Iterator[ServedApp]:
 
 
 @pytest.fixture(scope="module")
-def fake() -> Iterator[DemoBackend]:
+def fake() -> Iterator[FakeApi]:
     """A fake image API shared by a test module; it wants TEST_KEY, like the real one wants yours."""
-    with DemoBackend(api_key=TEST_KEY) as server:
+    with FakeApi(api_key=TEST_KEY) as server:
         yield server
 
 

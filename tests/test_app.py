@@ -11,7 +11,7 @@ import requests
 from gradio_client import Client
 from PIL import Image
 
-from webui.demo_backend import DemoBackend
+from .support.fake_api import FakeApi
 
 from .conftest import TEST_KEY, launch_app, pngs
 from .support.apps import ServedApp
@@ -144,7 +144,7 @@ def test_history_survives_a_restart_and_a_deleted_index(tmp_path: Path) -> None:
 
 def test_with_a_key_the_real_api_path_is_used_and_the_key_never_leaks(serve) -> None:
     """A key set: the app talks to the configured base (here a local fake) with the key."""
-    with DemoBackend(api_key=TEST_KEY) as backend:
+    with FakeApi(api_key=TEST_KEY) as backend:
         app = serve(env={"YUNYX_API_KEY": TEST_KEY, "YUNYX_API_BASE": backend.base_url})
         try:
             client = Client(app.url, verbose=False)

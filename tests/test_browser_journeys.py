@@ -5,7 +5,7 @@ with a key, generate-then-history, API errors read as guidance, a phone and a la
 layout, keyboard only, and progress / double clicks / Stop while the API is slow.
 
 Two apps: the shared demo app (`demo_app`, no key) and one with a key, pointed at a
-fake API (`DemoBackend`) whose faults the tests set over HTTP. Skipped when Chromium
+fake API (`FakeApi`) whose faults the tests set over HTTP. Skipped when Chromium
 or Playwright is missing, unless REQUIRE_BROWSER=1 (CI), as in tests/test_browser.py.
 Screenshots and the recorded Tab order go to tests/artifacts/.
 """
@@ -18,7 +18,7 @@ from typing import Iterator
 
 import pytest
 
-from webui.demo_backend import DemoBackend
+from .support.fake_api import FakeApi
 from webui.i18n import LABELS
 
 from .browser import (
@@ -56,7 +56,7 @@ PROGRESS = "#result [data-testid='status-tracker'] :is(.progress-text, .progress
 # -- fixtures -------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def keyed_app(fake: DemoBackend, tmp_path_factory) -> Iterator[LaunchedApp]:
+def keyed_app(fake: FakeApi, tmp_path_factory) -> Iterator[LaunchedApp]:
     """The app as someone with a key runs it, talking to the fake."""
     app = launch_app(tmp_path_factory.mktemp("journeys-keyed"),
                      env={"YUNYX_API_KEY": TEST_KEY, "YUNYX_API_BASE": fake.base_url})
@@ -65,7 +65,7 @@ def keyed_app(fake: DemoBackend, tmp_path_factory) -> Iterator[LaunchedApp]:
 
 
 @pytest.fixture
-def live(fake: DemoBackend, keyed_app: LaunchedApp) -> Iterator[tuple[LaunchedApp, DemoBackend]]:
+def live(fake: FakeApi, keyed_app: LaunchedApp) -> Iterator[tuple[LaunchedApp, FakeApi]]:
     """The keyed app and its fake, with no fault left over from another test."""
     fake.reset()
     yield keyed_app, fake
@@ -186,7 +186,7 @@ ERRORS = [
 ]
 
 
-def fail_once(page, app: LaunchedApp, fake: DemoBackend, faults: dict, words: str):
+def fail_once(page, app: LaunchedApp, fake: FakeApi, faults: dict, words: str):
     """Set `faults`, press Enter on a prompt, return the error toast showing `words`."""
     before = pngs(app.outputs)
     fake.set_faults(**faults)

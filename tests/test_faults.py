@@ -12,7 +12,7 @@ from typing import Iterator
 import pytest
 from gradio_client import Client
 
-from webui.demo_backend import DemoBackend
+from .support.fake_api import FakeApi
 
 from .conftest import TEST_KEY, LaunchedApp, free_port, launch_app
 
@@ -21,7 +21,7 @@ TIMEOUT = 2  # the app's --timeout for this module
 
 
 @pytest.fixture(scope="module")
-def app(fake: DemoBackend, tmp_path_factory) -> Iterator[LaunchedApp]:
+def app(fake: FakeApi, tmp_path_factory) -> Iterator[LaunchedApp]:
     launched = launch_app(
         tmp_path_factory.mktemp("faults"),
         "--timeout", str(TIMEOUT),
@@ -42,7 +42,7 @@ def zh(app: LaunchedApp) -> Client:
 
 
 @pytest.fixture(autouse=True)
-def clean_fake(fake: DemoBackend) -> Iterator[None]:
+def clean_fake(fake: FakeApi) -> Iterator[None]:
     fake.reset()
     yield
     fake.reset()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from webui.demo_backend import DemoBackend
+from .support.fake_api import FakeApi
 from webui.errors import InvalidInputError, render
 from webui.generator import MAX_PROMPT_CHARS, Generator, parse_seed, validate
 from webui.service import ImageService
@@ -59,7 +59,7 @@ def test_validate_normalises() -> None:
 
 
 def test_generate_saves_and_random_seed_is_recorded(tmp_path: Path) -> None:
-    with DemoBackend(api_key=TEST_KEY) as backend:
+    with FakeApi(api_key=TEST_KEY) as backend:
         service = ImageService(backend.base_url, TEST_KEY, timeout=10)
         gen = Generator(service, Storage(tmp_path / "o").open(), concurrency=2)
         record = gen.generate(validate("a cat", "FLUX.1-schnell", "768x512", False, -1))
@@ -101,7 +101,7 @@ def test_compare_keeps_prompt_and_seed_and_varies_the_axes() -> None:
 
 
 def test_generate_many_yields_each_result_or_error(tmp_path: Path) -> None:
-    with DemoBackend(api_key=TEST_KEY) as backend:
+    with FakeApi(api_key=TEST_KEY) as backend:
         service = ImageService(backend.base_url, TEST_KEY, timeout=10)
         gen = Generator(service, Storage(tmp_path / "o").open(), concurrency=2)
         jobs = [validate("ok", "FLUX.1-schnell", "768x512", False, i) for i in range(3)]

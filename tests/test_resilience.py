@@ -16,7 +16,7 @@ from gradio_client import Client
 from PIL import Image
 
 from webui import metadata
-from webui.demo_backend import DemoBackend
+from .support.fake_api import FakeApi
 from webui.storage import Storage
 
 from .conftest import ROOT, TEST_KEY, launch_app, wait_until
@@ -77,12 +77,12 @@ def test_kill_9_while_saving_leaves_no_corrupt_image_and_a_matching_index(tmp_pa
 
 
 @pytest.fixture
-def fake() -> Iterator[DemoBackend]:
-    with DemoBackend(api_key=TEST_KEY) as backend:
+def fake() -> Iterator[FakeApi]:
+    with FakeApi(api_key=TEST_KEY) as backend:
         yield backend
 
 
-def keyed_env(fake: DemoBackend) -> dict[str, str]:
+def keyed_env(fake: FakeApi) -> dict[str, str]:
     return {"YUNYX_API_KEY": TEST_KEY, "YUNYX_API_BASE": fake.base_url}
 
 

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from webui import metadata
-from webui.demo_backend import DemoBackend
+from .support.fake_api import FakeApi
 from webui.errors import ImageApiError, render
 from webui.service import GenerationParams, ImageService
 
@@ -36,7 +36,7 @@ PASSWORD = "correct-horse-battery-staple-77"
     "and a non-JSON answer",
     "the key is in no log line and no error message",
 )
-def test_key_stays_out_of_debug_logs_and_errors(backend: DemoBackend) -> None:
+def test_key_stays_out_of_debug_logs_and_errors(backend: FakeApi) -> None:
     """Even with requests/urllib3 logging at DEBUG, no log line or error holds the key."""
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)

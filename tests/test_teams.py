@@ -15,7 +15,7 @@ from gradio_client import Client
 from PIL import Image
 
 from webui.accounts import add_user
-from webui.demo_backend import DemoBackend
+from .support.fake_api import FakeApi
 from webui.handlers.history import HistoryHandlers
 from webui.handlers.usage import UsageHandlers
 from webui.storage import Storage
@@ -168,7 +168,7 @@ def test_batches_count_each_image(tmp_path: Path) -> None:
     from webui.generator import DailyLimits, DailyLimitError, Generator, validate
     from webui.service import ImageService
 
-    with DemoBackend(api_key=TEST_KEY) as backend:
+    with FakeApi(api_key=TEST_KEY) as backend:
         service = ImageService(backend.base_url, TEST_KEY, timeout=10)
         storage = Storage(tmp_path / "o").open()
         gen = Generator(service, storage, 4, DailyLimits(per_user=3))

@@ -14,9 +14,9 @@ import pytest
 from gradio_client import Client
 
 from webui.config import Secret
-from webui.demo_backend import DemoBackend
 
 from .conftest import TEST_KEY, token
+from .support.fake_api import FakeApi
 from .inprocess import CallFailed, Served, call, served
 
 ARGS = ("FLUX.1-schnell", "768x512", False, 5)
@@ -26,7 +26,7 @@ ARGS = ("FLUX.1-schnell", "768x512", False, 5)
 
 
 def test_a_key_echoed_by_the_api_reaches_neither_the_visitor_nor_the_log(
-    fake: DemoBackend, tmp_path, caplog: pytest.LogCaptureFixture
+    fake: FakeApi, tmp_path, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A 400 body that quotes our Authorization header is relayed without the key or any Bearer token."""
     caplog.set_level(logging.DEBUG)
@@ -39,7 +39,7 @@ def test_a_key_echoed_by_the_api_reaches_neither_the_visitor_nor_the_log(
     finally:
         fake.set_faults(status=None, echo_auth=None)
     message = str(refused.value)
-    assert "injected by demo backend" in message  # the API's words did reach the visitor
+    assert "injected by the fake API" in message  # the API's words did reach the visitor
     assert TEST_KEY not in message and "Bearer sk" not in message
     assert TEST_KEY not in caplog.text
 
@@ -48,24 +48,22 @@ def test_a_key_echoed_by_the_api_reaches_neither_the_visitor_nor_the_log(
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory) -> Iterator[Served]:
-    """One in-process demo app (no key) for the tests that need no special settings."""
-    with served(tmp_path_factory.mktemp("traffic-demo")) as app:
+def demo(fake: FakeApi, tmp_path_factory) -> Iterator[Served]:
+    """One in-process app against the fake API (it counts calls), for the tests that need no special settings."""
+    with served(tmp_path_factory.mktemp("traffic-demo"), api_key=Secret(TEST_KEY), api_base=fake.base_url) as app:
         yield app
 
 
-def _api_calls(app: Served) -> int:
-    backend = app.app.core.backend
-    assert backend is not None
-    return backend.stats()["generation_requests"]
+def _api_calls(fake: FakeApi) -> int:
+    return fake.stats()["generation_requests"]
 
 
-def test_a_prompt_of_only_control_characters_is_refused_before_the_api(demo: Served) -> None:
-    before = _api_calls(demo)
+def test_a_prompt_of_only_control_characters_is_refused_before_the_api(demo: Served, fake: FakeApi) -> None:
+    before = _api_calls(fake)
     for prompt in ("\x00\x00\x00", "\ud800\x07\r", " \x1b\x7f "):
         with pytest.raises(CallFailed, match="type a prompt"):
             call(demo.url, "generate", prompt, *ARGS)
-    assert _api_calls(demo) == before
+    assert _api_calls(fake) == before
 
 
 def test_lone_surrogates_and_control_characters_are_cleaned_and_the_image_is_listed(demo: Served) -> None:

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 from .accounts import Accounts
 from .config import Settings
-from .demo_backend import DemoBackend
+from .demo import DemoBackend
 from .generator import DailyLimits, Generator
 from .recipes import LIBRARY_NAME, Library
 from .provenance import APP_NAME, DEFAULT_PRODUCER, Labeller
