@@ -18,6 +18,7 @@ from starlette.middleware import Middleware
 from .accounts import Accounts
 from .config import Settings
 from .core import Core, open_core
+from .gradio_speed import NO_TELEMETRY, lean_sessions, quiet_queue
 from .guard import FileGuard, ServedFiles
 from .handlers import GenerateHandlers, Handlers, HistoryHandlers, LibraryHandlers, PngInfoHandlers, UsageHandlers
 from .storage import Storage
@@ -58,7 +59,7 @@ class App:
             "share": s.share,
             "auth": make_auth(self.core.accounts),
             "auth_message": "YUNYX text to image",
-            "app_kwargs": {"middleware": middleware},
+            "app_kwargs": {"middleware": middleware, "lifespan": lean_sessions, "telemetry": NO_TELEMETRY},
             "allowed_paths": [str(s.outputs.resolve())],
             "blocked_paths": blocked,
             "run_history": False,
@@ -114,4 +115,5 @@ def create_app(settings: Settings) -> App:
     blocks = build_ui(handlers, demo_mode=core.demo_mode, api_base=core.api_base,
                       concurrency=settings.concurrency, logged_in=core.accounts is not None)
     blocks.queue(default_concurrency_limit=settings.concurrency, max_size=256)
+    quiet_queue(blocks)
     return App(settings, blocks, core)
