@@ -161,3 +161,23 @@ def test_only_the_apps_own_images_are_served_from_the_outputs_folder(open_app: S
     for path in (root / record["file"], thumb):
         for how, status, _ in fetch_all(open_app, None, str(path)):
             assert status in (200, 206) or no_head(how, status), (how, status)
+
+
+@attack(
+    "Privacy",
+    "User B sends user A's file paths (Gradio's cache copy, the PNG in the outputs folder, a symlink to it) "
+    "as the PNG Info input over `/gradio_api/queue/join`",
+    "refused as not found: nothing of A's prompt, seed or name; A and the admin read it",
+)
+def test_png_info_applies_the_owner_rule_to_a_named_file(team: ServedApp, alices: dict[str, str]) -> None:
+    def inspect(name: str, what: str) -> dict:
+        events = Events(team.url, login(team, name))
+        return events.call(events.find(reads=("pnginfo-file",)), [file_data(alices[what])])
+
+    for what in ("cached png", "png", "symlink to the png"):
+        refused = inspect("bob", what)
+        assert not refused["success"], (what, refused)
+        assert "secret garden" not in json.dumps(refused) and "alice" not in json.dumps(refused), what
+    for name in ("alice", "carol"):
+        answer = inspect(name, "cached png")
+        assert answer["success"] and "secret garden" in json.dumps(answer), answer

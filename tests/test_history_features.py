@@ -524,20 +524,22 @@ def test_unknown_versions_are_still_unreadable(tmp_path: Path) -> None:
 
 # -- uploads ("PNG Info") -------------------------------------------------------------
 
+from webui.uploads import read_upload  # noqa: E402
 
-def test_read_image_file_reads_a_regular_file_within_the_cap(tmp_path: Path) -> None:
+
+def test_read_upload_reads_a_regular_file_within_the_cap(tmp_path: Path) -> None:
     upload = tmp_path / "upload.png"
     data = png_bytes()
     upload.write_bytes(data)
-    assert Storage.read_image_file(upload) == data
-    assert Storage.read_image_file(str(upload), max_bytes=len(data)) == data
+    assert read_upload(upload) == data
+    assert read_upload(str(upload), max_bytes=len(data)) == data
     with pytest.raises(ValueError):
-        Storage.read_image_file(upload, max_bytes=len(data) - 1)
+        read_upload(upload, max_bytes=len(data) - 1)
     with pytest.raises(FileNotFoundError):
-        Storage.read_image_file(tmp_path / "missing.png")
+        read_upload(tmp_path / "missing.png")
 
 
-def test_read_image_file_refuses_what_is_not_a_regular_file(tmp_path: Path) -> None:
+def test_read_upload_refuses_what_is_not_a_regular_file(tmp_path: Path) -> None:
     secret = tmp_path / "secret.txt"
     secret.write_bytes(b"secret")
     link = tmp_path / "link.png"
@@ -546,4 +548,4 @@ def test_read_image_file_refuses_what_is_not_a_regular_file(tmp_path: Path) -> N
     os.mkfifo(fifo)  # opening it for reading would wait for a writer forever
     for path in (link, fifo, tmp_path):
         with pytest.raises(ValueError):
-            Storage.read_image_file(path)
+            read_upload(path)

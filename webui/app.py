@@ -34,6 +34,7 @@ class App:
     settings: Settings
     blocks: gr.Blocks
     core: Core
+    files: ServedFiles  # what the file routes and PNG Info may hand to whom
     _closed: bool = field(default=False, repr=False)
 
     @property
@@ -51,8 +52,7 @@ class App:
         blocked += [str(self.core.library.path.resolve()) + suffix for suffix in ("", "-journal", "-wal", "-shm")]
         if s.users_file is not None:
             blocked.append(str(s.users_file.resolve()))
-        files = ServedFiles(self.storage, self.storage.index, private=s.private_history, is_admin=self.core.is_admin)
-        middleware = [Middleware(FileGuard, files=files)]
+        middleware = [Middleware(FileGuard, files=self.files)]
         return {
             "server_name": s.host,
             "server_port": s.port,
@@ -105,15 +105,16 @@ def create_app(settings: Settings) -> App:
     """Build the core (storage, service, generator; the demo backend without a key) and the page."""
     core = open_core(settings)
     is_admin = core.is_admin
+    files = ServedFiles(core.storage, core.storage.index, private=settings.private_history, is_admin=is_admin)
     handlers = Handlers(
         generate=GenerateHandlers(core.generator, core.storage),
         history=HistoryHandlers(core.storage, private=settings.private_history, is_admin=is_admin),
         library=LibraryHandlers(core.library, core.generator, core.storage, is_admin),
-        pnginfo=PngInfoHandlers(core.storage),
+        pnginfo=PngInfoHandlers(files),
         usage=UsageHandlers(core.storage, is_admin),
     )
     blocks = build_ui(handlers, demo_mode=core.demo_mode, api_base=core.api_base,
                       concurrency=settings.concurrency, logged_in=core.accounts is not None)
     blocks.queue(default_concurrency_limit=settings.concurrency, max_size=256)
     quiet_queue(blocks)
-    return App(settings, blocks, core)
+    return App(settings, blocks, core, files)

@@ -16,7 +16,6 @@ import errno
 import logging
 import os
 import re
-import stat
 import tempfile
 import threading
 import unicodedata
@@ -46,7 +45,6 @@ _HEAD_BYTES = 256 * 1024  # text chunks sit before IDAT: the head of a file is e
 _IEND = b"IEND\xaeB`\x82"
 _COUNTER = re.compile(r"^(\d{5,})-")
 _COPY_SUFFIX = re.compile(r"~\d+(?=\.png$)")  # `name~2.png`: a second file that wanted `name.png`
-MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 _RECORD_FIELDS = frozenset(f.name for f in dataclass_fields(Record)) - {"extra"}
 _NO_HARD_LINKS = {errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EMLINK, errno.ENOSYS, errno.EXDEV}
 
@@ -385,35 +383,6 @@ class Storage:
     def _thumb_path(self, record: Mapping[str, Any]) -> Path:
         return self.root / THUMBS_DIR / f"{_safe_id(record)}.webp"
 
-    @staticmethod
-    def read_image_file(path: str | Path, max_bytes: int = MAX_UPLOAD_BYTES) -> bytes:
-        """The bytes of an uploaded file (the "PNG Info" tab), at most `max_bytes`.
-
-        Only a regular file is read: a symlink, FIFO or device could point anywhere,
-        block forever or never end. ValueError for those and for a file too large;
-        OSError (FileNotFoundError...) if it can't be opened.
-        """
-        flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
-        flags |= getattr(os, "O_BINARY", 0)
-        try:
-            fd = os.open(path, flags)  # O_NONBLOCK: opening a FIFO must not wait for a writer
-        except OSError as exc:
-            if exc.errno == errno.ELOOP:  # O_NOFOLLOW met a symlink
-                raise ValueError(f"{path}: not a regular file") from None
-            raise
-        try:
-            info = os.fstat(fd)  # of what was opened: nothing can swap it after the check
-            if not stat.S_ISREG(info.st_mode):
-                raise ValueError(f"{path}: not a regular file")
-            if info.st_size > max_bytes:
-                raise ValueError(f"{path}: {info.st_size} bytes, more than {max_bytes}")
-            data = _read_up_to(fd, max_bytes + 1)  # it may have grown since fstat
-        finally:
-            os.close(fd)
-        if len(data) > max_bytes:
-            raise ValueError(f"{path}: more than {max_bytes} bytes")
-        return data
-
     # -- trash ----------------------------------------------------------------------
 
     @property
@@ -589,19 +558,6 @@ def record_in_file(path: Path) -> dict[str, Any] | None:
     except OSError:
         return None
     return record
-
-
-def _read_up_to(fd: int, limit: int) -> bytes:
-    """Read until end of file or `limit` bytes, whichever comes first."""
-    chunks: list[bytes] = []
-    left = limit
-    while left > 0:
-        chunk = os.read(fd, min(left, 1024 * 1024))
-        if not chunk:
-            break
-        chunks.append(chunk)
-        left -= len(chunk)
-    return b"".join(chunks)
 
 
 def _numbered(wanted: Path, limit: int = 100_000) -> Iterator[Path]:

@@ -15,8 +15,9 @@ import gradio as gr
 from .. import formats, i18n, metadata, provenance
 from ..record import form_values
 from ..generator import IMAGE_SIZES, KNOWN_MODELS, RANDOM_SEED
-from ..storage import Storage
-from .common import as_text, fail, language
+from ..guard import ServedFiles
+from ..uploads import read_upload
+from .common import as_text, fail, language, user_of
 
 # Chunks shown in their own boxes; everything else goes to "other chunks".
 PARAMETER_CHUNKS = ("parameters", "UserComment")
@@ -46,15 +47,17 @@ def describe(info: formats.ImageInfo) -> tuple[str, dict[str, Any] | None]:
 
 @dataclass
 class PngInfoHandlers:
-    storage: Storage
+    files: ServedFiles  # the owner rule: in private mode, another user's image is not read
 
     def inspect(self, path: str | None, request: gr.Request):
         """Returns (summary, parameters text, generation/ComfyUI JSON text, other chunks, fields)."""
         if not path:
             return "", "", "", {}, None
         lang = language(request)
+        if not self.files.may_read(path, user_of(request)):
+            raise fail(i18n.message("not_found", lang), lang)  # as if it did not exist
         try:
-            data = self.storage.read_image_file(path)
+            data = read_upload(path)
         except (OSError, ValueError) as exc:
             raise fail(i18n.message("not_a_png", lang, detail=type(exc).__name__), lang) from None
         if metadata.sniff_image_type(data) not in READABLE:
