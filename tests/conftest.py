@@ -4,6 +4,7 @@ and, for the few tests about processes, the real app launched as one (`launch_ap
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 import uuid
@@ -11,16 +12,26 @@ from pathlib import Path
 from typing import Iterator, Sequence
 
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from tools.appprocess import AppProcess, clean_env, free_port
-from .support.fake_api import FakeApi
 
 from .support.apps import ServedApp, serve_app
+from .support.fake_api import FakeApi
 
 ROOT = Path(__file__).resolve().parent.parent
 LAUNCH = ROOT / "launch.py"
 ARTIFACTS = ROOT / "tests" / "artifacts"
 TEST_KEY = "sk-test-KEY-5b7e9c2d41f0"  # a known fake key to search for in leak tests
+
+# Property tests: a quick look by default, 10,000 examples each where .ci/run sets
+# HYPOTHESIS_PROFILE=ci. No deadline: a busy shared machine is not a failure.
+hypothesis_settings.register_profile("dev", max_examples=100, deadline=None,
+                                     suppress_health_check=[HealthCheck.too_slow])
+hypothesis_settings.register_profile("ci", max_examples=10_000, deadline=None,
+                                     suppress_health_check=[HealthCheck.too_slow])
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 
 def wait_until(predicate, timeout: float = 60.0, interval: float = 0.05, what: str = "condition"):

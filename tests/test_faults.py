@@ -1,4 +1,4 @@
-"""Every fault the real API can show, injected over HTTP into a fake the launched app talks to.
+"""Every fault the real API can show, injected over HTTP into a fake the app (in-process) talks to.
 
 For each: a clear message in the user's language, no file or temporary file left,
 no history row, and the app serves the next request.
@@ -11,39 +11,48 @@ from typing import Iterator
 
 import pytest
 from gradio_client import Client
+from gradio_client.exceptions import AppError
 
+from .conftest import TEST_KEY, free_port
+from .support.apps import ServedApp, serve_app
 from .support.fake_api import FakeApi
-
-from .conftest import TEST_KEY, LaunchedApp, free_port, launch_app
+from .support.waits import RecordedWaits
 
 TIMEOUT = 2  # the app's --timeout for this module
 
 
+@pytest.fixture(scope="module")
+def waits() -> RecordedWaits:
+    """The app's pauses between API retries, recorded instead of slept."""
+    return RecordedWaits()
+
 
 @pytest.fixture(scope="module")
-def app(fake: FakeApi, tmp_path_factory) -> Iterator[LaunchedApp]:
-    launched = launch_app(
+def app(fake: FakeApi, waits: RecordedWaits, tmp_path_factory) -> Iterator[ServedApp]:
+    served = serve_app(
         tmp_path_factory.mktemp("faults"),
         "--timeout", str(TIMEOUT),
         env={"YUNYX_API_KEY": TEST_KEY, "YUNYX_API_BASE": fake.base_url},
+        retry_wait=waits,
     )
-    yield launched
-    launched.stop()
+    yield served
+    served.stop()
 
 
 @pytest.fixture(scope="module")
-def en(app: LaunchedApp) -> Client:
+def en(app: ServedApp) -> Client:
     return Client(app.url, verbose=False, headers={"Accept-Language": "en-US,en;q=0.9"})
 
 
 @pytest.fixture(scope="module")
-def zh(app: LaunchedApp) -> Client:
+def zh(app: ServedApp) -> Client:
     return Client(app.url, verbose=False, headers={"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.8"})
 
 
 @pytest.fixture(autouse=True)
-def clean_fake(fake: FakeApi) -> Iterator[None]:
+def clean_fake(fake: FakeApi, waits: RecordedWaits) -> Iterator[None]:
     fake.reset()
+    waits.clear()
     yield
     fake.reset()
 
@@ -85,7 +94,7 @@ def test_fault_gives_a_clear_message_and_leaves_nothing(app, fake, en, zh, knobs
     rows = len(en.predict("", 0, 500, api_name="/history"))
     for client, words in ((en, english), (zh, chinese)):
         fake.set_faults(**knobs)
-        with pytest.raises(Exception) as caught:
+        with pytest.raises(AppError) as caught:
             generate(client)
         assert words in str(caught.value)
         assert TEST_KEY not in str(caught.value)
@@ -98,7 +107,7 @@ def test_fault_gives_a_clear_message_and_leaves_nothing(app, fake, en, zh, knobs
 
 def test_unknown_model_message_names_the_model(en, zh, fake) -> None:
     for client, words in ((en, "Pick another model"), (zh, "请从列表中选择其他模型")):
-        with pytest.raises(Exception) as caught:
+        with pytest.raises(AppError) as caught:
             generate(client, model="flux-9000-ultra")
         assert "flux-9000-ultra" in str(caught.value) and words in str(caught.value)
     assert fake.stats()["generation_requests"] == 2  # 404 is never retried
@@ -113,11 +122,12 @@ def test_jpeg_and_webp_answers_are_saved_as_png(app, en, fake, fmt) -> None:
     assert Path(path).read_bytes() == saved.read_bytes()
 
 
-def test_rate_limit_with_short_retry_after_is_retried_transparently(en, fake) -> None:
+def test_rate_limit_with_short_retry_after_is_retried_transparently(en, fake, waits) -> None:
     fake.set_faults(status=429, count=2, retry_after=1)
     _, record = generate(en, seed=31)
     assert record["seed"] == 31
     assert fake.stats()["generation_requests"] == 3
+    assert waits == [1, 1]  # Retry-After honoured before each try
 
 
 def test_503_is_retried_then_succeeds(en, fake) -> None:
@@ -126,13 +136,9 @@ def test_503_is_retried_then_succeeds(en, fake) -> None:
     assert record["seed"] == 32 and fake.stats()["generation_requests"] == 2
 
 
-def test_connection_refused_is_a_plain_message(tmp_path: Path) -> None:
-    app = launch_app(tmp_path, env={"YUNYX_API_KEY": TEST_KEY,
-                                    "YUNYX_API_BASE": f"http://127.0.0.1:{free_port()}/v1"})
-    try:
-        client = Client(app.url, verbose=False)
-        with pytest.raises(Exception, match="Could not reach the image service"):
-            generate(client)
-        assert not [p for p in app.outputs.rglob("*.png")]
-    finally:
-        app.stop()
+def test_connection_refused_is_a_plain_message(serve) -> None:
+    app = serve(env={"YUNYX_API_KEY": TEST_KEY, "YUNYX_API_BASE": f"http://127.0.0.1:{free_port()}/v1"})
+    client = Client(app.url, verbose=False)
+    with pytest.raises(AppError, match="Could not reach the image service"):
+        generate(client)
+    assert not [p for p in app.outputs.rglob("*.png")]

@@ -231,7 +231,7 @@ KEYWORDS = st.one_of(st.sampled_from(["parameters", "generation", "prompt", "wor
     "10,000 hostile PNG text chunks (`eval` bait, template injection, unterminated quotes, deep nesting)",
     "read as data, never evaluated; no crash",
 )
-@settings(max_examples=10_000, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(suppress_health_check=list(HealthCheck))  # 10,000 examples under HYPOTHESIS_PROFILE=ci
 @given(st.dictionaries(KEYWORDS, TEXTS, max_size=3))
 def test_parser_survives_ten_thousand_hostile_chunks(chunks: dict[str, str]) -> None:
     png = metadata.add_text_chunks(BASE_PNG, chunks)

@@ -25,13 +25,19 @@ from webui.errors import (
 from webui.service import GenerationParams, ImageService, unescape_url
 
 from .conftest import TEST_KEY, free_port
+from .support.waits import RecordedWaits
 
 PARAMS = GenerationParams("a lighthouse at dusk, oil painting", "FLUX.1-schnell", "768x512", False, 42)
 
 
 @pytest.fixture
-def service(backend: FakeApi) -> Iterator[ImageService]:
-    svc = ImageService(backend.base_url, TEST_KEY, timeout=5, max_retries=3, max_retry_wait=3)
+def waits() -> RecordedWaits:
+    return RecordedWaits()
+
+
+@pytest.fixture
+def service(backend: FakeApi, waits: RecordedWaits) -> Iterator[ImageService]:
+    svc = ImageService(backend.base_url, TEST_KEY, timeout=5, max_retries=3, max_retry_wait=3, retry_wait=waits)
     yield svc
     svc.close()
 
@@ -138,12 +144,23 @@ def test_429_and_503_are_retried_then_succeed(service, backend, status) -> None:
     assert backend.stats()["generation_requests"] == 3
 
 
-def test_retry_after_is_honoured(service, backend) -> None:
-    backend.set_faults(status=429, count=1, retry_after=1)
-    started = time.monotonic()
+def test_retry_after_is_honoured(service, backend, waits) -> None:
+    backend.set_faults(status=429, count=1, retry_after=2)
     service.generate(PARAMS)
-    assert time.monotonic() - started >= 0.9
+    assert waits == [2]
     assert backend.stats()["generation_requests"] == 2
+
+
+def test_the_real_clock_waits_by_default(backend) -> None:
+    """Without an injected wait the service really pauses for Retry-After."""
+    backend.set_faults(status=429, count=1, retry_after=1)
+    svc = ImageService(backend.base_url, TEST_KEY, timeout=5)
+    started = time.monotonic()
+    try:
+        svc.generate(PARAMS)
+    finally:
+        svc.close()
+    assert time.monotonic() - started >= 0.9
 
 
 def test_retries_are_bounded_in_count(service, backend) -> None:
@@ -153,24 +170,24 @@ def test_retries_are_bounded_in_count(service, backend) -> None:
     assert backend.stats()["generation_requests"] == 4  # one try + max_retries
 
 
-def test_a_long_retry_after_is_not_waited_out_but_reported(service, backend) -> None:
+def test_a_long_retry_after_is_not_waited_out_but_reported(service, backend, waits) -> None:
     """Retry-After beyond the total-wait budget: fail fast with 'try again in N s'."""
     backend.set_faults(status=429, retry_after=120)
-    started = time.monotonic()
     with pytest.raises(RateLimitedError) as caught:
         service.generate(PARAMS)
-    assert time.monotonic() - started < 3
+    assert waits == []
     assert caught.value.retry_after == 120
     assert "120" in render(caught.value, "en") and "120" in render(caught.value, "zh")
     assert backend.stats()["generation_requests"] == 1
 
 
-def test_429_without_retry_after_backs_off_and_reports(service, backend) -> None:
+def test_429_without_retry_after_backs_off_and_reports(service, backend, waits) -> None:
     backend.set_faults(status=429)
     with pytest.raises(RateLimitedError) as caught:
         service.generate(PARAMS)
     assert "Try again in" in render(caught.value, "en")
     assert 2 <= backend.stats()["generation_requests"] <= 4
+    assert waits and waits == sorted(waits) and sum(waits) <= 3  # growing back-off within the budget
 
 
 def test_api_that_hangs_times_out(backend) -> None:

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 DEFAULT_API_BASE = "https://api.yunyx.top/v1"
 KEY_ENV = "YUNYX_API_KEY"
@@ -73,6 +74,8 @@ class Settings:
     admin_limit: int | None = None
     max_retries: int = 3
     max_retry_wait: float = 30.0
+    # How the service pauses between tries (Retry-After or back-off); tests inject one that records.
+    retry_wait: Callable[[float], None] = field(default=time.sleep, repr=False, compare=False)
     extra_allowed_paths: tuple[Path, ...] = field(default_factory=tuple)
     label_producer: str | None = None  # AI label's ContentProducer; None: the API's host
     label_propagator: str | None = None  # AI label's ContentPropagator; None: this app's name

@@ -87,6 +87,7 @@ def open_core(settings: Settings) -> Core:
         timeout=settings.timeout,
         max_retries=settings.max_retries,
         max_retry_wait=settings.max_retry_wait,
+        retry_wait=settings.retry_wait,
         pool_size=max(8, settings.concurrency * 2),
     )
     limits = DailyLimits(

@@ -12,7 +12,7 @@ import logging
 import re
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import urlsplit
 
 import requests
@@ -97,15 +97,23 @@ class BoundedRetry(Retry):
     wait would cross the budget we stop and let the caller report "try again in N s".
     """
 
-    def __init__(self, *args: Any, max_total_wait: float = 30.0, waited: float = 0.0, **kw: Any) -> None:
+    def __init__(self, *args: Any, max_total_wait: float = 30.0, waited: float = 0.0,
+                 wait: Callable[[float], None] = time.sleep, **kw: Any) -> None:
         super().__init__(*args, **kw)
         self.max_total_wait = max_total_wait
         self.waited = waited
+        self.wait = wait  # every pause between tries goes through it; tests pass one that records
 
     def new(self, **kw: Any) -> "BoundedRetry":
         kw.setdefault("max_total_wait", self.max_total_wait)
         kw.setdefault("waited", self.waited)
+        kw.setdefault("wait", self.wait)
         return super().new(**kw)  # type: ignore[return-value]
+
+    def _sleep_backoff(self) -> None:
+        backoff = self.get_backoff_time()
+        if backoff > 0:
+            self.wait(backoff)
 
     def _next_wait(self, response: Any) -> float:
         after = _parse_retry_after(response.headers.get("Retry-After")) if response is not None else None
@@ -115,7 +123,7 @@ class BoundedRetry(Retry):
         """Honour a Retry-After we can read; a malformed one means the usual back-off."""
         after = _parse_retry_after(response.headers.get("Retry-After")) if response is not None else None
         if after:
-            time.sleep(after)
+            self.wait(after)
             return True
         return False
 
@@ -128,7 +136,8 @@ class BoundedRetry(Retry):
         return new
 
 
-def build_retry(max_retries: int, max_total_wait: float) -> BoundedRetry:
+def build_retry(max_retries: int, max_total_wait: float,
+                wait: Callable[[float], None] = time.sleep) -> BoundedRetry:
     """Retry 429/503 only, honouring Retry-After; never 400/401/404, never read errors."""
     return BoundedRetry(
         total=max_retries,
@@ -144,6 +153,7 @@ def build_retry(max_retries: int, max_total_wait: float) -> BoundedRetry:
         respect_retry_after_header=True,
         raise_on_status=False,
         max_total_wait=max_total_wait,
+        wait=wait,
     )
 
 
@@ -222,6 +232,7 @@ class ImageService:
         max_image_bytes: int = DEFAULT_MAX_IMAGE_BYTES,
         max_retries: int = 3,
         max_retry_wait: float = 30.0,
+        retry_wait: Callable[[float], None] = time.sleep,
         pool_size: int = 16,
     ) -> None:
         self.base_url = base_url.rstrip("/")
@@ -231,7 +242,7 @@ class ImageService:
         self._session = requests.Session()
         self._session.trust_env = False  # no .netrc: it could override our Authorization header
         adapter = HTTPAdapter(
-            max_retries=build_retry(max_retries, max_retry_wait),
+            max_retries=build_retry(max_retries, max_retry_wait, retry_wait),
             pool_connections=4,
             pool_maxsize=pool_size,
         )
