@@ -28,10 +28,11 @@ def login(app: ServedApp, name: str) -> requests.Session:
     return s
 
 
-def generate(app: ServedApp, s: requests.Session, prompt: str) -> tuple[str, dict]:
+def generate(app: ServedApp, s: requests.Session, prompt: str, model: str = "FLUX.1-schnell",
+             size: str = "768x512") -> tuple[str, dict]:
     """Generate over Gradio's HTTP API as the session's user: the served cache copy's path and the record."""
     event = s.post(app.url + "gradio_api/call/generate",
-                   json={"data": [prompt, "FLUX.1-schnell", "768x512", False, 5]}, timeout=30).json()["event_id"]
+                   json={"data": [prompt, model, size, False, 5]}, timeout=30).json()["event_id"]
     text = s.get(f"{app.url}gradio_api/call/generate/{event}", timeout=60).text
     data = json.loads(text.split("event: complete\ndata: ", 1)[1].splitlines()[0])
     return data[0]["path"], data[1]
@@ -181,3 +182,25 @@ def test_png_info_applies_the_owner_rule_to_a_named_file(team: ServedApp, alices
     for name in ("alice", "carol"):
         answer = inspect(name, "cached png")
         assert answer["success"] and "secret garden" in json.dumps(answer), answer
+
+
+@attack(
+    "Privacy",
+    "User A calls the history-filters event (the page's, over `/gradio_api/queue/join`) to list every user, "
+    "model and size",
+    "A receives only A's own name, models and sizes; the admin receives everyone's",
+)
+def test_filter_choices_carry_only_the_users_own_values(team: ServedApp) -> None:
+    generate(team, login(team, "bob"), "bob's own", model="stable-diffusion-3-5-large", size="1024x576")
+    generate(team, login(team, "alice"), "alice's own")
+
+    def choices(name: str) -> str:
+        events = Events(team.url, login(team, name))
+        answer = events.call(events.find(writes=("history-model", "history-size", "history-user")), [])
+        assert answer["success"], answer
+        return json.dumps(answer["output"]["data"])
+
+    seen = choices("alice")
+    assert "FLUX.1-schnell" in seen and "768x512" in seen
+    assert "bob" not in seen and "stable-diffusion-3-5-large" not in seen and "1024x576" not in seen
+    assert all(word in choices("carol") for word in ("alice", "bob", "stable-diffusion-3-5-large", "1024x576"))

@@ -487,16 +487,21 @@ class HistoryIndex:
             return conn.execute("DELETE FROM saved_searches WHERE owner = ? AND name = ?",
                                 (owner or "", name)).rowcount > 0
 
-    def distinct(self, column: DistinctColumn) -> list[str]:
-        """Sorted values a filter dropdown can offer; NULL and "" (which mean "any") left out."""
+    def distinct(self, column: DistinctColumn, user: str | None = None) -> list[str]:
+        """Sorted values a filter dropdown can offer; NULL and "" (which mean "any") left out.
+
+        With `user`, only the values of that user's images (private mode: nobody learns
+        another user's name, models or sizes from a dropdown).
+        """
         if column not in _DISTINCT_COLUMNS:  # the name goes into the SQL text
             raise ValueError(f"cannot list distinct values of {column!r}")
+        mine = " AND user = ?" if user is not None else ""
         sql = (
             f"SELECT DISTINCT {column} FROM images "
-            f"WHERE {column} IS NOT NULL AND {column} != '' ORDER BY {column}"
+            f"WHERE {column} IS NOT NULL AND {column} != ''{mine} ORDER BY {column}"
         )
         with self._connect() as conn:
-            return [r[0] for r in conn.execute(sql)]
+            return [r[0] for r in conn.execute(sql, () if user is None else (user,))]
 
     def usage(self, days: int = 30, today: str | None = None) -> list[dict[str, Any]]:
         """Images and inference time per day, user and model, newest day first.

@@ -328,8 +328,8 @@ class Storage:
         self._index_pending()
         return self.index.count_matching(query, user, **filters)
 
-    def distinct(self, column: DistinctColumn) -> list[str]:
-        return self.index.distinct(column)
+    def distinct(self, column: DistinctColumn, user: str | None = None) -> list[str]:
+        return self.index.distinct(column, user)
 
     def get(self, record_id: str) -> dict[str, Any] | None:
         self._index_pending()

@@ -10,7 +10,7 @@ import gradio as gr
 
 from .. import i18n, provenance
 from ..generator import RANDOM_SEED
-from ..history import MAX_LIMIT
+from ..history import MAX_LIMIT, DistinctColumn
 from ..query import QueryError
 from ..record import form_values
 from ..storage import Storage
@@ -73,10 +73,14 @@ class HistoryHandlers:
         may see everyone's images.
         """
         lang = language(request)
-        models = [(i18n.label("all_models", lang), ALL)] + [(m, m) for m in self.storage.distinct("model")]
-        sizes = [(i18n.label("all_sizes", lang), ALL)] + [(s, s) for s in self.storage.distinct("image_size")]
-        users = [(i18n.label("all_users", lang), ALL)] + [(u, u) for u in self.storage.distinct("user")]
-        sees_all = user_of(request) is not None and self._visible_owner(request, mine=False) is None
+        owner = self._visible_owner(request, mine=False)  # private mode: only their own values
+
+        def choices(column: DistinctColumn, everything: str) -> list[tuple[str, str]]:
+            return [(i18n.label(everything, lang), ALL)] + [(v, v) for v in self.storage.distinct(column, owner)]
+
+        models, sizes = choices("model", "all_models"), choices("image_size", "all_sizes")
+        users = choices("user", "all_users")
+        sees_all = user_of(request) is not None and owner is None
         return (
             gr.Dropdown(choices=models),
             gr.Dropdown(choices=sizes),
