@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import gradio as gr
-
 from starlette.middleware import Middleware
+from starlette.routing import Mount
 
 from .accounts import Accounts
 from .config import Settings
@@ -21,6 +21,7 @@ from .core import Core, open_core
 from .gradio_speed import NO_TELEMETRY, lean_sessions, quiet_queue
 from .guard import FileGuard, ServedFiles
 from .handlers import GenerateHandlers, Handlers, HistoryHandlers, LibraryHandlers, PngInfoHandlers, UsageHandlers
+from .rest import PREFIX, build_rest
 from .storage import Storage
 from .ui import CSS, HEAD, T, build_ui
 
@@ -35,6 +36,7 @@ class App:
     blocks: gr.Blocks
     core: Core
     files: ServedFiles  # what the file routes and PNG Info may hand to whom
+    rest: Any = None  # the /api/v1 app (webui/rest.py), mounted at launch
     _closed: bool = field(default=False, repr=False)
 
     @property
@@ -59,7 +61,8 @@ class App:
             "share": s.share,
             "auth": make_auth(self.core.accounts),
             "auth_message": "YUNYX text to image",
-            "app_kwargs": {"middleware": middleware, "lifespan": lean_sessions, "telemetry": NO_TELEMETRY},
+            "app_kwargs": {"middleware": middleware, "lifespan": lean_sessions, "telemetry": NO_TELEMETRY,
+                           "routes": [Mount(PREFIX, app=self.rest)]},
             "allowed_paths": [str(s.outputs.resolve())],
             "blocked_paths": blocked,
             "run_history": False,
@@ -117,4 +120,5 @@ def create_app(settings: Settings) -> App:
                       concurrency=settings.concurrency, logged_in=core.accounts is not None)
     blocks.queue(default_concurrency_limit=settings.concurrency, max_size=256)
     quiet_queue(blocks)
-    return App(settings, blocks, core, files)
+    rest = build_rest(core.storage, core.generator, handlers.history, login_required=core.accounts is not None)
+    return App(settings, blocks, core, files, rest)
