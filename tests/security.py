@@ -23,6 +23,7 @@ AREAS = (
     "Leaks",
     "Input",
     "Tokens",
+    "Crashes",
 )
 
 F = TypeVar("F", bound=Callable)

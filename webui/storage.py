@@ -108,6 +108,8 @@ class Storage:
         """Create the folder, recover from crashes, and make the index match the files."""
         self.root.mkdir(parents=True, exist_ok=True)
         on_disk = self._scan(recover=True)
+        for folder in (THUMBS_DIR, TRASH_DIR):
+            _clear_leftovers(self.root / folder)
         try:
             self.index.check() if self.index.path.exists() else self.index.create()
         except IndexUnreadable as exc:
@@ -366,8 +368,9 @@ class Storage:
         """
         source = self.path_of(record)
         thumb = self._thumb_path(record)
-        if thumb.exists():
+        if _non_empty(thumb):
             return thumb
+        tmp = None
         try:
             thumb.parent.mkdir(exist_ok=True)
             with Image.open(source) as img:
@@ -377,6 +380,8 @@ class Storage:
                     img.convert("RGB").save(fh, "WEBP", quality=82, method=2)
             os.replace(tmp, thumb)
         except (OSError, ValueError, Image.DecompressionBombError):
+            if tmp is not None:
+                Path(tmp).unlink(missing_ok=True)
             return source
         return thumb
 
@@ -498,6 +503,25 @@ class Storage:
         with os.fdopen(fd, "wb") as fh:
             fh.write(png)
         return Path(path)
+
+
+def _clear_leftovers(folder: Path) -> None:
+    """What a crash leaves in the app's own dot-folders (thumbnails, trash): temporary
+    files, and empty files (a thumbnail cut short; a name reserved for a move)."""
+    for entry in _entries(folder):
+        if entry.is_dir(follow_symlinks=False):
+            _clear_leftovers(Path(entry.path))
+        elif entry.is_file(follow_symlinks=False) and (
+                entry.name.startswith(TMP_PREFIX) or entry.stat(follow_symlinks=False).st_size == 0):
+            Path(entry.path).unlink(missing_ok=True)
+            log.warning("Removed a leftover of an interrupted write: %s", entry.path)
+
+
+def _non_empty(path: Path) -> bool:
+    try:
+        return path.stat().st_size > 0
+    except OSError:
+        return False
 
 
 def _entries(folder: Path) -> list[os.DirEntry]:
