@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         app = create_app(settings)
-    except AccountsError as exc:
+    except (AccountsError, ConfigError) as exc:  # a bad accounts file or --outputs folder
         print(f"error: {exc}", file=sys.stderr)
         return 2
     signal.signal(signal.SIGTERM, _stop_on_sigterm)  # `kill` stops as cleanly as Ctrl-C

@@ -86,3 +86,15 @@ def test_launch_help_lists_every_flag(tmp_path: Path) -> None:
     for flag in ("--host", "--port", "--outputs", "--share", "--share-without-auth", "--auth",
                  "--demo", "--timeout", "--concurrency", "YUNYX_API_KEY"):
         assert flag in proc.stdout
+
+
+@pytest.mark.parametrize("where", ["a-file", "a-file/below"])
+@pytest.mark.parametrize("command", [[], ["generate", "a cat"], ["usage"]])
+def test_an_unusable_outputs_folder_is_an_error_line_not_a_traceback(tmp_path: Path, capsys, where, command) -> None:
+    from launch import main
+
+    (tmp_path / "a-file").write_text("not a folder")
+    outputs = tmp_path / where
+    assert main([*command, "--outputs", str(outputs)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: --outputs {outputs}: ") and "Traceback" not in err

@@ -13,10 +13,9 @@ from typing import Any, Sequence, TextIO
 
 from . import accounts
 from .config import ConfigError, Settings, load_settings
-from .core import open_core
+from .core import open_core, open_storage
 from .errors import InvalidInputError, render
 from .generator import DEFAULT_MODEL, DEFAULT_SIZE, IMAGE_SIZES, batch_params, validate
-from .storage import Storage
 
 COMMANDS = ("generate", "usage", *accounts.COMMANDS)
 MAX_CLI_COUNT = 1000
@@ -27,9 +26,11 @@ def main(argv: Sequence[str]) -> int:
     command, rest = argv[0], list(argv[1:])
     if command in accounts.COMMANDS:
         return accounts.cli([command, *rest])
-    if command == "usage":
-        return usage(rest)
-    return generate(rest)
+    try:
+        return usage(rest) if command == "usage" else generate(rest)
+    except ConfigError as exc:  # e.g. an --outputs folder that cannot be used
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -117,7 +118,7 @@ def usage(argv: Sequence[str], out: TextIO | None = None) -> int:
     _common(parser)
     args = parser.parse_args(argv)
     settings = load_settings(["--outputs", args.outputs])
-    storage = Storage(settings.outputs).open()
+    storage = open_storage(settings.outputs)
     try:
         rows = storage.usage(days=args.days)
     finally:

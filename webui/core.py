@@ -6,11 +6,13 @@ through exactly the same validation, API client and storage as one made in the p
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from .accounts import Accounts
-from .config import Settings
+from .config import ConfigError, Settings
 from .demo import DemoBackend
 from .generator import DailyLimits, Generator
 from .recipes import LIBRARY_NAME, Library
@@ -71,16 +73,27 @@ def labeller_for(settings: Settings) -> Labeller:
     )
 
 
+def open_storage(outputs: Path, labeller: Labeller | None = None) -> Storage:
+    """The outputs folder, opened; a folder we cannot use is a ConfigError that names it."""
+    if outputs.exists() and not outputs.is_dir():
+        raise ConfigError(f"--outputs {outputs}: that is a file, not a folder.")
+    try:
+        return Storage(outputs, labeller=labeller).open()
+    except (OSError, sqlite3.Error) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+        raise ConfigError(f"--outputs {outputs}: cannot use it as the outputs folder ({reason}).") from None
+
+
 def open_core(settings: Settings) -> Core:
     """Start the demo backend when there is no key (or --demo), else use the real API."""
     accounts = load_accounts(settings)  # first: a bad accounts file stops before anything starts
+    storage = open_storage(settings.outputs, labeller_for(settings))  # then a bad --outputs, before any thread
     backend = None
     if settings.demo_mode:
         backend = DemoBackend().start()
         base, key = backend.base_url, None
     else:
         base, key = settings.api_base, settings.api_key.reveal() if settings.api_key else None
-    storage = Storage(settings.outputs, labeller=labeller_for(settings)).open()
     service = ImageService(
         base,
         key,

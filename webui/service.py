@@ -120,12 +120,17 @@ class BoundedRetry(Retry):
         return after if after is not None else self.get_backoff_time()
 
     def sleep_for_retry(self, response: Any) -> bool:  # type: ignore[override]
-        """Honour a Retry-After we can read; a malformed one means the usual back-off."""
+        """Honour a Retry-After we can read (0 means now); a malformed one means the usual back-off.
+
+        Returning False hands over to urllib3's exponential back-off, which the total-wait
+        budget never counted: only a missing or unreadable header may do that.
+        """
         after = _parse_retry_after(response.headers.get("Retry-After")) if response is not None else None
-        if after:
+        if after is None:
+            return False
+        if after > 0:
             self.wait(after)
-            return True
-        return False
+        return True
 
     def increment(self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None):  # type: ignore[override]
         new = super().increment(method, url, response, error, _pool, _stacktrace)
