@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import subprocess
 import sys
 from pathlib import Path
@@ -95,6 +96,13 @@ def test_an_unusable_outputs_folder_is_an_error_line_not_a_traceback(tmp_path: P
 
     (tmp_path / "a-file").write_text("not a folder")
     outputs = tmp_path / where
-    assert main([*command, "--outputs", str(outputs)]) == 2
+    loggers = [logging.getLogger(name) for name in ("", "httpx", "urllib3")]
+    levels, handlers = [lg.level for lg in loggers], list(logging.getLogger().handlers)
+    try:
+        assert main([*command, "--outputs", str(outputs)]) == 2
+    finally:  # launch.main configures logging for the process; leave the next test as it was
+        for lg, level in zip(loggers, levels):
+            lg.setLevel(level)
+        logging.getLogger().handlers[:] = handlers
     err = capsys.readouterr().err
     assert err.startswith(f"error: --outputs {outputs}: ") and "Traceback" not in err
