@@ -23,9 +23,14 @@ from .guard import FileGuard, ServedFiles
 from .handlers import GenerateHandlers, Handlers, HistoryHandlers, LibraryHandlers, PngInfoHandlers, UsageHandlers
 from .rest import PREFIX, build_rest
 from .storage import Storage
+from .uploads import MAX_UPLOAD_BYTES
 from .ui import CSS, HEAD, T, build_ui
 
 log = logging.getLogger(__name__)
+
+# Gradio's cache holds a copy of every image and upload it served: each hour, copies older
+# than a day go (the originals stay in the outputs folder); all of them when the app stops.
+CACHE_SWEEP = (3600, 86400)
 
 
 @dataclass
@@ -65,6 +70,7 @@ class App:
                            "routes": [Mount(PREFIX, app=self.rest)]},
             "allowed_paths": [str(s.outputs.resolve())],
             "blocked_paths": blocked,
+            "max_file_size": MAX_UPLOAD_BYTES,
             "run_history": False,
             "enable_monitoring": False,
             "mcp_server": s.mcp,
@@ -119,6 +125,7 @@ def create_app(settings: Settings) -> App:
     blocks = build_ui(handlers, demo_mode=core.demo_mode, api_base=core.api_base,
                       concurrency=settings.concurrency, logged_in=core.accounts is not None)
     blocks.queue(default_concurrency_limit=settings.concurrency, max_size=256)
+    blocks.delete_cache = CACHE_SWEEP
     quiet_queue(blocks)
     rest = build_rest(core.storage, core.generator, handlers.history, login_required=core.accounts is not None)
     return App(settings, blocks, core, files, rest)

@@ -106,6 +106,7 @@ class FileGuard:
             await self.app(scope, receive, send)
             return
         refused = False
+        visitor = {"app": scope.get("app"), "headers": scope.get("headers", [])}  # a mounted app replaces "app"
 
         async def guarded(message: dict) -> None:
             nonlocal refused
@@ -113,7 +114,7 @@ class FileGuard:
                 return  # the file's bytes, after our 404
             if message["type"] == "http.response.start" and message["status"] < 400:
                 paths = _client_paths(scope)
-                if paths and not await run_in_threadpool(self._allowed, paths, current_user(scope)):
+                if paths and not await run_in_threadpool(self._allowed, paths, current_user(visitor)):
                     refused = True
                     await _not_found(send)
                     return

@@ -8,11 +8,16 @@ link, a FIFO, a device, a huge file) from pointing anywhere, blocking or filling
 from __future__ import annotations
 
 import errno
+import json
 import os
 import stat
+import tempfile
+import time
 from pathlib import Path
 
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024  # also Gradio's upload limit (`launch(max_file_size=...)`)
+DOWNLOADS_DIR_NAME = "yunyx-webui-chunks"
+DOWNLOAD_LIFETIME_S = 3600  # Gradio serves its own copy; ours is only needed until then
 
 
 def read_upload(path: str | Path, max_bytes: int = MAX_UPLOAD_BYTES) -> bytes:
@@ -55,3 +60,28 @@ def _read_up_to(fd: int, limit: int) -> bytes:
         chunks.append(chunk)
         left -= len(chunk)
     return b"".join(chunks)
+
+
+def save_chunks(chunks: dict[str, str]) -> Path:
+    """Write every text chunk in full to a JSON file in the temp folder, for PNG Info's download.
+
+    Gradio copies the returned file into its cache to serve it; copies older than an
+    hour are dropped on the next call, so the folder never grows.
+    """
+    folder = Path(tempfile.gettempdir()) / DOWNLOADS_DIR_NAME
+    folder.mkdir(exist_ok=True)
+    _drop_older_than(folder, DOWNLOAD_LIFETIME_S)
+    fd, path = tempfile.mkstemp(prefix="chunks-", suffix=".json", dir=folder)
+    with os.fdopen(fd, "w", encoding="utf-8", errors="surrogatepass") as fh:
+        json.dump(chunks, fh, ensure_ascii=False, indent=1)
+    return Path(path)
+
+
+def _drop_older_than(folder: Path, seconds: float) -> None:
+    limit = time.time() - seconds
+    for entry in os.scandir(folder):
+        try:
+            if entry.is_file(follow_symlinks=False) and entry.stat().st_mtime < limit:
+                os.unlink(entry.path)
+        except OSError:
+            pass  # another app on this machine took it first

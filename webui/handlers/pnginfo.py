@@ -16,7 +16,7 @@ from .. import formats, i18n, metadata, provenance
 from ..record import form_values
 from ..generator import IMAGE_SIZES, KNOWN_MODELS, RANDOM_SEED
 from ..guard import ServedFiles
-from ..uploads import read_upload
+from ..uploads import read_upload, save_chunks
 from .common import as_text, fail, language, user_of
 
 # Chunks shown in their own boxes; everything else goes to "other chunks".
@@ -24,6 +24,8 @@ PARAMETER_CHUNKS = ("parameters", "UserComment")
 JSON_CHUNKS = ("generation", "prompt", "workflow", "invokeai_metadata", "sd-metadata", "Comment")
 KNOWN_CHUNKS = (*PARAMETER_CHUNKS, *JSON_CHUNKS)
 READABLE = ("png", "jpeg", "webp")
+SHOWN_CHARS = 20_000  # per chunk; the rest is in the download
+SHOWN_CHUNKS = 50  # "other chunks" listed
 
 
 def _pretty_json(text: str) -> str:
@@ -50,9 +52,14 @@ class PngInfoHandlers:
     files: ServedFiles  # the owner rule: in private mode, another user's image is not read
 
     def inspect(self, path: str | None, request: gr.Request):
-        """Returns (summary, parameters text, generation/ComfyUI JSON text, other chunks, fields)."""
+        """Returns (summary, parameters text, generation/ComfyUI JSON text, other chunks, fields, download).
+
+        What is shown is bounded (SHOWN_CHARS per chunk, SHOWN_CHUNKS other chunks): a file
+        with a 50 MB chunk must not become a 50 MB answer. When anything was cut, every
+        chunk in full is offered as a JSON download.
+        """
         if not path:
-            return "", "", "", {}, None
+            return "", "", "", {}, None, gr.File(value=None, visible=False)
         lang = language(request)
         if not self.files.may_read(path, user_of(request)):
             raise fail(i18n.message("not_found", lang), lang)  # as if it did not exist
@@ -65,8 +72,9 @@ class PngInfoHandlers:
         info = formats.read_image(data)
         chunks = info.chunks
         kind, record = describe(info)
-        json_parts = [f"# {name}\n{_pretty_json(chunks[name])}" for name in JSON_CHUNKS if name in chunks]
-        others = {k: v for k, v in chunks.items() if k not in KNOWN_CHUNKS}
+        shown = _Shown(lang)
+        json_parts = [f"# {name}\n{shown.json(chunks[name])}" for name in JSON_CHUNKS if name in chunks]
+        others = shown.chunks({k: v for k, v in chunks.items() if k not in KNOWN_CHUNKS})
         fields = _fields(record, kind == "ours")
         summary = i18n.label(f"pnginfo_{kind}", lang)
         if fields is None and kind != "none":
@@ -75,8 +83,9 @@ class PngInfoHandlers:
         if skipped:
             summary += "  \n" + i18n.label("pnginfo_left_out", lang, names=as_text(", ".join(skipped)))
         summary += "  \n" + provenance.describe(info.provenance, lang)
-        parameters = next((chunks[name] for name in PARAMETER_CHUNKS if name in chunks), "")
-        return summary, parameters, "\n\n".join(json_parts), others, fields
+        parameters = shown.text(next((chunks[name] for name in PARAMETER_CHUNKS if name in chunks), ""))
+        download = gr.File(value=str(save_chunks(chunks)) if shown.cut else None, visible=shown.cut)
+        return summary, parameters, "\n\n".join(json_parts), others, fields, download
 
     @staticmethod
     def send(fields: dict[str, Any] | None, request: gr.Request):
@@ -92,6 +101,29 @@ class PngInfoHandlers:
         return prompt, model if fields.get("model_maps") else gr.skip(), size, enhance, seed, gr.Tabs(selected="generate")
 
 
+class _Shown:
+    """Cuts what PNG Info shows to a readable size, and remembers whether it cut anything."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang, self.cut = lang, False
+
+    def text(self, value: str) -> str:
+        if len(value) <= SHOWN_CHARS:
+            return value
+        self.cut = True
+        return value[:SHOWN_CHARS] + "\n" + i18n.label("pnginfo_more", self.lang, count=len(value) - SHOWN_CHARS)
+
+    def json(self, value: str) -> str:
+        return _pretty_json(value) if len(value) <= SHOWN_CHARS else self.text(value)  # huge: not parsed
+
+    def chunks(self, chunks: dict[str, str]) -> dict[str, str]:
+        kept = {name: self.text(value) for name, value in list(chunks.items())[:SHOWN_CHUNKS]}
+        if len(chunks) > SHOWN_CHUNKS:
+            self.cut = True
+            kept["…"] = i18n.label("pnginfo_more_chunks", self.lang, count=len(chunks) - SHOWN_CHUNKS)
+        return kept
+
+
 def _fields(record: dict[str, Any] | None, ours: bool) -> dict[str, Any] | None:
     """Keep what maps onto the form; sizes the API doesn't offer fall back to the default."""
     if not record or not isinstance(record.get("prompt"), str) or not record["prompt"].strip():
@@ -99,7 +131,7 @@ def _fields(record: dict[str, Any] | None, ours: bool) -> dict[str, Any] | None:
     seed = record.get("seed")
     model = record.get("model") if isinstance(record.get("model"), str) else ""
     return {
-        "prompt": record["prompt"],
+        "prompt": record["prompt"][:SHOWN_CHARS],  # kept in the session: bounded too
         "model": model,
         "model_maps": bool(model) and (ours or model in KNOWN_MODELS),
         "image_size": record.get("image_size") if record.get("image_size") in IMAGE_SIZES else IMAGE_SIZES[0],

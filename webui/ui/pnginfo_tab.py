@@ -17,6 +17,7 @@ class PngInfoTab:
     parameters: gr.Textbox
     json: gr.Code
     chunks: gr.JSON
+    download: gr.File
     fields: gr.State
     send: gr.Button
 
@@ -35,13 +36,16 @@ def build_pnginfo_tab() -> PngInfoTab:
             json_view = gr.Code(label=T("pnginfo_json"), language="json", interactive=False, wrap_lines=True,
                                 elem_id="pnginfo-json")
             chunks = gr.JSON(label=T("pnginfo_chunks"), elem_id="pnginfo-chunks")
-    return PngInfoTab(file, summary, parameters, json_view, chunks, gr.State(None), send)
+            download = gr.File(label=T("pnginfo_download"), visible=False, interactive=False,
+                               elem_id="pnginfo-download")
+    return PngInfoTab(file, summary, parameters, json_view, chunks, download, gr.State(None), send)
 
 
 def wire_pnginfo_tab(tab: PngInfoTab, handlers: PngInfoHandlers, shared: Shared) -> None:
     tab.file.change(
         handlers.inspect, inputs=[tab.file],
-        outputs=[tab.summary, tab.parameters, tab.json, tab.chunks, tab.fields], api_visibility="private",
+        outputs=[tab.summary, tab.parameters, tab.json, tab.chunks, tab.fields, tab.download],
+        api_visibility="private",
     )
     tab.send.click(handlers.send, inputs=[tab.fields], outputs=[*shared.form.fields, shared.tabs],
                    api_visibility="private")
