@@ -20,7 +20,8 @@ from .config import Settings
 from .core import Core, open_core
 from .gradio_speed import NO_TELEMETRY, lean_sessions, quiet_queue
 from .guard import FileGuard, ServedFiles
-from .handlers import GenerateHandlers, Handlers, HistoryHandlers, LibraryHandlers, PngInfoHandlers, UsageHandlers
+from .curation import Curator
+from .handlers import CurationHandlers, GenerateHandlers, Handlers, HistoryHandlers, LibraryHandlers, PngInfoHandlers, UsageHandlers
 from .rest import PREFIX, build_rest
 from .storage import Storage
 from .uploads import MAX_UPLOAD_BYTES
@@ -115,12 +116,14 @@ def create_app(settings: Settings) -> App:
     core = open_core(settings)
     is_admin = core.is_admin
     files = ServedFiles(core.storage, core.storage.index, private=settings.private_history, is_admin=is_admin)
+    curator = Curator(core.storage, private=settings.private_history, is_admin=is_admin)
     handlers = Handlers(
         generate=GenerateHandlers(core.generator, core.storage),
         history=HistoryHandlers(core.storage, private=settings.private_history, is_admin=is_admin),
         library=LibraryHandlers(core.library, core.generator, core.storage, is_admin),
         pnginfo=PngInfoHandlers(files),
         usage=UsageHandlers(core.storage, is_admin),
+        curation=CurationHandlers(curator, core.generator, PngInfoHandlers(files)),
     )
     blocks = build_ui(handlers, demo_mode=core.demo_mode, api_base=core.api_base,
                       concurrency=settings.concurrency, logged_in=core.accounts is not None)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
+from .errors import InvalidInputError
 from .record import MAX_RATING
 
 __all__ = ["KEYS", "Query", "QueryError", "Term", "parse_query"]
@@ -33,15 +34,14 @@ _TOKEN = re.compile(
 )
 
 
-class QueryError(ValueError):
+class QueryError(InvalidInputError):
     """A filter token with a value that does not fit; `token` is the text as typed."""
 
     code = "bad_query_token"
 
     def __init__(self, token: str) -> None:
-        super().__init__(f"malformed search token: {token}")
+        super().__init__(token=token)
         self.token = token
-        self.params = {"token": token}
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .common import language, user_of
+from .curation import CurationHandlers
 from .generate import GenerateHandlers
 from .history import HistoryHandlers
 from .library import LibraryHandlers
@@ -25,7 +26,8 @@ class Handlers:
     library: LibraryHandlers
     pnginfo: PngInfoHandlers
     usage: UsageHandlers
+    curation: CurationHandlers
 
 
-__all__ = ["Handlers", "GenerateHandlers", "HistoryHandlers", "LibraryHandlers", "PngInfoHandlers", "UsageHandlers", "language",
+__all__ = ["Handlers", "CurationHandlers", "GenerateHandlers", "HistoryHandlers", "LibraryHandlers", "PngInfoHandlers", "UsageHandlers", "language",
            "user_of"]

@@ -11,6 +11,7 @@ import gradio as gr
 from .. import i18n, provenance
 from ..generator import RANDOM_SEED
 from ..history import MAX_LIMIT, DistinctColumn
+from ..errors import render
 from ..query import QueryError
 from ..record import form_values
 from ..storage import Storage
@@ -46,10 +47,11 @@ class HistoryHandlers:
             raise fail(i18n.message("bad_history_query", lang), lang)
         query = query if isinstance(query, str) else ""
         try:
-            return self.storage.history(query, offset, limit, user=self._visible_owner(request, mine=False),
-                                        viewer=user_of(request))
+            records = self.storage.history(query, offset, limit, user=self._visible_owner(request, mine=False),
+                                           viewer=user_of(request))
+            return self._shown(records, request)
         except QueryError as exc:
-            raise fail(i18n.message(exc.code, lang, **exc.params), lang) from None
+            raise fail(render(exc, lang), lang) from None
 
     def _visible_owner(self, request: gr.Request | None, mine: bool) -> str | None:
         """Whose images a visitor may see: None for everyone's, else exactly theirs."""
@@ -61,8 +63,17 @@ class HistoryHandlers:
         return None
 
     def may_see(self, record: dict[str, Any], request: gr.Request | None) -> bool:
+        """Private mode: one's own images, and teammates' where they are on a shared board."""
         owner = self._visible_owner(request, mine=False)
-        return owner is None or record.get("user") == owner
+        return (owner is None or record.get("user") == owner
+                or self.storage.index.on_shared_board(str(record.get("id"))))
+
+    def _shown(self, records: list[dict[str, Any]], request: gr.Request | None) -> list[dict[str, Any]]:
+        """Records as the visitor may read them: in private mode, no teammate's name."""
+        owner = self._visible_owner(request, mine=False)
+        if owner is None:
+            return records
+        return [r if r.get("user") == owner else {**r, "user": None} for r in records]
 
     # -- browsing -----------------------------------------------------------------------
 
@@ -103,7 +114,7 @@ class HistoryHandlers:
         try:
             total = self.storage.count_matching(query or "", owner, **filters)
         except QueryError as exc:
-            raise fail(i18n.message(exc.code, lang, **exc.params), lang) from None
+            raise fail(render(exc, lang), lang) from None
         pages = max(1, math.ceil(total / PAGE_SIZE))
         page_no = min(max(1, int(page_no or 1)), pages)
         records = self.storage.history(query or "", (page_no - 1) * PAGE_SIZE, PAGE_SIZE, owner, **filters)
@@ -129,7 +140,8 @@ class HistoryHandlers:
         lang = language(request)
         where = i18n.label("file_location", lang, file=str(path), folder=str(path.parent))
         where += "  \n" + provenance.describe(provenance.read_file(path), lang)
-        return str(path), record, where, record["id"]
+        shown = self._shown(self.storage.index.for_viewer([record], user_of(request)), request)[0]
+        return str(path), shown, where, record["id"]
 
     # -- acting on the selected image -------------------------------------------------------
 

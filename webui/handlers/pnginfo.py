@@ -13,6 +13,7 @@ from typing import Any
 import gradio as gr
 
 from .. import formats, i18n, metadata, provenance
+from ..errors import InvalidInputError
 from ..record import form_values
 from ..generator import IMAGE_SIZES, KNOWN_MODELS, RANDOM_SEED
 from ..guard import ServedFiles
@@ -86,6 +87,25 @@ class PngInfoHandlers:
         parameters = shown.text(next((chunks[name] for name in PARAMETER_CHUNKS if name in chunks), ""))
         download = gr.File(value=str(save_chunks(chunks)) if shown.cut else None, visible=shown.cut)
         return summary, parameters, "\n\n".join(json_parts), others, fields, download
+
+    def read(self, path: str | None, request: gr.Request | None = None) -> dict[str, Any]:
+        """`/png_info`: what the app reads from any PNG, JPEG or WebP, as one dict.
+
+        Raises InvalidInputError("not_a_png") for a file that can't be read or isn't an image.
+        """
+        if not path:
+            raise InvalidInputError("not_a_png", detail="no file")
+        try:
+            data = self.storage.read_image_file(path)
+        except (OSError, ValueError) as exc:
+            raise InvalidInputError("not_a_png", detail=type(exc).__name__) from None
+        kind = metadata.sniff_image_type(data)
+        if kind not in READABLE:
+            raise InvalidInputError("not_a_png", detail="not a PNG, JPEG or WebP")
+        info = formats.read_image(data)
+        source, record = describe(info)
+        return {"format": kind, "kind": source, "chunks": info.chunks, "record": record,
+                "fields": _fields(record, source == "ours")}
 
     @staticmethod
     def send(fields: dict[str, Any] | None, request: gr.Request):

@@ -11,6 +11,7 @@ import gradio as gr
 
 from ..handlers import Handlers
 from ..handlers.common import whoami
+from .api import wire_api
 from .common import CSS, HEAD, Shared, T
 from .compare_tab import build_compare_tab, wire_compare_tab
 from .generate_tab import build_generate_tab, wire_generate_tab
@@ -66,6 +67,7 @@ def build_ui(
             with gr.Tab(T("tab_usage"), id="usage", elem_id="tab-usage", visible=False) as usage_tab:
                 usage_refresh, usage_table = build_usage_tab()
         shared = Shared(generate.form, tabs, recent, recent_ids)
+        wire_api(handlers.curation, concurrency)  # first: the public names before page events take them
 
         wire_generate_tab(generate, handlers.generate, recent, recent_ids, concurrency)
         refresh_recent = {"fn": handlers.generate.recent, "outputs": [recent, recent_ids],

@@ -1,0 +1,214 @@
+"""Stars, ratings, boards, bulk actions, trash and share packs, over `gradio_client` as a script
+sees them; and private mode with two users for boards and exports."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from gradio_client import Client, handle_file
+
+from webui import metadata
+from webui.accounts import add_user
+from webui.storage import Storage
+
+from .support.apps import ServedApp, serve_app
+
+PASSWORDS = {"alice": "alice-pass-4242", "bob": "bob-pass-9191", "carol": "carol-admin-7373"}
+
+
+def generate(client: Client, prompt: str, seed: int = 1) -> tuple[str, dict[str, Any]]:
+    return client.predict(prompt, "FLUX.1-schnell", "768x512", False, seed, api_name="/generate")
+
+
+def history(client: Client, query: str = "") -> list[dict[str, Any]]:
+    return client.predict(query, 0, 500, api_name="/history")
+
+
+def idat(png: bytes) -> bytes:
+    """The image data chunks: what a rewrite of the marks must leave alone."""
+    return b"".join(png[pos : pos + 12 + length] for pos, ctype, length in metadata._iter_chunks(png)
+                    if ctype == b"IDAT")
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory) -> Iterator[ServedApp]:
+    served = serve_app(tmp_path_factory.mktemp("curation"))
+    yield served
+    served.stop()
+
+
+@pytest.fixture(scope="module")
+def client(app: ServedApp) -> Client:
+    return Client(app.url, verbose=False)
+
+
+def test_marks_go_into_the_index_and_the_png_but_never_the_pixels(app: ServedApp, client: Client) -> None:
+    _, record = generate(client, "a marked lighthouse")
+    path = app.outputs / record["file"]
+    before = path.read_bytes()
+    marked = client.predict(record["id"], True, 4, api_name="/mark")
+    assert (marked["starred"], marked["rating"]) == (True, 4)
+    after = path.read_bytes()
+    assert idat(after) == idat(before) and after != before
+    assert json.loads(metadata.read_text_chunks(after)["generation"])["rating"] == 4
+    assert client.predict(record["id"], None, 0, api_name="/mark")["starred"] is True  # None leaves it
+    assert [r["id"] for r in history(client, "lighthouse is:starred rating:0")] == [record["id"]]
+    with pytest.raises(Exception, match="0 \\(none\\) to 5"):
+        client.predict(record["id"], None, 9, api_name="/mark")
+    with pytest.raises(Exception, match="is:pinned"):
+        history(client, "lighthouse is:pinned")
+
+
+def test_boards_bulk_and_saved_searches(client: Client) -> None:
+    ids = [generate(client, f"a boarded fox {n}", seed=n)[1]["id"] for n in range(3)]
+    records = client.predict(ids[:2], ["Foxes", "two words"], [], api_name="/board")
+    assert [r["boards"] for r in records] == [["Foxes", "two words"]] * 2
+    assert {r["id"] for r in history(client, 'board:"two words"')} == set(ids[:2])
+    assert {r["id"] for r in history(client, "boarded fox -board:foxes")} == {ids[2]}
+    client.predict(ids[:1], [], ["two words"], api_name="/board")
+    assert [r["id"] for r in history(client, 'board:"two words"')] == [ids[1]]
+    board = client.predict("Foxes", "Best foxes", None, api_name="/board_edit")
+    assert board["name"] == "Best foxes" and board["images"] == 2
+    assert history(client, "board:foxes") == []
+    # bulk: the whole filter, not one page
+    assert client.predict("boarded fox", [], True, 5, ["Everything"], [], False, api_name="/bulk") == {"count": 3}
+    assert len(history(client, "board:Everything rating:>=5 is:starred")) == 3
+    client.predict("Everything", api_name="/board_delete")
+    assert history(client, "board:Everything") == [] and len(history(client, "boarded fox")) == 3
+    assert "Everything" not in [b["name"] for b in client.predict(api_name="/boards")]
+    saved = client.predict("top foxes", "boarded fox rating:5", api_name="/search_save")
+    assert {"name": "top foxes", "query": "boarded fox rating:5"} in saved
+    with pytest.raises(Exception, match="rating:9"):
+        client.predict("bad", "rating:9", api_name="/search_save")
+
+
+def test_delete_and_restore_by_record_id(app: ServedApp, client: Client) -> None:
+    _, record = generate(client, "a restorable owl")
+    client.predict(record["id"], True, 3, api_name="/mark")
+    assert client.predict(record["id"], api_name="/delete") is None
+    assert history(client, "restorable owl") == []
+    assert record["id"] in [r["id"] for r in client.predict(api_name="/trash")]
+    back = client.predict(record["id"], api_name="/restore")
+    assert back["id"] == record["id"] and back["rating"] == 3 and (app.outputs / back["file"]).exists()
+    assert [r["id"] for r in history(client, "restorable owl")] == [record["id"]]
+    with pytest.raises(Exception, match="no longer in the history"):
+        client.predict(record["id"], api_name="/restore")
+
+
+def test_export_is_a_share_pack(app: ServedApp, client: Client) -> None:
+    made = [generate(client, f'an exported "cat" <b>{n}</b>', seed=n)[1] for n in range(3)]
+    client.predict(made[0]["id"], True, 5, api_name="/mark")
+    client.predict([made[1]["id"]], ["Pack"], [], api_name="/board")
+    pack = client.predict("exported", [], api_name="/export")
+    with zipfile.ZipFile(pack) as archive:
+        names = archive.namelist()
+        listed = json.loads(archive.read("metadata.json"))
+        rows = list(csv.DictReader(io.StringIO(archive.read("metadata.csv").decode("utf-8-sig"))))
+        page = archive.read("index.html").decode()
+        for record in made:
+            assert archive.read(f"images/{record['file']}") == (app.outputs / record["file"]).read_bytes()
+    assert {"metadata.json", "metadata.csv", "index.html"} <= set(names)
+    assert [r["id"] for r in listed] == [r["id"] for r in made[::-1]] == [r["id"] for r in rows]
+    assert listed[2]["starred"] is True and listed[1]["boards"] == ["Pack"]
+    assert "&lt;b&gt;0&lt;/b&gt;" in page and "<b>0" not in page  # prompts are text, not markup
+    assert "http" not in page.replace("http-equiv", "")  # no network
+    only = client.predict("", [made[2]["id"]], api_name="/export")
+    with zipfile.ZipFile(only) as archive:
+        assert [n for n in archive.namelist() if n.startswith("images/")] == [f"images/{made[2]['file']}"]
+    with pytest.raises(Exception, match="No images match"):
+        client.predict("no such prompt anywhere", [], api_name="/export")
+
+
+def test_png_info_batch_and_compare(client: Client) -> None:
+    path, record = generate(client, "an inspected heron")
+    info = client.predict(handle_file(path), api_name="/png_info")
+    assert info["format"] == "png" and info["kind"] == "ours" and info["record"]["id"] == record["id"]
+    batch = client.predict("a batch of stars", "FLUX.1-schnell", "768x512", False, 100, 3, False, api_name="/batch")
+    assert [r["seed"] for _, r in batch] == [100, 101, 102] and all(Path(p).exists() for p, _ in batch)
+    grid = client.predict("a compared moon", 7, ["FLUX.1-schnell", "stable-diffusion-3-5-large"], ["768x512"],
+                          [False, True], api_name="/compare")
+    assert [(r["model"], r["prompt_enhancement"], r["seed"]) for _, r in grid] == [
+        ("FLUX.1-schnell", False, 7), ("FLUX.1-schnell", True, 7),
+        ("stable-diffusion-3-5-large", False, 7), ("stable-diffusion-3-5-large", True, 7)]
+
+
+def test_marks_and_boards_survive_a_rebuilt_index(tmp_path: Path) -> None:
+    app = serve_app(tmp_path)
+    try:
+        c = Client(app.url, verbose=False)
+        _, record = generate(c, "a rebuilt crane")
+        c.predict(record["id"], True, 2, api_name="/mark")
+        c.predict([record["id"]], ["Cranes"], [], api_name="/board")
+    finally:
+        app.stop()
+    for suffix in ("", "-wal", "-shm"):
+        (app.outputs / f"history.sqlite3{suffix}").unlink(missing_ok=True)
+    store = Storage(app.outputs).open()
+    try:
+        [found] = store.history("board:Cranes is:starred")
+        assert (found["id"], found["rating"], found["boards"]) == (record["id"], 2, ["Cranes"])
+    finally:
+        store.close()
+
+
+# -- private mode, two users ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def team(tmp_path_factory) -> Iterator[ServedApp]:
+    folder = tmp_path_factory.mktemp("team")
+    users = folder / "users.txt"
+    for name, password in PASSWORDS.items():
+        add_user(users, name, password, admin=(name == "carol"))
+    served = serve_app(folder, "--users", str(users), "--private-history", "--demo")
+    yield served
+    served.stop()
+
+
+def member(app: ServedApp, name: str) -> Client:
+    return Client(app.url, auth=(name, PASSWORDS[name]), verbose=False)
+
+
+def test_private_mode_boards_and_exports(team: ServedApp) -> None:
+    alice, bob = member(team, "alice"), member(team, "bob")
+    _, shared_one = generate(alice, "alice team heron")
+    _, private_one = generate(alice, "alice secret heron")
+    _, bobs = generate(bob, "bob own heron")
+    alice.predict([shared_one["id"]], ["Team herons"], [], api_name="/board")
+    alice.predict("Team herons", None, True, api_name="/board_edit")  # private by default: now shared
+    alice.predict([private_one["id"]], ["Secret"], [], api_name="/board")
+
+    # bob sees alice's image only on the shared board, and never her name
+    assert [r["id"] for r in history(bob, "heron")] == [bobs["id"]]
+    [seen] = history(bob, 'board:"team herons"')
+    assert seen["id"] == shared_one["id"] and seen["user"] is None and seen["boards"] == ["Team herons"]
+    assert history(bob, "board:Secret") == []
+    assert [b["name"] for b in bob.predict(api_name="/boards")] == ["Team herons"]
+    # he can neither change, delete nor rename what is hers
+    for call in (lambda: bob.predict(shared_one["id"], True, None, api_name="/mark"),
+                 lambda: bob.predict(private_one["id"], True, None, api_name="/mark"),
+                 lambda: bob.predict(private_one["id"], api_name="/delete"),
+                 lambda: bob.predict([private_one["id"]], ["Mine now"], [], api_name="/board")):
+        with pytest.raises(Exception, match="no longer in the history"):
+            call()
+    with pytest.raises(Exception, match="Only the board's owner"):
+        bob.predict("Team herons", "Bob's herons", None, api_name="/board_edit")
+    # exports follow the same rules
+    def exported(client: Client, query: str, ids: list[str]) -> list[dict[str, Any]]:
+        with zipfile.ZipFile(client.predict(query, ids, api_name="/export")) as archive:
+            return json.loads(archive.read("metadata.json"))
+    assert [r["id"] for r in exported(bob, "heron", [])] == [bobs["id"]]
+    team_pack = exported(bob, "board:\"Team herons\"", [])
+    assert [r["id"] for r in team_pack] == [shared_one["id"]] and team_pack[0]["user"] is None
+    with pytest.raises(Exception, match="no longer in the history"):
+        exported(bob, "", [private_one["id"]])
+    # the admin sees every image
+    carol = member(team, "carol")
+    assert {r["id"] for r in history(carol, "heron")} == {shared_one["id"], private_one["id"], bobs["id"]}
