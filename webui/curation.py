@@ -145,7 +145,8 @@ class Curator:
             raise InvalidInputError("board_name_taken", name=new_name) from None
         if new_name is not None:
             self._rewrite_boards(images, viewer)
-        return next(b for b in self.boards(viewer) if b["name"] == (new_name or name) and b["mine"])
+        wanted = (new_name or name).casefold()
+        return next(b for b in self.boards(viewer) if b["name"].casefold() == wanted and b["mine"])
 
     def delete_board(self, name: str, viewer: str | None) -> None:
         """Delete a board; its images stay where they are."""

@@ -130,6 +130,8 @@ class CurationHandlers:
             if not ids:
                 raise InvalidInputError("nothing_chosen")
             if trash:
+                if not all(self.curator.may_delete(self.curator.get(i, viewer), viewer) for i in ids):
+                    raise InvalidInputError("not_yours")  # before any is moved: all or none
                 for record_id in ids:
                     self.curator.delete(record_id, viewer)
                 return {"count": len(ids)}
@@ -206,7 +208,7 @@ class CurationHandlers:
         with _spoken(request):
             name = " ".join(str(name or "").split())
             if not 1 <= len(name) <= 80:
-                raise InvalidInputError("bad_board_name")
+                raise InvalidInputError("bad_search_name")
             self.curator.choose(query or "", [], viewer, limit=0)  # a malformed token fails here
             self.curator.storage.index.save_search(viewer, name, query or "")
         return self.searches(request)
