@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from gradio_client import Client, handle_file
 
 from webui import metadata
@@ -209,6 +210,12 @@ def test_private_mode_boards_and_exports(team: ServedApp) -> None:
     assert [r["id"] for r in team_pack] == [shared_one["id"]] and team_pack[0]["user"] is None
     with pytest.raises(Exception, match="no longer in the history"):
         exported(bob, "", [private_one["id"]])
+    # the file routes follow: the shared image is served to him, the private one is not
+    browser = requests.Session()
+    assert browser.post(team.url + "login", data={"username": "bob", "password": PASSWORDS["bob"]}, timeout=10).ok
+    outputs = team.outputs.resolve()
+    assert browser.get(f"{team.url}gradio_api/file={outputs / shared_one['file']}", timeout=10).status_code == 200
+    assert browser.get(f"{team.url}gradio_api/file={outputs / private_one['file']}", timeout=10).status_code == 404
     # the admin sees every image
     carol = member(team, "carol")
     assert {r["id"] for r in history(carol, "heron")} == {shared_one["id"], private_one["id"], bobs["id"]}

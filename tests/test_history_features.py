@@ -473,7 +473,7 @@ def test_v1_index_is_upgraded_in_place(tmp_path: Path) -> None:
     assert not list(root.glob("history.sqlite3.broken-*"))  # upgraded, not rebuilt
     assert upgraded.history() == records[::-1]
     with sqlite3.connect(upgraded.index.path) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
         inference = dict(conn.execute("SELECT seed, inference FROM images"))
         indexes = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='index'")}
     assert inference == {1: 1500.0, 2: None, 3: None}  # `true` is not a time

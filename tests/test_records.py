@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import sqlite3
 from collections.abc import Iterator
@@ -156,5 +157,45 @@ def test_a_version_2_file_is_upgraded_and_searchable(tmp_path: Path) -> None:
     assert index.search("LIGHTHOUSE") == [{**old, "starred": False, "rating": 0, "boards": []}]
     assert index.search("is:starred") == []
     with sqlite3.connect(path) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
     index.close()
+
+
+# -- start-up reads only changed folders --------------------------------------------------
+
+
+def test_a_start_reads_only_the_folders_that_changed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from PIL import Image
+
+    from webui.storage import Storage
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(buffer, "PNG")
+    store = Storage(tmp_path).open()
+    saved = [store.save(buffer.getvalue(), {"prompt": f"p{n}", "model": "m", "image_size": "1x1", "seed": n})
+             for n in range(3)]
+    store.close()
+    reads: list[Path] = []
+    original = Storage._record_from_file
+    monkeypatch.setattr(Storage, "_record_from_file", lambda self, path, rel=None: reads.append(path)
+                        or original(self, path, rel))
+    Storage(tmp_path).open().close()  # the first start after the saves: today's folder changed
+    reads.clear()
+    store = Storage(tmp_path).open()
+    assert reads == [] and len(store.history()) == 3  # nothing changed: not one PNG read
+    store.close()
+    # by hand: one file removed, one copied into a new folder, one into the root
+    (tmp_path / saved[0]["file"]).unlink()
+    (tmp_path / "extra").mkdir()
+    (tmp_path / "extra" / "copy.png").write_bytes((tmp_path / saved[1]["file"]).read_bytes().replace(
+        saved[1]["id"].encode(), b"0" * 32))
+    store = Storage(tmp_path).open()
+    assert {r["file"] for r in store.history()} == {saved[1]["file"], saved[2]["file"], "extra/copy.png"}
+    assert [p.name for p in reads] == ["copy.png"]
+    store.close()
+    # a folder removed takes its rows with it, though its parent's listing is all that changed
+    (tmp_path / "extra" / "copy.png").unlink()
+    (tmp_path / "extra").rmdir()
+    store = Storage(tmp_path).open()
+    assert {r["file"] for r in store.history()} == {saved[1]["file"], saved[2]["file"]}
+    store.close()

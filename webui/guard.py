@@ -12,8 +12,9 @@ file itself:
   thumbnails): never the index, a moved-aside copy of it, the trash, or any other file
   that happens to sit there (with `--outputs .`, the source and `.git`);
 - in private mode an image of ours, wherever it lies (e.g. Gradio's cache copy of it),
-  goes to its owner and the admin only: each PNG carries its owner in its record, and a
-  thumbnail is named by its record's id.
+  goes to its owner and the admin only (and to teammates where it is on a board shared
+  with the team): each PNG carries its owner in its record, and a thumbnail is named by
+  its record's id.
 
 Anything else that Gradio would serve passes untouched. A refusal is a 404, the same
 answer as a missing file, so nothing tells what exists.
@@ -77,7 +78,10 @@ class ServedFiles:
     def _may_see(self, record: Mapping[str, Any] | None, user: str | None) -> bool:
         if not self.private or record is None or self.is_admin(user):
             return True
-        return user is not None and record.get("user") == user
+        if user is None:
+            return False
+        # a teammate's image where it was put on a board shared with the team
+        return record.get("user") == user or self.index.on_shared_board(str(record.get("id")))
 
     def may_read(self, path: str | Path, user: str | None) -> bool:
         """The owner rule for a file an event was handed (PNG Info): an image of someone

@@ -24,7 +24,7 @@ from .record import ROW_COLUMNS, Record
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 MAX_LIMIT = 500
 
 _IMAGES_TABLE = """
@@ -95,6 +95,9 @@ _PROMPT_INDEX = (
     DELETE FROM board_images WHERE image = old.id; END""",
 )
 _MIN_TRIGRAM = 3
+# Version 4: each folder's modification time when the index last matched it, so a start
+# reads only the folders that changed ("" is the outputs folder, else "2026-11-26/").
+_FOLDERS_TABLE = "CREATE TABLE IF NOT EXISTS folders (prefix TEXT PRIMARY KEY, mtime_ns INTEGER NOT NULL)"
 _QUOTA_TABLE = """
 CREATE TABLE IF NOT EXISTS quota (
     user  TEXT NOT NULL,
@@ -102,7 +105,7 @@ CREATE TABLE IF NOT EXISTS quota (
     used  INTEGER NOT NULL,
     PRIMARY KEY (user, day)
 )"""
-_SCHEMA = (_IMAGES_TABLE, *_INDEXES, _QUOTA_TABLE, *_MARK_INDEXES, *_BOARD_TABLES, *_PROMPT_INDEX)
+_SCHEMA = (_IMAGES_TABLE, *_INDEXES, _QUOTA_TABLE, *_MARK_INDEXES, *_BOARD_TABLES, *_PROMPT_INDEX, _FOLDERS_TABLE)
 
 # Only numbers count as an inference time, as in `_row` (JSON true is not 1 ms).
 _INFERENCE_FROM_RECORD = """
@@ -126,6 +129,7 @@ _UPGRADES: Mapping[int, tuple[str, ...]] = {
         *_PROMPT_INDEX,
         "INSERT INTO prompts (prompts) VALUES ('rebuild')",
     ),
+    3: (_FOLDERS_TABLE,),
 }
 
 _INSERT = f"INSERT OR IGNORE INTO images ({', '.join(ROW_COLUMNS)}) VALUES ({', '.join('?' * len(ROW_COLUMNS))})"
@@ -305,6 +309,32 @@ class HistoryIndex:
             return conn.total_changes - before
 
     # -- reads ----------------------------------------------------------------------
+
+    def files_in(self, folders: Sequence[str], trees: Sequence[str] = ()) -> set[str]:
+        """Indexed files directly in `folders`, and anywhere under `trees` (prefixes like `2026-11-26/`)."""
+        found: set[str] = set()
+        with self._connect() as conn:
+            for prefix in folders:
+                if prefix:  # a range on the file's unique index: '0' follows '/'
+                    rows = conn.execute("SELECT file FROM images WHERE file >= ? AND file < ?",
+                                        (prefix, prefix[:-1] + "0"))
+                else:
+                    rows = conn.execute("SELECT file FROM images WHERE instr(file, '/') = 0")
+                found.update(f for (f,) in rows if "/" not in f[len(prefix):])
+            for prefix in trees:
+                rows = conn.execute("SELECT file FROM images WHERE file >= ? AND file < ?", (prefix, prefix[:-1] + "0"))
+                found.update(f for (f,) in rows)
+        return found
+
+    def folders(self) -> dict[str, int]:
+        """Each folder's modification time (ns) when the index last matched it."""
+        with self._connect() as conn:
+            return dict(conn.execute("SELECT prefix, mtime_ns FROM folders"))
+
+    def set_folders(self, mtimes: Mapping[str, int]) -> None:
+        with self._connect() as conn, _transaction(conn):
+            conn.execute("DELETE FROM folders")
+            conn.executemany("INSERT INTO folders (prefix, mtime_ns) VALUES (?, ?)", mtimes.items())
 
     def files(self) -> set[str]:
         with self._connect() as conn:

@@ -105,9 +105,13 @@ class Storage:
     # -- start-up -------------------------------------------------------------------
 
     def open(self) -> "Storage":
-        """Create the folder, recover from crashes, and make the index match the files."""
+        """Create the folder, recover from crashes, and make the index match the files.
+
+        Only folders whose modification time changed since the last start are read (a
+        file added, removed or renamed in a folder changes its time), so a start with
+        the index present costs a `stat` per folder, not a read per image.
+        """
         self.root.mkdir(parents=True, exist_ok=True)
-        on_disk = self._scan(recover=True)
         for folder in (THUMBS_DIR, TRASH_DIR):
             _clear_leftovers(self.root / folder)
         try:
@@ -116,7 +120,7 @@ class Storage:
             aside = self.index.move_aside()
             log.warning("History index unreadable (%s); moved to %s and rebuilding.", exc, aside)
             self.index.create()
-        self.reconcile(on_disk)
+        self._reconcile_changed()
         return self
 
     def image_files(self) -> Iterator[Path]:
@@ -124,42 +128,94 @@ class Storage:
         return iter(self._scan().values())
 
     def _scan(self, recover: bool = False) -> dict[str, Path]:
-        """One walk of the outputs folder: saved PNGs by path relative to it.
-
-        Relative paths are built while walking (no `resolve()` per file: start-up stays
-        flat at 10,000 images). With `recover`, a crash's leftovers are finished or
-        cleared on the way: temporary files, and empty files under a final name.
-        """
+        """One walk of the outputs folder: saved PNGs by path relative to it."""
         found: dict[str, Path] = {}
         folders = [(self.root, "")]
         while folders:
             folder, prefix = folders.pop()
-            entries = _entries(folder)
-            if recover and any(e.name.startswith(TMP_PREFIX) for e in entries):
-                for entry in entries:
-                    if entry.name.startswith(TMP_PREFIX) and entry.is_file(follow_symlinks=False):
-                        self._finish_or_drop(Path(entry.path))
-                entries = _entries(folder)  # finished saves now stand under their names
-            for entry in entries:
-                if entry.name.startswith("."):
-                    continue  # .trash, .thumbs, temporary files
-                if entry.is_dir(follow_symlinks=False):
-                    folders.append((Path(entry.path), f"{prefix}{entry.name}/"))
-                elif entry.name.endswith(".png") and entry.is_file(follow_symlinks=False):
-                    if recover and entry.stat().st_size == 0:
-                        Path(entry.path).unlink(missing_ok=True)
-                        continue
-                    found[prefix + entry.name] = Path(entry.path)
+            files, subfolders = self._scan_folder(folder, prefix, recover)
+            found.update(files)
+            folders += subfolders
         return found
 
+    def _scan_folder(self, folder: Path, prefix: str, recover: bool) -> tuple[dict[str, Path], list[tuple[Path, str]]]:
+        """The saved PNGs directly in one folder, and its subfolders (dot-folders left out).
+
+        Relative paths are built while walking (no `resolve()` per file). With `recover`,
+        a crash's leftovers are finished or cleared on the way: temporary files, and
+        empty files under a final name.
+        """
+        found: dict[str, Path] = {}
+        subfolders: list[tuple[Path, str]] = []
+        entries = _entries(folder)
+        if recover and any(e.name.startswith(TMP_PREFIX) for e in entries):
+            for entry in entries:
+                if entry.name.startswith(TMP_PREFIX) and entry.is_file(follow_symlinks=False):
+                    self._finish_or_drop(Path(entry.path))
+            entries = _entries(folder)  # finished saves now stand under their names
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue  # .trash, .thumbs, temporary files
+            if entry.is_dir(follow_symlinks=False):
+                subfolders.append((Path(entry.path), f"{prefix}{entry.name}/"))
+            elif entry.name.endswith(".png") and entry.is_file(follow_symlinks=False):
+                if recover and entry.stat().st_size == 0:
+                    Path(entry.path).unlink(missing_ok=True)
+                    continue
+                found[prefix + entry.name] = Path(entry.path)
+        return found, subfolders
+
+    def _reconcile_changed(self) -> tuple[int, int]:
+        """Reconcile only the folders that changed since the index last saw them.
+
+        A folder's time is read before its entries, so a change made while it is read
+        makes it look changed next time. A folder the index knew that is gone takes
+        its rows with it. Returns (added, dropped).
+        """
+        known = self.index.folders()
+        children: dict[str, list[str]] = {}
+        for prefix in known:
+            if prefix:
+                children.setdefault(_parent(prefix), []).append(prefix)
+        found: dict[str, Path] = {}
+        changed: list[str] = []
+        seen: dict[str, int] = {}
+        folders = [(self.root, "")]
+        while folders:
+            folder, prefix = folders.pop()
+            try:
+                mtime = folder.stat().st_mtime_ns
+            except OSError:
+                continue
+            seen[prefix] = mtime
+            if known.get(prefix) == mtime:  # as the index saw it: its known subfolders may have changed
+                folders += [(self.root / child, child) for child in children.get(prefix, ())]
+                continue
+            changed.append(prefix)
+            files, subfolders = self._scan_folder(folder, prefix, recover=True)
+            found.update(files)
+            folders += subfolders
+        indexed = self.index.files_in(changed, [p for p in known if p not in seen])
+        missing = found.keys() - indexed
+        records = [r for r in (self._record_from_file(found[f], f) for f in missing) if r is not None]
+        added = self.index.add_many(records)
+        dropped = self.index.remove_files(indexed - found.keys())
+        self.index.set_folders(seen)
+        if added or dropped:
+            log.info("History index: %d image(s) added from files, %d row(s) dropped.", added, dropped)
+        return added, dropped
+
     def reconcile(self, on_disk: dict[str, Path] | None = None) -> tuple[int, int]:
-        """Index PNGs the index lacks; drop rows whose file is gone. Returns (added, dropped)."""
+        """Index PNGs the index lacks; drop rows whose file is gone. Returns (added, dropped).
+
+        Reads every folder; a start reads only the changed ones (`open`).
+        """
         on_disk = self._scan() if on_disk is None else on_disk
         indexed = self.index.files()
         missing = on_disk.keys() - indexed
         records = [r for r in (self._record_from_file(on_disk[f], f) for f in missing) if r is not None]
         added = self.index.add_many(records)
-        dropped = self.index.remove_files(indexed - on_disk.keys())
+        dropped = self.index.remove_files(f for f in indexed - on_disk.keys() if not (self.root / f).exists())
         if added or dropped:
             log.info("History index: %d image(s) added from files, %d row(s) dropped.", added, dropped)
         return added, dropped
@@ -192,7 +248,7 @@ class Storage:
                 if target.read_bytes() == data:  # the crash came after the link
                     tmp.unlink()
                     return
-                on_disk = _read_record(target)
+                on_disk = record_in_file(target)
                 if on_disk is not None and record.get("id") and on_disk.get("id") == record.get("id"):
                     os.replace(tmp, target)  # a rewrite of the marks, cut before its rename
                     return
@@ -322,8 +378,18 @@ class Storage:
     def history(
         self, query: str = "", offset: int = 0, limit: int = 50, user: str | None = None, **filters: Any
     ) -> list[dict[str, Any]]:
-        """Records newest first; `filters` (model, image_size, users) as in `HistoryIndex.search`."""
+        """Records newest first; `filters` (model, image_size, users, viewer) as in `HistoryIndex.search`.
+
+        A row whose file was removed by hand while the app runs is dropped, not shown
+        (a `stat` per row of the page), and the page is read again without it.
+        """
         self._index_pending()
+        records = self.index.search(query, offset, limit, user, **filters)
+        gone = [r["file"] for r in records if not (self.root / str(r["file"])).is_file()]
+        if not gone:
+            return records
+        self.index.remove_files(gone)
+        log.info("History index: %d row(s) dropped, their files are gone.", len(gone))
         return self.index.search(query, offset, limit, user, **filters)
 
     def count_matching(self, query: str = "", user: str | None = None, **filters: Any) -> int:
@@ -522,6 +588,12 @@ def _non_empty(path: Path) -> bool:
         return path.stat().st_size > 0
     except OSError:
         return False
+
+
+def _parent(prefix: str) -> str:
+    """`a/b/` -> `a/`, `a/` -> `` (folder prefixes as the index stores them)."""
+    head, _, _ = prefix[:-1].rpartition("/")
+    return f"{head}/" if head else ""
 
 
 def _entries(folder: Path) -> list[os.DirEntry]:
