@@ -95,8 +95,10 @@ class PngInfoHandlers:
         """
         if not path:
             raise InvalidInputError("not_a_png", detail="no file")
+        if not self.files.may_read(path, user_of(request)):
+            raise InvalidInputError("not_found")  # as if it did not exist
         try:
-            data = self.storage.read_image_file(path)
+            data = read_upload(path)
         except (OSError, ValueError) as exc:
             raise InvalidInputError("not_a_png", detail=type(exc).__name__) from None
         kind = metadata.sniff_image_type(data)
