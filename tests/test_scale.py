@@ -67,3 +67,28 @@ def test_lean_session_config_matches_gradios_when_read(app: App) -> None:
     assert dict.__len__(lean.config_values) == 1  # only what was touched
     assert list(lean.components) == list(eager.components)  # a deep link sees the same page
     assert lean.config_values[some_id]["props"].get("value") == "changed"
+
+
+def test_gallery_files_are_cached_for_good_and_others_revalidate_with_304(app: App) -> None:
+    path, record = call(app, "generate", ["a red fox", "FLUX.1-schnell", "1024x1024", False, 7])
+    s = requests.Session()
+    s.trust_env = False
+    cached = s.get(url(app, path["url"].split("/", 3)[3]), timeout=30)  # Gradio's content-addressed copy
+    assert cached.status_code == 200 and cached.headers["cache-control"] == "private, max-age=31536000, immutable"
+    again = s.get(cached.url, headers={"If-None-Match": cached.headers["etag"]}, timeout=30)
+    assert again.status_code == 304 and again.content == b""
+    saved = app.storage.path_of(record)
+    original = s.get(url(app, f"gradio_api/file={saved}"), timeout=30)
+    assert original.status_code == 200 and original.headers["cache-control"] == "private, no-cache"
+    assert s.get(original.url, headers={"If-None-Match": original.headers["etag"]}, timeout=30).status_code == 304
+    changed = s.get(original.url, headers={"If-None-Match": '"something-else"'}, timeout=30)
+    assert changed.status_code == 200 and changed.content == saved.read_bytes()
+
+
+def test_browsing_events_skip_the_queue(app: App) -> None:
+    """Paging, filters and selection answer over /run (no queue, no event stream)."""
+    fns = app.blocks.fns.values()
+    browse = [fn for fn in fns if getattr(fn.fn, "__name__", "") in ("page", "filters", "select", "recent")]
+    assert browse and all(fn.queue is False for fn in browse)
+    generation = [fn for fn in fns if getattr(fn.fn, "__name__", "") in ("run", "generate")]
+    assert generation and all(fn.queue is not False for fn in generation)

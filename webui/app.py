@@ -16,9 +16,10 @@ from starlette.middleware import Middleware
 from starlette.routing import Mount
 
 from .accounts import Accounts
+from .caching import FileCaching
 from .config import Settings
 from .core import Core, open_core
-from .gradio_speed import NO_TELEMETRY, lean_sessions, quiet_queue
+from .gradio_speed import NO_TELEMETRY, lean_sessions, quiet_queue, skip_missing_matplotlib
 from .guard import FileGuard, ServedFiles
 from .curation import Curator
 from .handlers import CurationHandlers, GenerateHandlers, Handlers, HistoryHandlers, LibraryHandlers, PngInfoHandlers, UsageHandlers
@@ -60,7 +61,7 @@ class App:
         blocked += [str(self.core.library.path.resolve()) + suffix for suffix in ("", "-journal", "-wal", "-shm")]
         if s.users_file is not None:
             blocked.append(str(s.users_file.resolve()))
-        middleware = [Middleware(FileGuard, files=self.files)]
+        middleware = [Middleware(FileGuard, files=self.files), Middleware(FileCaching)]
         return {
             "server_name": s.host,
             "server_port": s.port,
@@ -130,5 +131,6 @@ def create_app(settings: Settings) -> App:
     blocks.queue(default_concurrency_limit=settings.concurrency, max_size=256)
     blocks.delete_cache = CACHE_SWEEP
     quiet_queue(blocks)
+    skip_missing_matplotlib()
     rest = build_rest(core.storage, core.generator, handlers.history, login_required=core.accounts is not None)
     return App(settings, blocks, core, files, rest)

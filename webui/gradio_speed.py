@@ -18,12 +18,16 @@ reads single entries of it.
    10,000 events to summarise them for `/monitoring`, which this app keeps off: the cost of
    one call grew with the number of calls before it. `quiet_queue` keeps none of it.
 
-Smaller: FastAPI's native OpenTelemetry asks the environment for providers on every
+Smaller: Gradio enters `MatplotlibBackendMananger` around every call, which imports
+matplotlib; where it is not installed each call is a failed import that searches every
+folder on `sys.path` (twice). `skip_missing_matplotlib` makes that failure instant.
+And FastAPI's native OpenTelemetry asks the environment for providers on every
 request (three `os.environ` lookups); the app has no tracing, so `NO_TELEMETRY` says so once.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import sys
 from collections.abc import AsyncIterator, Iterator
@@ -127,6 +131,14 @@ async def lean_sessions(app: Any) -> AsyncIterator[None]:
     holder.set_blocks(app.get_blocks())
     app.state_holder = holder
     yield
+
+
+def skip_missing_matplotlib() -> None:
+    """Where matplotlib is not installed, remember that (a `None` entry in `sys.modules` makes
+    `import matplotlib` raise ImportError at once, as it would after the search). Installed, it
+    is left alone."""
+    if "matplotlib" not in sys.modules and importlib.util.find_spec("matplotlib") is None:
+        sys.modules["matplotlib"] = None  # type: ignore[assignment]
 
 
 def quiet_queue(blocks: Any) -> None:

@@ -71,7 +71,7 @@ def build_ui(
 
         wire_generate_tab(generate, handlers.generate, recent, recent_ids, concurrency)
         refresh_recent = {"fn": handlers.generate.recent, "outputs": [recent, recent_ids],
-                          "api_visibility": "private"}
+                          "api_visibility": "private", "queue": False}
         run_generation = {
             "fn": handlers.generate.run,
             "inputs": [*shared.form.fields, generate.count, generate.random_each, generate.tz],
@@ -84,11 +84,13 @@ def build_ui(
         wire_library(library, matrix, handlers.library, shared, blocks, concurrency, refresh_recent)
         wire_usage_tab(usage_tab, usage_refresh, usage_table, handlers.usage, blocks)
         recent.select(handlers.generate.show_recent, inputs=[recent_ids],
-                      outputs=[generate.image, generate.record, generate.info], api_visibility="private")
+                      outputs=[generate.image, generate.record, generate.info], api_visibility="private",
+                      queue=False)
         blocks.load(**refresh_recent)
         if logged_in:
             blocks.load(whoami, outputs=[who], api_visibility="private")
         blocks.load(None, js="() => Intl.DateTimeFormat().resolvedOptions().timeZone", outputs=[generate.tz],
                     api_visibility="private")
-        gr.api(handlers.history.history, api_name="history")
+        # reads never wait for a slot: no concurrency cap, and their own group (not "generate")
+        gr.api(handlers.history.history, api_name="history", concurrency_limit=None, concurrency_id="browse")
     return blocks

@@ -127,7 +127,7 @@ def wire_generate_tab(tab: GenerateTab, handlers: GenerateHandlers, recent: gr.G
     # Whatever happened (even a cancelled or failed batch), refresh what was saved.
     run.then(handlers.last_seed, inputs=[tab.record, tab.last_seed], outputs=[tab.last_seed],
              api_visibility="private")
-    run.then(handlers.recent, outputs=[recent, recent_ids], api_visibility="private")
+    run.then(handlers.recent, outputs=[recent, recent_ids], api_visibility="private", queue=False)
     tab.count.change(_batch_visibility, inputs=[tab.count], outputs=[tab.batch], api_visibility="private",
                      queue=False)
     tab.random_seed.click(handlers.random_seed, outputs=[form.seed], api_visibility="private")

@@ -80,24 +80,25 @@ def wire_history_tab(tab: HistoryTab, handlers: HistoryHandlers, shared: Shared,
     listing = [tab.query, tab.model, tab.size, tab.mine, tab.by_user, tab.page_no]
     shown = [tab.gallery, tab.ids, tab.page_label, tab.page_no]
     private = {"api_visibility": "private"}
+    browse = {**private, "queue": False}  # reads answer at once, never behind generations in the queue
 
     def refresh(trigger_events, first_page: bool = True):
         """Re-list (from page 1 when the search changes); return the event to chain on."""
         if first_page:
-            start = gr.on(trigger_events, handlers.first_page, outputs=[tab.page_no], queue=False, **private)
-            return start.then(handlers.page, inputs=listing, outputs=shown, **private)
-        return gr.on(trigger_events, handlers.page, inputs=listing, outputs=shown, **private)
+            start = gr.on(trigger_events, handlers.first_page, outputs=[tab.page_no], **browse)
+            return start.then(handlers.page, inputs=listing, outputs=shown, **browse)
+        return gr.on(trigger_events, handlers.page, inputs=listing, outputs=shown, **browse)
 
     refresh([tab.query.submit, tab.model.change, tab.size.change, tab.mine.change, tab.by_user.change])
-    history_tab.select(handlers.filters, outputs=[tab.model, tab.size, tab.by_user, tab.mine], **private).then(
-        handlers.page, inputs=listing, outputs=shown, **private)
-    tab.prev.click(lambda p: handlers.step(p, -1), inputs=[tab.page_no], outputs=[tab.page_no], **private).then(
-        handlers.page, inputs=listing, outputs=shown, **private)
-    tab.next.click(lambda p: handlers.step(p, +1), inputs=[tab.page_no], outputs=[tab.page_no], **private).then(
-        handlers.page, inputs=listing, outputs=shown, **private)
+    history_tab.select(handlers.filters, outputs=[tab.model, tab.size, tab.by_user, tab.mine], **browse).then(
+        handlers.page, inputs=listing, outputs=shown, **browse)
+    tab.prev.click(lambda p: handlers.step(p, -1), inputs=[tab.page_no], outputs=[tab.page_no], **browse).then(
+        handlers.page, inputs=listing, outputs=shown, **browse)
+    tab.next.click(lambda p: handlers.step(p, +1), inputs=[tab.page_no], outputs=[tab.page_no], **browse).then(
+        handlers.page, inputs=listing, outputs=shown, **browse)
 
     tab.gallery.select(handlers.select, inputs=[tab.ids], outputs=[tab.image, tab.record, tab.where, tab.selected],
-                       **private)
+                       **browse)
     form = shared.form.fields
     tab.reuse.click(handlers.reuse, inputs=[tab.selected], outputs=[*form, shared.tabs], **private)
     tab.variation.click(handlers.variation, inputs=[tab.selected], outputs=[*form, shared.tabs], **private).success(
@@ -107,4 +108,4 @@ def wire_history_tab(tab: HistoryTab, handlers: HistoryHandlers, shared: Shared,
     tab.confirm.click(
         handlers.delete, inputs=[tab.selected],
         outputs=[tab.confirm_row, tab.image, tab.record, tab.where, tab.selected], **private,
-    ).success(handlers.page, inputs=listing, outputs=shown, **private).then(**refresh_recent)
+    ).success(handlers.page, inputs=listing, outputs=shown, **browse).then(**refresh_recent)
