@@ -178,3 +178,13 @@ def wait_until_settled(locator, timeout: float = TIMEOUT_MS) -> None:
     Long animations (over 2 s, such as a toast's countdown bar) do not count."""
     handle = locator.element_handle(timeout=timeout)
     locator.page.wait_for_function(_SETTLED, arg=handle, timeout=timeout)
+
+
+def record_errors(page, errors: list[str], label: str = "") -> None:
+    """The suite's one rule for a page: uncaught JavaScript errors and console errors are
+    appended to `errors`, and the test that owns the page fails when it is not empty."""
+    prefix = f"{label}: " if label else ""
+    page.on("pageerror", lambda error: errors.append(f"{prefix}pageerror: {error}"))
+    page.on("console", lambda msg: errors.append(f"{prefix}console.{msg.type}: {msg.text}")
+            if msg.type == "error" else None)
+

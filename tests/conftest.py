@@ -145,20 +145,21 @@ def browser():
 @pytest.fixture
 def open_page(browser, request):
     """`open_page(app=demo_app, locale="en-US", **context_options)`: a fresh browser context
-    on the app, ready for input. Uncaught JavaScript errors on any page fail the test."""
+    on the app (ServedApp or LaunchedApp), ready for input. Uncaught JavaScript errors and
+    console errors on any page fail the test (tests/browser.py: record_errors)."""
     from playwright.sync_api import expect
 
-    from .browser import WAIT_MS, wait_until_ready
+    from .browser import WAIT_MS, record_errors, wait_until_ready
 
     contexts, errors = [], []
 
-    def open_(app: LaunchedApp | None = None, locale: str = "en-US", **options):
+    def open_(app: ServedApp | LaunchedApp | None = None, locale: str = "en-US", **options):
         app = app or request.getfixturevalue("demo_app")
         context = browser.new_context(locale=locale, **options)
         context.set_default_timeout(WAIT_MS)
         contexts.append(context)
         page = context.new_page()
-        page.on("pageerror", lambda error: errors.append(f"{locale}: {error}"))
+        record_errors(page, errors, locale)
         page.goto(app.url)
         expect(page.locator("#banner")).to_be_visible()
         wait_until_ready(page)

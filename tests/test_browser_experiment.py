@@ -16,8 +16,9 @@ from urllib.parse import urljoin
 
 import pytest
 
-from .browser import PROMPT, WAIT_MS, require_playwright, wait_for_images, wait_until_ready
-from .conftest import ARTIFACTS, launch_app, pngs, record_of, token, wait_until
+from .browser import PROMPT, require_playwright, wait_for_images
+from .conftest import ARTIFACTS, pngs, record_of, token, wait_until
+from .support.apps import serve_app
 
 pytestmark = pytest.mark.browser
 
@@ -40,9 +41,9 @@ ONERROR = '<img src="x" onerror="window.__pwned=2">'
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
     """This module's own demo app: nobody else adds or deletes its images."""
-    launched = launch_app(tmp_path_factory.mktemp("experiment-app"))
-    yield launched
-    launched.stop()
+    served = serve_app(tmp_path_factory.mktemp("experiment-app"))
+    yield served
+    served.stop()
 
 
 @pytest.fixture(scope="module")
@@ -54,22 +55,9 @@ def client(app):
 
 
 @pytest.fixture
-def page(browser, app):
-    """A fresh page (own Gradio session) on the app, ready for input.
-
-    Uncaught JavaScript errors and console errors fail the test.
-    """
-    context = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(WAIT_MS)
-    errors: list[str] = []
-    tab = context.new_page()
-    tab.on("pageerror", lambda error: errors.append(f"pageerror: {error}"))
-    tab.on("console", lambda msg: errors.append(f"console.{msg.type}: {msg.text}") if msg.type == "error" else None)
-    tab.goto(app.url)
-    wait_until_ready(tab)
-    yield tab
-    context.close()
-    assert not errors, f"JavaScript errors on the page: {errors}"
+def page(open_page, app):
+    """A fresh page (own Gradio session) on this module's app, ready for input."""
+    return open_page(app, viewport={"width": 1280, "height": 900})
 
 
 # -- helpers --------------------------------------------------------------------------

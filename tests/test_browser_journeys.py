@@ -27,11 +27,13 @@ from .browser import (
     focused_control,
     generate,
     horizontal_overflow,
+    record_errors,
     require_playwright,
     wait_until_ready,
     wait_until_settled,
 )
-from .conftest import ARTIFACTS, TEST_KEY, launch_app, LaunchedApp, pngs, token, wait_until
+from .conftest import ARTIFACTS, TEST_KEY, pngs, token, wait_until
+from .support.apps import ServedApp, serve_app
 
 pytestmark = pytest.mark.browser
 
@@ -56,16 +58,16 @@ PROGRESS = "#result [data-testid='status-tracker'] :is(.progress-text, .progress
 # -- fixtures -------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def keyed_app(fake: FakeApi, tmp_path_factory) -> Iterator[LaunchedApp]:
+def keyed_app(fake: FakeApi, tmp_path_factory) -> Iterator[ServedApp]:
     """The app as someone with a key runs it, talking to the fake."""
-    app = launch_app(tmp_path_factory.mktemp("journeys-keyed"),
-                     env={"YUNYX_API_KEY": TEST_KEY, "YUNYX_API_BASE": fake.base_url})
+    app = serve_app(tmp_path_factory.mktemp("journeys-keyed"),
+                    env={"YUNYX_API_KEY": TEST_KEY, "YUNYX_API_BASE": fake.base_url})
     yield app
     app.stop()
 
 
 @pytest.fixture
-def live(fake: FakeApi, keyed_app: LaunchedApp) -> Iterator[tuple[LaunchedApp, FakeApi]]:
+def live(fake: FakeApi, keyed_app: ServedApp) -> Iterator[tuple[ServedApp, FakeApi]]:
     """The keyed app and its fake, with no fault left over from another test."""
     fake.reset()
     yield keyed_app, fake
@@ -186,7 +188,7 @@ ERRORS = [
 ]
 
 
-def fail_once(page, app: LaunchedApp, fake: FakeApi, faults: dict, words: str):
+def fail_once(page, app: ServedApp, fake: FakeApi, faults: dict, words: str):
     """Set `faults`, press Enter on a prompt, return the error toast showing `words`."""
     before = pngs(app.outputs)
     fake.set_faults(**faults)
@@ -278,7 +280,7 @@ def keyboard_walk(browser, demo_app) -> Iterator[dict]:
     errors: list[str] = []
     try:
         page = context.new_page()
-        page.on("pageerror", lambda error: errors.append(str(error)))
+        record_errors(page, errors)
         cdp = context.new_cdp_session(page)
         page.goto(demo_app.url)
         wait_until_ready(page)

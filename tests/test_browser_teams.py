@@ -14,7 +14,8 @@ import pytest
 from webui.accounts import add_user
 
 from .browser import PROMPT, generate, require_playwright, wait_until_ready
-from .conftest import ARTIFACTS, LaunchedApp, launch_app
+from .conftest import ARTIFACTS
+from .support.apps import ServedApp, serve_app
 
 pytestmark = pytest.mark.browser
 expect = require_playwright()
@@ -23,17 +24,17 @@ PASSWORDS = {"alice": "alice-pass-4242", "bob": "bob-pass-9191", "carol": "carol
 
 
 @pytest.fixture(scope="module")
-def team(tmp_path_factory) -> Iterator[LaunchedApp]:
+def team(tmp_path_factory) -> Iterator[ServedApp]:
     folder = tmp_path_factory.mktemp("team-browser")
     users = folder / "users.txt"
     for name, password in PASSWORDS.items():
         add_user(users, name, password, admin=(name == "carol"))
-    app = launch_app(folder, "--users", str(users), "--private-history", "--daily-limit", "2")
+    app = serve_app(folder, "--users", str(users), "--private-history", "--daily-limit", "2")
     yield app
     app.stop()
 
 
-def log_in(browser, app: LaunchedApp, name: str, password: str | None = None, locale: str = "en-US"):
+def log_in(browser, app: ServedApp, name: str, password: str | None = None, locale: str = "en-US"):
     context = browser.new_context(locale=locale, viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.goto(app.url)
@@ -48,7 +49,7 @@ def open_history(page) -> None:
     expect(page.locator("#history-page")).to_contain_text("Page")
 
 
-def test_two_users_and_an_admin_see_what_they_should(browser, team: LaunchedApp) -> None:
+def test_two_users_and_an_admin_see_what_they_should(browser, team: ServedApp) -> None:
     alice_ctx, alice = log_in(browser, team, "alice")
     bob_ctx, bob = log_in(browser, team, "bob")
     carol_ctx, carol = log_in(browser, team, "carol")
@@ -102,7 +103,7 @@ def test_two_users_and_an_admin_see_what_they_should(browser, team: LaunchedApp)
             context.close()
 
 
-def test_a_wrong_password_is_refused(browser, team: LaunchedApp) -> None:
+def test_a_wrong_password_is_refused(browser, team: ServedApp) -> None:
     context, page = log_in(browser, team, "alice", password="not-her-password")
     try:
         expect(page.get_by_text(re.compile("incorrect|invalid|wrong", re.I))).to_be_visible()

@@ -11,7 +11,7 @@ from pathlib import Path
 import requests
 from PIL import Image
 
-from .conftest import LAUNCH, launch_app
+from .conftest import LAUNCH
 
 
 def run(cwd: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
@@ -54,20 +54,12 @@ def test_adduser_and_deluser_from_the_command_line(tmp_path: Path) -> None:
     assert "alice:" not in (tmp_path / "users.txt").read_text()
 
 
-def test_mcp_server_only_with_the_flag(tmp_path: Path) -> None:
-    (tmp_path / "plain").mkdir()
-    plain = launch_app(tmp_path / "plain")
-    try:
-        assert requests.get(plain.url + "gradio_api/mcp/schema", timeout=10).status_code == 404
-    finally:
-        plain.stop()
-    (tmp_path / "mcp").mkdir()
-    app = launch_app(tmp_path / "mcp", "--mcp")
-    try:
-        tools = {t["name"]: t for t in requests.get(app.url + "gradio_api/mcp/schema", timeout=10).json()}
-        assert {"generate", "history"} <= set(tools)
-        props = tools["generate"]["inputSchema"]["properties"]
-        assert "reproducible" in props["seed"]["description"]
-        assert "case-insensitive" in tools["history"]["inputSchema"]["properties"]["query"]["description"]
-    finally:
-        app.stop()
+def test_mcp_server_only_with_the_flag(serve) -> None:
+    plain = serve()
+    assert requests.get(plain.url + "gradio_api/mcp/schema", timeout=10).status_code == 404
+    app = serve("--mcp")
+    tools = {t["name"]: t for t in requests.get(app.url + "gradio_api/mcp/schema", timeout=10).json()}
+    assert {"generate", "history"} <= set(tools)
+    props = tools["generate"]["inputSchema"]["properties"]
+    assert "reproducible" in props["seed"]["description"]
+    assert "case-insensitive" in tools["history"]["inputSchema"]["properties"]["query"]["description"]

@@ -7,13 +7,7 @@ tests add on top are tested in test_fake_api.py."""
 from __future__ import annotations
 
 import io
-import struct
-import subprocess
-import sys
-import threading
-import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest

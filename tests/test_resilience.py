@@ -9,7 +9,6 @@ import sys
 import textwrap
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 from gradio_client import Client
@@ -26,19 +25,23 @@ def complete_pngs(outputs: Path) -> list[Path]:
     return [p for p in Storage(outputs).image_files()]
 
 
-def assert_consistent(outputs: Path) -> Storage:
-    """Reopen like a restart: every indexed file is a whole PNG with its record, and vice versa."""
+def assert_consistent(outputs: Path) -> int:
+    """Reopen like a restart: every indexed file is a whole PNG with its record, and vice versa.
+    Returns how many images are indexed; the store is closed again."""
     store = Storage(outputs).open()
-    files = {store.relative(p) for p in store.image_files()}
-    assert store.index.files() == files
-    for rel in files:
-        data = (store.root / rel).read_bytes()
-        assert metadata.read_record(data) is not None, rel
-        with Image.open(store.root / rel) as img:
-            img.verify()
+    try:
+        files = {store.relative(p) for p in store.image_files()}
+        assert store.index.files() == files
+        for rel in files:
+            data = (store.root / rel).read_bytes()
+            assert metadata.read_record(data) is not None, rel
+            with Image.open(store.root / rel) as img:
+                img.verify()
+    finally:
+        store.close()
     leftovers = [p for p in outputs.rglob(".tmp-*")]
     assert not leftovers
-    return store
+    return len(files)
 
 
 SAVER = textwrap.dedent(
@@ -60,6 +63,7 @@ SAVER = textwrap.dedent(
 )
 
 
+@pytest.mark.process
 @pytest.mark.parametrize("target", [5, 17, 40])
 def test_kill_9_while_saving_leaves_no_corrupt_image_and_a_matching_index(tmp_path: Path, target: int) -> None:
     outputs = tmp_path / "outputs"
@@ -72,48 +76,38 @@ def test_kill_9_while_saving_leaves_no_corrupt_image_and_a_matching_index(tmp_pa
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait()
-    store = assert_consistent(outputs)
-    assert store.index.count() >= target - 1
+    assert assert_consistent(outputs) >= target - 1
 
 
-@pytest.fixture
-def fake() -> Iterator[FakeApi]:
-    with FakeApi(api_key=TEST_KEY) as backend:
-        yield backend
+def keyed_env(backend: FakeApi) -> dict[str, str]:
+    return {"YUNYX_API_KEY": TEST_KEY, "YUNYX_API_BASE": backend.base_url}
 
 
-def keyed_env(fake: FakeApi) -> dict[str, str]:
-    return {"YUNYX_API_KEY": TEST_KEY, "YUNYX_API_BASE": fake.base_url}
-
-
-def test_unwritable_outputs_still_hand_over_the_image_and_name_the_folder(tmp_path: Path, fake) -> None:
-    app = launch_app(tmp_path, env=keyed_env(fake))
-    try:
-        # Make today's folder impossible to create (works as root too: a file in its way).
-        from datetime import datetime, timezone
-        day = app.outputs / datetime.now(timezone.utc).strftime("%Y-%m-%d")
-        day.write_bytes(b"")
-        client = Client(app.url, verbose=False)
-        path, record = client.predict("kept anyway", "FLUX.1-schnell", "768x512", False, 5, api_name="/generate")
-        assert Path(path).read_bytes()[:8] == metadata.PNG_SIGNATURE
-        assert record["saved"] is False and record["file"] is None
-        assert str(app.outputs) in record["warning"]
-        assert client.predict("", 0, 10, api_name="/history") == []
-        day.unlink()  # fixed: the next one is saved normally
-        _, record = client.predict("saved again", "FLUX.1-schnell", "768x512", False, 6, api_name="/generate")
-        assert (app.outputs / record["file"]).is_file()
-    finally:
-        app.stop()
+def test_unwritable_outputs_still_hand_over_the_image_and_name_the_folder(serve, backend) -> None:
+    app = serve(env=keyed_env(backend))
+    # Make today's folder impossible to create (works as root too: a file in its way).
+    from datetime import datetime, timezone
+    day = app.outputs / datetime.now(timezone.utc).strftime("%Y-%m-%d")
+    day.write_bytes(b"")
+    client = Client(app.url, verbose=False)
+    path, record = client.predict("kept anyway", "FLUX.1-schnell", "768x512", False, 5, api_name="/generate")
+    assert Path(path).read_bytes()[:8] == metadata.PNG_SIGNATURE
+    assert record["saved"] is False and record["file"] is None
+    assert str(app.outputs) in record["warning"]
+    assert client.predict("", 0, 10, api_name="/history") == []
+    day.unlink()  # fixed: the next one is saved normally
+    _, record = client.predict("saved again", "FLUX.1-schnell", "768x512", False, 6, api_name="/generate")
+    assert (app.outputs / record["file"]).is_file()
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="mounting a tiny tmpfs needs root")
-def test_full_disk_still_hands_over_the_image(tmp_path: Path, fake) -> None:
+def test_full_disk_still_hands_over_the_image(serve, tmp_path: Path, backend) -> None:
     outputs = tmp_path / "tiny"
     outputs.mkdir()
     if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=160k", "tmpfs", str(outputs)]).returncode:
         pytest.skip("cannot mount tmpfs here")
     try:
-        app = launch_app(tmp_path, env=keyed_env(fake), outputs=outputs)
+        app = serve(env=keyed_env(backend), outputs=outputs)
         try:
             client = Client(app.url, verbose=False)
             path, record = client.predict("too big for the disk", "FLUX.1-schnell", "1024x1024", False, 7,
@@ -123,17 +117,18 @@ def test_full_disk_still_hands_over_the_image(tmp_path: Path, fake) -> None:
             assert not [p for p in outputs.rglob("*.png")]
             assert not [p for p in outputs.rglob(".tmp-*")]
         finally:
-            app.stop()
+            app.stop()  # before the unmount
     finally:
         subprocess.run(["umount", "-l", str(outputs)])
 
 
-def test_two_apps_on_one_outputs_folder_lose_nothing(tmp_path: Path, fake) -> None:
+@pytest.mark.process
+def test_two_apps_on_one_outputs_folder_lose_nothing(tmp_path: Path, backend) -> None:
     outputs = tmp_path / "shared-outputs"
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
-    a = launch_app(tmp_path / "a", env=keyed_env(fake), outputs=outputs)
-    b = launch_app(tmp_path / "b", env=keyed_env(fake), outputs=outputs)
+    a = launch_app(tmp_path / "a", env=keyed_env(backend), outputs=outputs)
+    b = launch_app(tmp_path / "b", env=keyed_env(backend), outputs=outputs)
     try:
         clients = [Client(a.url, verbose=False), Client(b.url, verbose=False)]
         # Same prompt and seed everywhere: every file name would collide without reservation.
@@ -151,19 +146,17 @@ def test_two_apps_on_one_outputs_folder_lose_nothing(tmp_path: Path, fake) -> No
     assert_consistent(outputs)
 
 
-def test_fifty_at_once_all_succeed_within_the_concurrency_limit(tmp_path: Path, fake) -> None:
-    fake.set_faults(delay=0.5)
-    app = launch_app(tmp_path, "--concurrency", "4", env=keyed_env(fake))
-    try:
-        client = Client(app.url, verbose=False)
-        jobs = [client.submit(f"load test {i}", "FLUX.1-schnell", "768x512", False, i, api_name="/generate")
-                for i in range(50)]
-        records = [job.result(timeout=120)[1] for job in jobs]
-        assert sorted(r["seed"] for r in records) == list(range(50))
-        stats = fake.stats()
-        assert stats["generation_requests"] == 50
-        assert stats["max_in_flight"] == 4, stats
-        assert len(client.predict("load test", 0, 500, api_name="/history")) == 50
-    finally:
-        app.stop()
-    assert len(assert_consistent(app.outputs).history(limit=500)) == 50
+def test_fifty_at_once_all_succeed_within_the_concurrency_limit(serve, backend) -> None:
+    backend.set_faults(delay=0.2)  # long enough that all four slots fill
+    app = serve("--concurrency", "4", env=keyed_env(backend))
+    client = Client(app.url, verbose=False)
+    jobs = [client.submit(f"load test {i}", "FLUX.1-schnell", "768x512", False, i, api_name="/generate")
+            for i in range(50)]
+    records = [job.result(timeout=120)[1] for job in jobs]
+    assert sorted(r["seed"] for r in records) == list(range(50))
+    stats = backend.stats()
+    assert stats["generation_requests"] == 50
+    assert stats["max_in_flight"] == 4, stats
+    assert len(client.predict("load test", 0, 500, api_name="/history")) == 50
+    app.stop()
+    assert assert_consistent(app.outputs) == 50

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Iterator
@@ -12,6 +10,7 @@ from typing import Iterator
 import pytest
 import requests
 from gradio_client import Client
+from gradio_client.exceptions import AppError
 from PIL import Image
 
 from webui.accounts import add_user
@@ -20,7 +19,10 @@ from webui.handlers.history import HistoryHandlers
 from webui.handlers.usage import UsageHandlers
 from webui.storage import Storage
 
-from .conftest import LAUNCH, TEST_KEY, LaunchedApp, launch_app
+import launch
+
+from .conftest import TEST_KEY
+from .support.apps import ServedApp, serve_app
 from .security import attack
 
 PASSWORDS = {"alice": "alice-pass-4242", "bob": "bob-pass-9191", "carol": "carol-admin-7373"}
@@ -36,19 +38,19 @@ def users_file(folder: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def team(tmp_path_factory, fake) -> Iterator[LaunchedApp]:
+def team(tmp_path_factory, fake) -> Iterator[ServedApp]:
     folder = tmp_path_factory.mktemp("team")
-    app = launch_app(folder, "--users", str(users_file(folder)), "--private-history", "--daily-limit", str(LIMIT),
-                     env={"YUNYX_API_KEY": TEST_KEY, "YUNYX_API_BASE": fake.base_url})
+    app = serve_app(folder, "--users", str(users_file(folder)), "--private-history", "--daily-limit", str(LIMIT),
+                    env={"YUNYX_API_KEY": TEST_KEY, "YUNYX_API_BASE": fake.base_url})
     yield app
     app.stop()
 
 
-def client(app: LaunchedApp, name: str) -> Client:
+def client(app: ServedApp, name: str) -> Client:
     return Client(app.url, auth=(name, PASSWORDS[name]), verbose=False)
 
 
-def session(app: LaunchedApp, name: str) -> requests.Session:
+def session(app: ServedApp, name: str) -> requests.Session:
     s = requests.Session()
     assert s.post(app.url + "login", data={"username": name, "password": PASSWORDS[name]}, timeout=10).ok
     return s
@@ -58,7 +60,7 @@ def generate(c: Client, prompt: str, seed: int = 1):
     return c.predict(prompt, "FLUX.1-schnell", "768x512", False, seed, api_name="/generate")
 
 
-def cached_url(app: LaunchedApp, s: requests.Session, prompt: str) -> tuple[str, dict]:
+def cached_url(app: ServedApp, s: requests.Session, prompt: str) -> tuple[str, dict]:
     """Generate over Gradio's HTTP API as the session's user; the served file URL and the record."""
     event = s.post(app.url + "gradio_api/call/generate",
                    json={"data": [prompt, "FLUX.1-schnell", "768x512", False, 5]}, timeout=30).json()["event_id"]
@@ -67,7 +69,7 @@ def cached_url(app: LaunchedApp, s: requests.Session, prompt: str) -> tuple[str,
     return data[0]["url"], data[1]
 
 
-def test_records_and_png_chunks_name_their_user(team: LaunchedApp) -> None:
+def test_records_and_png_chunks_name_their_user(team: ServedApp) -> None:
     path, record = generate(client(team, "alice"), "alice's lighthouse")
     assert record["user"] == "alice"
     with Image.open(path) as img:
@@ -80,7 +82,7 @@ def test_records_and_png_chunks_name_their_user(team: LaunchedApp) -> None:
     "In private mode, user A asks `/history` for everything",
     "only A's images; the admin sees all",
 )
-def test_private_history_shows_each_user_only_their_own(team: LaunchedApp) -> None:
+def test_private_history_shows_each_user_only_their_own(team: ServedApp) -> None:
     alice, bob, carol = client(team, "alice"), client(team, "bob"), client(team, "carol")
     generate(alice, "private alice picture")
     generate(bob, "private bob picture")
@@ -94,7 +96,7 @@ def test_private_history_shows_each_user_only_their_own(team: LaunchedApp) -> No
     "User B fetches user A's image by its `file=` URL (outputs folder or Gradio's cache copy)",
     "404; A and the admin get it; without login 401/403",
 )
-def test_another_users_image_path_gets_nothing(team: LaunchedApp) -> None:
+def test_another_users_image_path_gets_nothing(team: ServedApp) -> None:
     alice, bob, carol = (session(team, n) for n in ("alice", "bob", "carol"))
     url, record = cached_url(team, alice, "alice only, by path")
     direct = f"{team.url}gradio_api/file={team.outputs.resolve() / record['file']}"
@@ -106,34 +108,29 @@ def test_another_users_image_path_gets_nothing(team: LaunchedApp) -> None:
         assert requests.get(target, timeout=10).status_code in (401, 403, 404)  # not logged in
 
 
-def test_daily_limit_refuses_without_calling_the_api_and_survives_a_restart(tmp_path: Path, fake) -> None:
+def test_daily_limit_refuses_without_calling_the_api_and_survives_a_restart(serve, tmp_path: Path, fake) -> None:
     users = users_file(tmp_path)
     env = {"YUNYX_API_KEY": TEST_KEY, "YUNYX_API_BASE": fake.base_url}
     outputs = tmp_path / "outputs"
-    app = launch_app(tmp_path, "--users", str(users), "--daily-limit", "2", env=env, outputs=outputs)
-    try:
-        bob = client(app, "bob")
-        generate(bob, "one")
-        generate(bob, "two")
-        before = fake.stats()["generation_requests"]
-        with pytest.raises(Exception, match="used 2 of your 2 images") as caught:
-            generate(bob, "three")
-        assert "UTC" in str(caught.value)
-        zh = Client(app.url, auth=("bob", PASSWORDS["bob"]), verbose=False, headers={"Accept-Language": "zh-CN"})
-        with pytest.raises(Exception, match="额度"):
-            generate(zh, "three")
-        assert fake.stats()["generation_requests"] == before  # no API call for a refused one
-        for _ in range(3):
-            generate(client(app, "carol"), "admin is exempt")
-    finally:
-        app.stop()
-    again = launch_app(tmp_path, "--users", str(users), "--daily-limit", "2", env=env, outputs=outputs)
-    try:
-        with pytest.raises(Exception, match="used 2 of your 2"):
-            generate(client(again, "bob"), "after restart")
-        assert generate(client(again, "alice"), "alice still has hers")[1]["user"] == "alice"
-    finally:
-        again.stop()
+    app = serve("--users", str(users), "--daily-limit", "2", env=env, outputs=outputs)
+    bob = client(app, "bob")
+    generate(bob, "one")
+    generate(bob, "two")
+    before = fake.stats()["generation_requests"]
+    with pytest.raises(AppError, match="used 2 of your 2 images") as caught:
+        generate(bob, "three")
+    assert "UTC" in str(caught.value)
+    zh = Client(app.url, auth=("bob", PASSWORDS["bob"]), verbose=False, headers={"Accept-Language": "zh-CN"})
+    with pytest.raises(AppError, match="额度"):
+        generate(zh, "three")
+    assert fake.stats()["generation_requests"] == before  # no API call for a refused one
+    for _ in range(3):
+        generate(client(app, "carol"), "admin is exempt")
+    app.stop()
+    again = serve("--users", str(users), "--daily-limit", "2", env=env, outputs=outputs)  # a fresh app, same folder
+    with pytest.raises(AppError, match="used 2 of your 2"):
+        generate(client(again, "bob"), "after restart")
+    assert generate(client(again, "alice"), "alice still has hers")[1]["user"] == "alice"
 
 
 @attack(
@@ -141,26 +138,23 @@ def test_daily_limit_refuses_without_calling_the_api_and_survives_a_restart(tmp_
     "50 generations at once against a daily limit of 10",
     "exactly 10 made; the rest refused before any API call",
 )
-def test_fifty_at_once_with_a_limit_of_ten_gives_exactly_ten(tmp_path: Path, fake) -> None:
+def test_fifty_at_once_with_a_limit_of_ten_gives_exactly_ten(serve, tmp_path: Path, fake) -> None:
     users = users_file(tmp_path)
-    app = launch_app(tmp_path, "--users", str(users), "--daily-limit", "10", "--concurrency", "8",
-                     env={"YUNYX_API_KEY": TEST_KEY, "YUNYX_API_BASE": fake.base_url})
-    try:
-        alice = client(app, "alice")
-        jobs = [alice.submit(f"burst {i}", "FLUX.1-schnell", "768x512", False, i, api_name="/generate")
-                for i in range(50)]
-        ok = refused = 0
-        for job in jobs:
-            try:
-                job.result(timeout=120)
-                ok += 1
-            except Exception as exc:
-                assert "used 10 of your 10" in str(exc)
-                refused += 1
-        assert (ok, refused) == (10, 40)
-        assert len(list((app.outputs).rglob("*.png"))) == 10
-    finally:
-        app.stop()
+    app = serve("--users", str(users), "--daily-limit", "10", "--concurrency", "8",
+                env={"YUNYX_API_KEY": TEST_KEY, "YUNYX_API_BASE": fake.base_url})
+    alice = client(app, "alice")
+    jobs = [alice.submit(f"burst {i}", "FLUX.1-schnell", "768x512", False, i, api_name="/generate")
+            for i in range(50)]
+    ok = refused = 0
+    for job in jobs:
+        try:
+            job.result(timeout=120)
+            ok += 1
+        except AppError as exc:
+            assert "used 10 of your 10" in str(exc)
+            refused += 1
+    assert (ok, refused) == (10, 40)
+    assert len(list((app.outputs).rglob("*.png"))) == 10
 
 
 def test_batches_count_each_image(tmp_path: Path) -> None:
@@ -217,15 +211,14 @@ def test_usage_is_for_the_admin_only(tmp_path: Path) -> None:
     assert usage.visible(SimpleNamespace(username="alice", headers={})).visible is False
 
 
-def test_bad_accounts_files_stop_the_app_with_file_and_line(tmp_path: Path) -> None:
+def test_bad_accounts_files_stop_the_app_with_file_and_line(tmp_path: Path, capsys) -> None:
     for content, words in (("alice:not-a-hash\n", "not a hash"), ("# ok\nbad line\n", ":2:")):
         path = tmp_path / "users.txt"
         path.write_text(content)
-        proc = subprocess.run([sys.executable, str(LAUNCH), "--users", str(path), "--port", "0"],
-                              cwd=tmp_path, capture_output=True, text=True, timeout=120)
-        assert proc.returncode == 2, proc.stderr
-        assert str(path) in proc.stderr and words in proc.stderr
-        assert "not-a-hash" not in proc.stderr
+        assert launch.main(["--users", str(path), "--port", "0", "--outputs", str(tmp_path / "out")]) == 2
+        stderr = capsys.readouterr().err
+        assert str(path) in stderr and words in stderr
+        assert "not-a-hash" not in stderr
 
 
 @attack(
@@ -234,7 +227,7 @@ def test_bad_accounts_files_stop_the_app_with_file_and_line(tmp_path: Path) -> N
     "file by `file=`",
     "no password anywhere; the accounts file is not served",
 )
-def test_passwords_never_leak(team: LaunchedApp) -> None:
+def test_passwords_never_leak(team: ServedApp) -> None:
     s = session(team, "alice")
     requests.post(team.url + "login", data={"username": "bob", "password": "wrong-" + PASSWORDS["bob"]}, timeout=10)
     texts = [s.get(team.url + p, timeout=10).text for p in ("", "config", "gradio_api/info")]
