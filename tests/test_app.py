@@ -4,6 +4,7 @@ gradio_client and plain HTTP."""
 from __future__ import annotations
 
 import json
+import signal
 from pathlib import Path
 
 import pytest
@@ -129,13 +130,18 @@ def test_index_and_dotenv_are_never_served(demo_app: ServedApp) -> None:
 
 @pytest.mark.process
 def test_history_survives_a_restart_and_a_deleted_index(tmp_path: Path) -> None:
+    """Two processes in turn: the first stopped by SIGTERM (as `kill` or a service manager
+    does), the second by Ctrl-C; both shut down cleanly."""
     outputs = tmp_path / "outputs"
     first = launch_app(tmp_path, outputs=outputs)
     try:
         _, record = Client(first.url, verbose=False).predict(
             "persistent lighthouse", "FLUX.1-schnell", "768x512", False, 77, api_name="/generate")
+        first.proc.send_signal(signal.SIGTERM)
+        assert first.proc.wait(timeout=30) == 0
     finally:
         first.stop()
+    assert "Stopped." in first.log()
     (outputs / "history.sqlite3").unlink()
     for extra in ("history.sqlite3-wal", "history.sqlite3-shm"):
         (outputs / extra).unlink(missing_ok=True)
