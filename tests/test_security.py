@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import logging
 import time
 from typing import Iterator
 
@@ -21,6 +20,7 @@ from webui.errors import ImageApiError, render
 from webui.service import GenerationParams, ImageService
 
 from .conftest import TEST_KEY
+from .support.logs import debug_logs
 from .support.apps import ServedApp, serve_app
 from .security import attack
 
@@ -38,13 +38,7 @@ PASSWORD = "correct-horse-battery-staple-77"
 )
 def test_key_stays_out_of_debug_logs_and_errors(backend: FakeApi) -> None:
     """Even with requests/urllib3 logging at DEBUG, no log line or error holds the key."""
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    root = logging.getLogger()
-    old_level = root.level
-    root.addHandler(handler)
-    root.setLevel(logging.DEBUG)
-    try:
+    with debug_logs() as stream:
         service = ImageService(backend.base_url, TEST_KEY, timeout=2, max_retry_wait=1)
         params = GenerationParams("leak check", "FLUX.1-schnell", "768x512", False, 1)
         service.generate(params)
@@ -58,9 +52,6 @@ def test_key_stays_out_of_debug_logs_and_errors(backend: FakeApi) -> None:
             except ImageApiError as exc:
                 texts += [str(exc), repr(exc), render(exc, "en"), render(exc, "zh")]
         service.close()
-    finally:
-        root.removeHandler(handler)
-        root.setLevel(old_level)
     log_text = stream.getvalue()
     assert "images/generations" in log_text  # the debug log really was on
     assert TEST_KEY not in log_text

@@ -23,6 +23,7 @@ import launch
 
 from .conftest import TEST_KEY
 from .support.apps import ServedApp, serve_app
+from .support.logs import logging_restored
 from .security import attack
 
 PASSWORDS = {"alice": "alice-pass-4242", "bob": "bob-pass-9191", "carol": "carol-admin-7373"}
@@ -215,7 +216,8 @@ def test_bad_accounts_files_stop_the_app_with_file_and_line(tmp_path: Path, caps
     for content, words in (("alice:not-a-hash\n", "not a hash"), ("# ok\nbad line\n", ":2:")):
         path = tmp_path / "users.txt"
         path.write_text(content)
-        assert launch.main(["--users", str(path), "--port", "0", "--outputs", str(tmp_path / "out")]) == 2
+        with logging_restored():  # main() sets up logging as for a run
+            assert launch.main(["--users", str(path), "--port", "0", "--outputs", str(tmp_path / "out")]) == 2
         stderr = capsys.readouterr().err
         assert str(path) in stderr and words in stderr
         assert "not-a-hash" not in stderr

@@ -50,7 +50,10 @@ class ServedApp:
         self.outputs = settings.outputs
         self._log = LogCapture()
         logging.getLogger().addHandler(self._log)
-        logging.getLogger("webui").setLevel(logging.INFO)  # what launch.py shows
+        webui_log = logging.getLogger("webui")
+        self._webui_level = webui_log.level
+        if webui_log.getEffectiveLevel() > logging.INFO:
+            webui_log.setLevel(logging.INFO)  # what launch.py shows
         try:
             self.app: App = create_app(settings)
             _, local_url, _ = self.app.launch(prevent_thread_lock=True, **launch_overrides)
@@ -70,6 +73,7 @@ class ServedApp:
                 app.close()
         finally:
             logging.getLogger().removeHandler(self._log)
+            logging.getLogger("webui").setLevel(self._webui_level)
 
 
 def settings_for(tmp: Path, *args: str, env: Mapping[str, str] | None = None, outputs: Path | None = None,
