@@ -16,6 +16,7 @@ from PIL import Image
 
 from webui import metadata
 from webui.history import SCHEMA_VERSION, HistoryIndex, IndexUnreadable
+from webui.quota import Quota
 from webui.storage import Storage
 
 DAY1 = datetime(2026, 3, 1, 9, 0, tzinfo=timezone.utc)
@@ -354,12 +355,12 @@ def test_restore_refuses_paths_outside_the_trash(store: Storage, tmp_path: Path)
 
 def test_fifty_threads_get_exactly_ten(store: Storage) -> None:
     granted: list[bool] = []
-    run_threads(50, lambda i: granted.append(store.reserve_quota("alice", "2026-03-01", 10)[0]))
+    run_threads(50, lambda i: granted.append(store.index.reserve_quota("alice", "2026-03-01", 10)[0]))
     assert granted.count(True) == 10
-    assert store.quota_used("alice", "2026-03-01") == 10
-    assert store.reserve_quota("alice", "2026-03-01", 10) == (False, 10)
-    assert store.reserve_quota("alice", "2026-03-02", 10) == (True, 1)  # a new day
-    assert store.reserve_quota("bob", "2026-03-01", 10) == (True, 1)  # per user
+    assert store.index.quota_used("alice", "2026-03-01") == 10
+    assert store.index.reserve_quota("alice", "2026-03-01", 10) == (False, 10)
+    assert store.index.reserve_quota("alice", "2026-03-02", 10) == (True, 1)  # a new day
+    assert store.index.reserve_quota("bob", "2026-03-01", 10) == (True, 1)  # per user
 
 
 def test_two_index_objects_on_one_file_share_the_limit(store: Storage) -> None:
@@ -371,38 +372,39 @@ def test_two_index_objects_on_one_file_share_the_limit(store: Storage) -> None:
     run_threads(50, lambda i: results.append(indexes[i % 2].reserve_quota("", "2026-03-01", 10)))
     assert sum(granted for granted, _ in results) == 10
     assert sorted(used for granted, used in results if granted) == list(range(1, 11))
-    assert other.quota_used("", "2026-03-01") == store.quota_used("", "2026-03-01") == 10
+    assert other.quota_used("", "2026-03-01") == store.index.quota_used("", "2026-03-01") == 10
     other.close()
 
 
 def test_release_gives_back_but_never_below_zero(store: Storage) -> None:
-    assert store.reserve_quota("", "2026-03-01", 2) == (True, 1)
-    assert store.reserve_quota("", "2026-03-01", 2) == (True, 2)
-    assert store.reserve_quota("", "2026-03-01", 2) == (False, 2)
-    store.release_quota("", "2026-03-01")
-    assert store.reserve_quota("", "2026-03-01", 2) == (True, 2)
+    assert store.index.reserve_quota("", "2026-03-01", 2) == (True, 1)
+    assert store.index.reserve_quota("", "2026-03-01", 2) == (True, 2)
+    assert store.index.reserve_quota("", "2026-03-01", 2) == (False, 2)
+    store.index.release_quota("", "2026-03-01")
+    assert store.index.reserve_quota("", "2026-03-01", 2) == (True, 2)
     for _ in range(5):
-        store.release_quota("", "2026-03-01")
-    assert store.quota_used("", "2026-03-01") == 0
-    store.release_quota("nobody", "2026-03-01")  # no row: nothing to give back
-    assert store.quota_used("nobody", "2026-03-01") == 0
-    assert store.reserve_quota("x", "2026-03-01", 0) == (False, 0)
+        store.index.release_quota("", "2026-03-01")
+    assert store.index.quota_used("", "2026-03-01") == 0
+    store.index.release_quota("nobody", "2026-03-01")  # no row: nothing to give back
+    assert store.index.quota_used("nobody", "2026-03-01") == 0
+    assert store.index.reserve_quota("x", "2026-03-01", 0) == (False, 0)
 
 
 def test_quota_survives_a_restart(store: Storage) -> None:
     for _ in range(3):
-        store.reserve_quota("alice", "2026-03-01", 10)
+        store.index.reserve_quota("alice", "2026-03-01", 10)
     store.close()
     reopened = Storage(store.root).open()
-    assert reopened.quota_used("alice", "2026-03-01") == 3
-    assert reopened.reserve_quota("alice", "2026-03-01", 4) == (True, 4)
+    assert reopened.index.quota_used("alice", "2026-03-01") == 3
+    assert reopened.index.reserve_quota("alice", "2026-03-01", 4) == (True, 4)
     reopened.close()
 
 
-def test_storage_today_follows_its_clock(store: Storage, clock: Clock) -> None:
-    assert store.today() == "2026-03-01"
+def test_quota_day_follows_its_clock(store: Storage, clock: Clock) -> None:
+    quota = Quota(store.index, clock=clock)
+    assert quota.today() == "2026-03-01"
     clock.now = datetime(2026, 3, 2, 23, 59, 58, tzinfo=timezone.utc)
-    assert store.today() == "2026-03-02"
+    assert quota.today() == "2026-03-02"
 
 
 # -- usage ----------------------------------------------------------------------------
@@ -420,7 +422,7 @@ def test_usage_groups_by_day_user_and_model(store: Storage, clock: Clock) -> Non
     save(store, user="bob", inference=2000.5)
     save(store, user="bob", inference=None)
 
-    rows = store.usage(7)  # today from the storage's clock: 2026-03-02
+    rows = Quota(store.index, clock=clock).usage(7)  # today from the quota's clock: 2026-03-02
     assert rows == [
         {"day": "2026-03-02", "user": "bob", "model": "FLUX.1-schnell", "images": 2,
          "avg_inference_ms": 2000.5, "total_inference_ms": 2000.5},
@@ -431,10 +433,10 @@ def test_usage_groups_by_day_user_and_model(store: Storage, clock: Clock) -> Non
         {"day": "2026-03-01", "user": "alice", "model": "Kolors", "images": 1,
          "avg_inference_ms": 50.0, "total_inference_ms": 50.0},
     ]
-    assert [r["day"] for r in store.usage(30, "2026-03-01")] == ["2026-03-01"] * 3 + ["2026-02-20"]
-    assert [r["day"] for r in store.usage(1, "2026-03-01")] == ["2026-03-01"] * 3
-    assert store.usage(10, "2026-02-19") == []
-    assert store.usage(0) == []
+    assert [r["day"] for r in store.index.usage(30, "2026-03-01")] == ["2026-03-01"] * 3 + ["2026-02-20"]
+    assert [r["day"] for r in store.index.usage(1, "2026-03-01")] == ["2026-03-01"] * 3
+    assert store.index.usage(10, "2026-02-19") == []
+    assert store.index.usage(0) == []
     assert store.index.usage(3650)  # today by the real UTC date still covers 2026
 
 
@@ -478,9 +480,9 @@ def test_v1_index_is_upgraded_in_place(tmp_path: Path) -> None:
         indexes = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='index'")}
     assert inference == {1: 1500.0, 2: None, 3: None}  # `true` is not a time
     assert {"images_user", "images_model", "images_size"} <= indexes
-    assert upgraded.reserve_quota("bob", "2026-03-01", 1) == (True, 1)
+    assert upgraded.index.reserve_quota("bob", "2026-03-01", 1) == (True, 1)
     assert upgraded.history(model="FLUX.1-schnell", users=["bob"]) == [records[1]]
-    assert upgraded.usage(1, "2026-03-01")[0]["total_inference_ms"] == 1500.0
+    assert upgraded.index.usage(1, "2026-03-01")[0]["total_inference_ms"] == 1500.0
     new = save(upgraded, seed=4, inference=7)
     assert upgraded.get(new["id"]) == new
     upgraded.close()

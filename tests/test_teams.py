@@ -17,6 +17,7 @@ from webui.accounts import add_user
 from .support.fake_api import FakeApi
 from webui.handlers.history import HistoryHandlers
 from webui.handlers.usage import UsageHandlers
+from webui.quota import Quota
 from webui.storage import Storage
 
 import launch
@@ -160,19 +161,22 @@ def test_fifty_at_once_with_a_limit_of_ten_gives_exactly_ten(serve, tmp_path: Pa
 
 def test_batches_count_each_image(tmp_path: Path) -> None:
     """A generation through the generator's batch path counts once per image."""
-    from webui.generator import DailyLimits, DailyLimitError, Generator, validate
+    from webui.errors import DailyLimitError
+    from webui.generator import Generator, validate
+    from webui.quota import DailyLimits, Quota
     from webui.service import ImageService
 
     with FakeApi(api_key=TEST_KEY) as backend:
         service = ImageService(backend.base_url, TEST_KEY, timeout=10)
         storage = Storage(tmp_path / "o").open()
-        gen = Generator(service, storage, 4, DailyLimits(per_user=3))
+        quota = Quota(storage.index, DailyLimits(per_user=3))
+        gen = Generator(service, storage, 4, quota)
         jobs = [validate("batch", "FLUX.1-schnell", "768x512", False, i) for i in range(5)]
         outcomes = [o for _, o in gen.generate_many(jobs, "dave")]
         service.close()
     assert sum(isinstance(o, dict) for o in outcomes) == 3
     assert sum(isinstance(o, DailyLimitError) for o in outcomes) == 2
-    assert storage.quota_used("dave", storage.today()) == 3
+    assert storage.index.quota_used("dave", quota.today()) == 3
 
 
 @attack("Privacy", "User B deletes user A's image by its id", "refused; only the owner or the admin can")
@@ -202,7 +206,7 @@ def test_usage_is_for_the_admin_only(tmp_path: Path) -> None:
     for user, model in (("alice", "m1"), ("alice", "m1"), ("bob", "m2")):
         storage.save(png_bytes(), {"prompt": "p", "model": model, "image_size": "768x512", "seed": 1,
                                    "inference": 100, "user": user})
-    usage = UsageHandlers(storage, is_admin=lambda name: name == "carol")
+    usage = UsageHandlers(Quota(storage.index), is_admin=lambda name: name == "carol")
     with pytest.raises(gr.Error):
         usage.table(SimpleNamespace(username="alice", headers={}))
     table = usage.table(SimpleNamespace(username="carol", headers={"accept-language": "zh-CN"}))

@@ -24,6 +24,7 @@ from .guard import FileGuard, ServedFiles
 from .curation import Curator
 from .handlers import CurationHandlers, GenerateHandlers, Handlers, HistoryHandlers, LibraryHandlers, PngInfoHandlers, UsageHandlers
 from .rest import PREFIX, build_rest
+from .quota import Quota
 from .storage import Storage
 from .uploads import MAX_UPLOAD_BYTES
 from .ui import CSS, HEAD, T, build_ui
@@ -123,7 +124,7 @@ def create_app(settings: Settings) -> App:
         history=HistoryHandlers(core.storage, private=settings.private_history, is_admin=is_admin),
         library=LibraryHandlers(core.library, core.generator, core.storage, is_admin),
         pnginfo=PngInfoHandlers(files),
-        usage=UsageHandlers(core.storage, is_admin),
+        usage=UsageHandlers(Quota(core.storage.index), is_admin),
         curation=CurationHandlers(curator, core.generator, PngInfoHandlers(files)),
     )
     blocks = build_ui(handlers, demo_mode=core.demo_mode, api_base=core.api_base,

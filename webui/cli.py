@@ -16,6 +16,7 @@ from .config import ConfigError, Settings, load_settings
 from .core import open_core, open_storage
 from .errors import InvalidInputError, render
 from .generator import DEFAULT_MODEL, DEFAULT_SIZE, IMAGE_SIZES, batch_params, validate
+from .quota import Quota
 
 COMMANDS = ("generate", "usage", *accounts.COMMANDS)
 MAX_CLI_COUNT = 1000
@@ -120,7 +121,7 @@ def usage(argv: Sequence[str], out: TextIO | None = None) -> int:
     settings = load_settings(["--outputs", args.outputs])
     storage = open_storage(settings.outputs)
     try:
-        rows = storage.usage(days=args.days)
+        rows = Quota(storage.index).usage(days=args.days)
     finally:
         storage.close()
     print(format_usage(rows), file=out)

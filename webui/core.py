@@ -14,7 +14,8 @@ from urllib.parse import urlsplit
 from .accounts import Accounts
 from .config import ConfigError, Settings
 from .demo import DemoBackend
-from .generator import DailyLimits, Generator
+from .generator import Generator
+from .quota import DailyLimits, Quota
 from .recipes import LIBRARY_NAME, Library
 from .provenance import APP_NAME, DEFAULT_PRODUCER, Labeller
 from .service import ImageService
@@ -106,6 +107,6 @@ def open_core(settings: Settings) -> Core:
     limits = DailyLimits(
         settings.daily_limit, settings.admin_limit, accounts.is_admin if accounts else (lambda name: False)
     )
-    generator = Generator(service, storage, settings.concurrency, limits)
+    generator = Generator(service, storage, settings.concurrency, Quota(storage.index, limits))
     library = Library(settings.outputs / LIBRARY_NAME)
     return Core(settings, storage, service, generator, backend, base, library, accounts)

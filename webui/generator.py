@@ -11,12 +11,12 @@ import secrets
 import threading
 import unicodedata
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import asdict, dataclass, field, replace
-from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass, replace
+from typing import Any, Iterator, Sequence
 
-from .errors import DailyLimitError, InvalidInputError, StorageFailedError
+from .errors import InvalidInputError, StorageFailedError
 from .service import IMAGE_SIZES, KNOWN_MODELS, MAX_SEED, GenerationParams, ImageService
+from .quota import DailyLimits, Quota  # noqa: F401 (DailyLimits: imported from here too)
 from .storage import SaveError, Storage
 
 DEFAULT_MODEL = KNOWN_MODELS[0]
@@ -29,18 +29,6 @@ MAX_PROMPT_CHARS = 2000
 MAX_BATCH = 8
 MAX_MODEL_CHARS = 200
 RANDOM_SEED = -1
-
-
-@dataclass(frozen=True)
-class DailyLimits:
-    """Images per user per UTC day; `is_admin` exempts the admin unless `admin` is set."""
-
-    per_user: int | None = None
-    admin: int | None = None
-    is_admin: Callable[[str | None], bool] = lambda name: False
-
-    def limit_for(self, user: str | None) -> int | None:
-        return self.admin if self.is_admin(user) else self.per_user
 
 
 def parse_seed(value: Any) -> int | None:
@@ -157,22 +145,23 @@ class Generator:
     service: ImageService
     storage: Storage
     concurrency: int = 4
-    limits: DailyLimits = field(default_factory=DailyLimits)
+    quota: Quota | None = None  # daily limits; None: none apply
 
     def __post_init__(self) -> None:
         self._slots = threading.BoundedSemaphore(self.concurrency)
+        self._quota: Quota = self.quota or Quota(self.storage.index)
 
     def generate(self, params: GenerationParams, user: str | None = None) -> dict[str, Any]:
         """Call the API, save the PNG, return its record. A random seed is drawn here,
         not by the API, so every record is reproducible even if the answer omits it."""
         params = with_seed(params)
-        day = self._take_quota(user)
+        day = self._quota.take(user)
         try:
             with self._slots:
                 image = self.service.generate(params)
         except BaseException:
             if day is not None:  # no image, so it doesn't count
-                self.storage.release_quota(user or "", day)
+                self._quota.give_back(user, day)
             raise
         fields = {
             **asdict(params),  # the request's fields are record fields of the same names
@@ -187,22 +176,7 @@ class Generator:
 
     def remaining_today(self, user: str | None) -> int | None:
         """Images `user` may still make today; None when no daily limit applies."""
-        limit = self.limits.limit_for(user)
-        if limit is None:
-            return None
-        return max(0, limit - self.storage.quota_used(user or "", self.storage.today()))
-
-    def _take_quota(self, user: str | None) -> str | None:
-        """Reserve one of today's images before the API call; the day reserved, or None if unlimited."""
-        limit = self.limits.limit_for(user)
-        if limit is None:
-            return None
-        day = self.storage.today()
-        granted, used = self.storage.reserve_quota(user or "", day, limit)
-        if not granted:
-            midnight = datetime.fromisoformat(day).replace(tzinfo=timezone.utc) + timedelta(days=1)
-            raise DailyLimitError(used, limit, midnight)
-        return day
+        return self._quota.remaining(user)
 
     def generate_many(
         self, jobs: Sequence[GenerationParams], user: str | None = None

@@ -538,25 +538,6 @@ class Storage:
             raise ValueError(f"{trash_path}: not a regular file")
         return path
 
-    # -- quotas and usage -------------------------------------------------------------
-
-    def today(self) -> str:
-        """Today's date (YYYY-MM-DD, UTC) by this storage's clock: the quota day."""
-        return self._clock().astimezone(timezone.utc).strftime("%Y-%m-%d")
-
-    def reserve_quota(self, user: str, day: str, limit: int) -> tuple[bool, int]:
-        return self.index.reserve_quota(user, day, limit)
-
-    def release_quota(self, user: str, day: str) -> None:
-        self.index.release_quota(user, day)
-
-    def quota_used(self, user: str, day: str) -> int:
-        return self.index.quota_used(user, day)
-
-    def usage(self, days: int = 30, today: str | None = None) -> list[dict[str, Any]]:
-        """Per day, user and model; `today` defaults to this storage's clock."""
-        return self.index.usage(days, today or self.today())
-
     @staticmethod
     def rescue(png: bytes, name: str = "image.png") -> Path:
         """Park an image the outputs folder refused in the system temp folder.

@@ -8,7 +8,7 @@ from typing import Any, Callable
 import gradio as gr
 
 from .. import i18n
-from ..storage import Storage
+from ..quota import Quota
 from .common import fail, language, user_of
 
 USAGE_DAYS = 30
@@ -17,7 +17,7 @@ HEADERS = ("day", "user", "model", "images", "inference")
 
 @dataclass
 class UsageHandlers:
-    storage: Storage
+    quota: Quota  # its clock says which days are the last 30
     is_admin: Callable[[str | None], bool]
 
     def visible(self, request: gr.Request) -> gr.Tab:
@@ -38,5 +38,5 @@ class UsageHandlers:
         return [
             [r["day"], r.get("user") or "-", r["model"], r["images"],
              None if r.get("avg_inference_ms") is None else round(r["avg_inference_ms"])]
-            for r in self.storage.usage(days=USAGE_DAYS)
+            for r in self.quota.usage(days=USAGE_DAYS)
         ]
