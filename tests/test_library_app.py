@@ -32,6 +32,9 @@ def test_recipe_save_fill_and_a_matrix_from_its_choices(demo_app, tmp_path: Path
     assert {r["seed"] for r in records} == {77}
     assert records[2]["prompt"] == "a green apple on a wood" and records[3]["model"] == "stable-diffusion-3-5-large"
     assert all((demo_app.outputs / r["file"]).is_file() for r in records)
+    assert result["board"].startswith("Matrix ")
+    on_board = c.predict('board:"%s"' % result["board"], 0, 50, api_name="/history")
+    assert {r["id"] for r in on_board} == {r["id"] for r in records}
     mine = [r for r in c.predict(api_name="/recipes") if r["id"] == saved["id"]]
     assert mine and mine[0]["uses"] == 1 + 4  # one fill, four cells
 
@@ -41,6 +44,10 @@ def test_a_matrix_from_pasted_lines_and_its_refusals(demo_app) -> None:
     result = c.predict("a cat\n# skipped\na dog", "", None, ["FLUX.1-schnell"], ["1024x1024", "576x1024"], [False],
                        -1, api_name="/matrix")
     assert result["rows"] == ["a cat", "a dog"] and len(result["cells"]) == 4
+    named = c.predict("a bird", "", None, ["FLUX.1-schnell"], ["1024x1024"], [False], 3, "Birds  study",
+                      api_name="/matrix")
+    assert named["board"] == "Birds study"
+    assert [r["prompt"] for r in c.predict('board:"Birds study"', 0, 5, api_name="/history")] == ["a bird"]
     assert len({cell["record"]["seed"] for cell in result["cells"]}) == 1
     with pytest.raises(AppError, match="at most 64"):
         c.predict("\n".join(f"p{i}" for i in range(40)), "", None, ["FLUX.1-schnell"], ["1024x1024", "768x512"],

@@ -122,7 +122,7 @@ def create_app(settings: Settings) -> App:
     handlers = Handlers(
         generate=GenerateHandlers(core.generator, core.storage),
         history=HistoryHandlers(core.storage, private=settings.private_history, is_admin=is_admin),
-        library=LibraryHandlers(core.library, core.generator, core.storage, is_admin),
+        library=LibraryHandlers(core.library, core.generator, core.storage, curator, is_admin),
         pnginfo=PngInfoHandlers(files),
         usage=UsageHandlers(Quota(core.storage.index), is_admin),
         curation=CurationHandlers(curator, core.generator, PngInfoHandlers(files)),

@@ -286,7 +286,7 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "matrix_run": "Make the matrix",
         "matrix_count": "This makes {count} images ({rows} rows × {columns} columns).",
         "matrix_left": "You have {left} left today.",
-        "matrix_caption": "Seed {seed} for every cell. Click a picture to open it full size.",
+        "matrix_caption": "Seed {seed} for every cell · saved on the board “{board}” (History: board:\"{board}\"). Click a picture to open it full size.",
     },
     "zh": {
         "title": "文生图",
@@ -444,7 +444,7 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "matrix_run": "生成矩阵",
         "matrix_count": "将生成 {count} 张图片（{rows} 行 × {columns} 列）。",
         "matrix_left": "你今天还剩 {left} 张。",
-        "matrix_caption": "每格都使用种子 {seed}。点击图片可查看原图。",
+        "matrix_caption": "每格都使用种子 {seed} · 已保存到画板“{board}”（历史记录中搜索 board:\"{board}\"）。点击图片可查看原图。",
     },
 }
 

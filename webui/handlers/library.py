@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import logging
+from datetime import datetime, timezone
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Sequence
 
@@ -16,6 +17,7 @@ import gradio as gr
 
 from .. import i18n
 from ..errors import AppError, InvalidInputError, render
+from ..curation import Curator
 from ..generator import Generator
 from ..recipes import (
     Expansion,
@@ -43,6 +45,7 @@ class LibraryHandlers:
     library: Library
     generator: Generator
     storage: Storage
+    curator: Curator
     is_admin: Callable[[str | None], bool] = lambda name: False  # noqa: E731 (set per instance)
 
     def _who(self, request: gr.Request | None) -> tuple[str | None, bool]:
@@ -167,6 +170,7 @@ class LibraryHandlers:
         sizes: list[str] | None = None,
         enhancements: list[bool] | None = None,
         seed: float | int | None = -1,
+        board: str = "",
         request: gr.Request = None,
     ) -> dict[str, Any]:
         """Make a prompt matrix: every prompt × model × size × enhancement, one seed for the whole grid.
@@ -179,18 +183,21 @@ class LibraryHandlers:
             sizes: the sizes to compare, e.g. ["1024x1024", "768x512"].
             enhancements: [false], [true] or [false, true].
             seed: 0-9999999999, or -1 for one random seed shared by the whole grid.
+            board: the board that collects the grid's images ("" for "Matrix <date time>").
         Returns:
-            rows and columns (their labels), seed, and cells: [{row, column, record}] ({error} for a cell that failed).
+            rows and columns (their labels), seed, board, and cells: [{row, column, record}]
+            ({error} for a cell that failed).
         """
         lang = language(request)
         try:
             plan = self.plan(prompts, recipe_id, slot_values, models or [], sizes or [], enhancements or [False],
                              seed, request)
             self._check_quota(plan, request)
+            board = _board_name(board)
         except AppError as exc:
             raise fail(render(exc, lang), lang) from None
         cells: list[dict[str, Any]] = []
-        for index, outcome in self.generator.generate_many(plan.jobs, user_of(request)):
+        for index, outcome in self._run(plan, recipe_id, board, request):
             row, column = plan.cell(index)
             cell: dict[str, Any] = {"row": row, "column": column}
             if isinstance(outcome, BaseException):
@@ -198,10 +205,28 @@ class LibraryHandlers:
             else:
                 cell["record"] = outcome
             cells.append(cell)
-        if recipe_id:
-            self.library.used(str(recipe_id), plan.size)
         cells.sort(key=lambda c: (c["row"], c["column"]))
-        return {"rows": plan.row_labels(), "columns": plan.column_labels(), "seed": plan.seed, "cells": cells}
+        return {"rows": plan.row_labels(), "columns": plan.column_labels(), "seed": plan.seed, "board": board,
+                "cells": cells}
+
+    def _run(self, plan: MatrixPlan, recipe_id: str | None, board: str,
+             request: gr.Request | None) -> Iterator[tuple[int, dict[str, Any] | BaseException]]:
+        """Run the grid's jobs; what was made goes on `board` even when the run is stopped midway."""
+        user = user_of(request)
+        made: list[str] = []
+        try:
+            for index, outcome in self.generator.generate_many(plan.jobs, user):
+                if not isinstance(outcome, BaseException):
+                    made.append(str(outcome["id"]))
+                yield index, outcome
+        finally:
+            if recipe_id:
+                self.library.used(str(recipe_id), len(made))
+            if made:
+                try:
+                    self.curator.board(made, user, add=[board])
+                except AppError as exc:  # the images are saved; only the board is missing
+                    log.warning("Matrix images not put on board %r: %s", board, exc)
 
     def _check_quota(self, plan: MatrixPlan, request: gr.Request | None) -> None:
         left = self.generator.remaining_today(user_of(request))
@@ -316,30 +341,29 @@ class LibraryHandlers:
             self._check_quota(plan, request)
         except AppError as exc:
             raise fail(render(exc, lang), lang) from None
+        board = _board_name("")
         cells: dict[int, tuple[str, str]] = {}
         failed: list[BaseException] = []
-        yield self.grid_html(plan, cells, lang)
-        for index, outcome in self.generator.generate_many(plan.jobs, user_of(request)):
+        yield self.grid_html(plan, cells, board, lang)
+        for index, outcome in self._run(plan, recipe_id, board, request):
             if isinstance(outcome, BaseException):
                 failed.append(outcome)
                 cells[index] = ("", render(outcome, lang))
             else:
                 cells[index] = (str(self.storage.thumbnail(outcome)), str(self.storage.path_of(outcome)))
-            yield self.grid_html(plan, cells, lang)
-        if recipe_id:
-            self.library.used(str(recipe_id), plan.size)
+            yield self.grid_html(plan, cells, board, lang)
         if failed and len(failed) == plan.size:
             raise fail(render(failed[0], lang), lang)
 
     @staticmethod
-    def grid_html(plan: MatrixPlan, cells: dict[int, tuple[str, str]], lang: str) -> str:
+    def grid_html(plan: MatrixPlan, cells: dict[int, tuple[str, str]], board: str, lang: str) -> str:
         """A table: a header row of columns, a header cell per row, a thumbnail per cell.
 
         Cells link to the full PNG; file URLs go through Gradio's file route (and the
         private-mode guard), so the grid shows nothing a visitor couldn't open anyway.
         """
         head = "".join(f"<th scope='col'>{html.escape(c)}</th>" for c in plan.column_labels())
-        caption = html.escape(i18n.label("matrix_caption", lang, seed=plan.seed))
+        caption = html.escape(i18n.label("matrix_caption", lang, seed=plan.seed, board=board))
         body = []
         for r, label in enumerate(plan.row_labels()):
             tds = []
@@ -360,6 +384,11 @@ class LibraryHandlers:
 
 def _fill(recipe: Recipe, values: dict[str, Any]) -> str:
     return fill(recipe.text, {str(k): str(v) for k, v in values.items() if v is not None})
+
+
+def _board_name(wanted: str) -> str:
+    """The board a matrix collects its images on: the one asked for, else "Matrix <UTC time>"."""
+    return " ".join(str(wanted or "").split()) or f"Matrix {datetime.now(timezone.utc):%Y-%m-%d %H:%M:%S}"
 
 
 def _slot_lines(text: str | None) -> dict[str, list[str]]:
