@@ -6,6 +6,7 @@ No pytest here: the screenshot tool loads this file directly.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -187,4 +188,17 @@ def record_errors(page, errors: list[str], label: str = "") -> None:
     page.on("pageerror", lambda error: errors.append(f"{prefix}pageerror: {error}"))
     page.on("console", lambda msg: errors.append(f"{prefix}console.{msg.type}: {msg.text}")
             if msg.type == "error" else None)
+
+
+def open_history(page, lang: str = "en"):
+    """Open the History tab (by its label in `lang`) and wait for its first listing, so a
+    later search cannot be overtaken by it; returns the grid's thumbnails."""
+    from playwright.sync_api import expect
+
+    from webui.i18n import LABELS
+
+    page.get_by_role("tab", name=LABELS[lang]["tab_history"], exact=True).click()
+    listed = re.sub(r"\\\{\w+\\\}", r"\\d+", re.escape(LABELS[lang]["page_of"]))  # "Page 1 of 1 · 3 found"
+    expect(page.locator("#history-page")).to_contain_text(re.compile(listed))
+    return page.locator("#history-gallery .gallery-item")
 

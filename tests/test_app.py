@@ -156,7 +156,7 @@ def test_history_survives_a_restart_and_a_deleted_index(tmp_path: Path) -> None:
 def test_with_a_key_the_real_api_path_is_used_and_the_key_never_leaks(serve) -> None:
     """A key set: the app talks to the configured base (here a local fake) with the key."""
     with FakeApi(api_key=TEST_KEY) as backend:
-        app = serve(env={"YUNYX_API_KEY": TEST_KEY, "YUNYX_API_BASE": backend.base_url})
+        app = serve(env=backend.app_env())
         try:
             client = Client(app.url, verbose=False)
             path, record = client.predict("keyed", "FLUX.1-schnell", "768x512", False, 5, api_name="/generate")

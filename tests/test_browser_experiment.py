@@ -16,7 +16,7 @@ from urllib.parse import urljoin
 
 import pytest
 
-from .browser import PROMPT, require_playwright, wait_for_images
+from .browser import PROMPT, open_history, require_playwright, wait_for_images
 from .conftest import ARTIFACTS, pngs, record_of, token, wait_until
 from .support.apps import serve_app
 
@@ -98,12 +98,6 @@ def open_tab(page, name: str) -> None:
 
 def expect_tab_selected(page, name: str) -> None:
     expect(page.get_by_role("tab", name=name, exact=True)).to_have_attribute("aria-selected", "true")
-
-
-def open_history(page) -> None:
-    """Open History and wait for its first listing (else it could land after a search)."""
-    open_tab(page, "History")
-    expect(page.locator("#history-page")).to_contain_text(re.compile(r"\d+ found"))
 
 
 def search_history(page, text: str, found: int) -> None:

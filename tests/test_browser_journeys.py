@@ -27,6 +27,7 @@ from .browser import (
     focused_control,
     generate,
     horizontal_overflow,
+    open_history,
     record_errors,
     require_playwright,
     wait_until_ready,
@@ -61,7 +62,7 @@ PROGRESS = "#result [data-testid='status-tracker'] :is(.progress-text, .progress
 def keyed_app(fake: FakeApi, tmp_path_factory) -> Iterator[ServedApp]:
     """The app as someone with a key runs it, talking to the fake."""
     app = serve_app(tmp_path_factory.mktemp("journeys-keyed"),
-                    env={"YUNYX_API_KEY": TEST_KEY, "YUNYX_API_BASE": fake.base_url})
+                    env=fake.app_env())
     yield app
     app.stop()
 
@@ -93,11 +94,6 @@ def box(page, selector: str) -> dict:
     found = page.locator(selector).bounding_box()
     assert found, f"{selector} has no box (not displayed)"
     return found
-
-
-def open_history(page, lang: str):
-    page.get_by_role("tab", name=LABELS[lang]["tab_history"], exact=True).click()
-    return page.locator("#history-gallery .gallery-item")
 
 
 def thumbnail_loaded(item) -> int:

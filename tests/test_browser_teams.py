@@ -13,7 +13,7 @@ import pytest
 
 from webui.accounts import add_user
 
-from .browser import PROMPT, generate, require_playwright, wait_until_ready
+from .browser import PROMPT, generate, open_history, require_playwright, wait_until_ready
 from .conftest import ARTIFACTS
 from .support.apps import ServedApp, serve_app
 
@@ -42,11 +42,6 @@ def log_in(browser, app: ServedApp, name: str, password: str | None = None, loca
     page.get_by_test_id("password").fill(password or PASSWORDS[name])
     page.get_by_role("button", name=re.compile("login", re.I)).click()
     return context, page
-
-
-def open_history(page) -> None:
-    page.get_by_role("tab", name="History").click()
-    expect(page.locator("#history-page")).to_contain_text("Page")
 
 
 def test_two_users_and_an_admin_see_what_they_should(browser, team: ServedApp) -> None:

@@ -32,7 +32,7 @@ def app(fake: FakeApi, waits: RecordedWaits, tmp_path_factory) -> Iterator[Serve
     served = serve_app(
         tmp_path_factory.mktemp("faults"),
         "--timeout", str(TIMEOUT),
-        env={"YUNYX_API_KEY": TEST_KEY, "YUNYX_API_BASE": fake.base_url},
+        env=fake.app_env(),
         retry_wait=waits,
     )
     yield served

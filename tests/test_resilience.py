@@ -15,10 +15,9 @@ from gradio_client import Client
 from PIL import Image
 
 from webui import metadata
-from .support.fake_api import FakeApi
 from webui.storage import Storage
 
-from .conftest import ROOT, TEST_KEY, launch_app, wait_until
+from .conftest import ROOT, launch_app, wait_until
 
 
 def complete_pngs(outputs: Path) -> list[Path]:
@@ -79,12 +78,8 @@ def test_kill_9_while_saving_leaves_no_corrupt_image_and_a_matching_index(tmp_pa
     assert assert_consistent(outputs) >= target - 1
 
 
-def keyed_env(backend: FakeApi) -> dict[str, str]:
-    return {"YUNYX_API_KEY": TEST_KEY, "YUNYX_API_BASE": backend.base_url}
-
-
 def test_unwritable_outputs_still_hand_over_the_image_and_name_the_folder(serve, backend) -> None:
-    app = serve(env=keyed_env(backend))
+    app = serve(env=backend.app_env())
     # Make today's folder impossible to create (works as root too: a file in its way).
     from datetime import datetime, timezone
     day = app.outputs / datetime.now(timezone.utc).strftime("%Y-%m-%d")
@@ -107,7 +102,7 @@ def test_full_disk_still_hands_over_the_image(serve, tmp_path: Path, backend) ->
     if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=160k", "tmpfs", str(outputs)]).returncode:
         pytest.skip("cannot mount tmpfs here")
     try:
-        app = serve(env=keyed_env(backend), outputs=outputs)
+        app = serve(env=backend.app_env(), outputs=outputs)
         try:
             client = Client(app.url, verbose=False)
             path, record = client.predict("too big for the disk", "FLUX.1-schnell", "1024x1024", False, 7,
@@ -127,8 +122,8 @@ def test_two_apps_on_one_outputs_folder_lose_nothing(tmp_path: Path, backend) ->
     outputs = tmp_path / "shared-outputs"
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
-    a = launch_app(tmp_path / "a", env=keyed_env(backend), outputs=outputs)
-    b = launch_app(tmp_path / "b", env=keyed_env(backend), outputs=outputs)
+    a = launch_app(tmp_path / "a", env=backend.app_env(), outputs=outputs)
+    b = launch_app(tmp_path / "b", env=backend.app_env(), outputs=outputs)
     try:
         clients = [Client(a.url, verbose=False), Client(b.url, verbose=False)]
         # Same prompt and seed everywhere: every file name would collide without reservation.
@@ -148,7 +143,7 @@ def test_two_apps_on_one_outputs_folder_lose_nothing(tmp_path: Path, backend) ->
 
 def test_fifty_at_once_all_succeed_within_the_concurrency_limit(serve, backend) -> None:
     backend.set_faults(delay=0.2)  # long enough that all four slots fill
-    app = serve("--concurrency", "4", env=keyed_env(backend))
+    app = serve("--concurrency", "4", env=backend.app_env())
     client = Client(app.url, verbose=False)
     jobs = [client.submit(f"load test {i}", "FLUX.1-schnell", "768x512", False, i, api_name="/generate")
             for i in range(50)]

@@ -43,7 +43,7 @@ def users_file(folder: Path) -> Path:
 def team(tmp_path_factory, fake) -> Iterator[ServedApp]:
     folder = tmp_path_factory.mktemp("team")
     app = serve_app(folder, "--users", str(users_file(folder)), "--private-history", "--daily-limit", str(LIMIT),
-                    env={"YUNYX_API_KEY": TEST_KEY, "YUNYX_API_BASE": fake.base_url})
+                    env=fake.app_env())
     yield app
     app.stop()
 
@@ -112,7 +112,7 @@ def test_another_users_image_path_gets_nothing(team: ServedApp) -> None:
 
 def test_daily_limit_refuses_without_calling_the_api_and_survives_a_restart(serve, tmp_path: Path, fake) -> None:
     users = users_file(tmp_path)
-    env = {"YUNYX_API_KEY": TEST_KEY, "YUNYX_API_BASE": fake.base_url}
+    env = fake.app_env()
     outputs = tmp_path / "outputs"
     app = serve("--users", str(users), "--daily-limit", "2", env=env, outputs=outputs)
     bob = client(app, "bob")
@@ -143,7 +143,7 @@ def test_daily_limit_refuses_without_calling_the_api_and_survives_a_restart(serv
 def test_fifty_at_once_with_a_limit_of_ten_gives_exactly_ten(serve, tmp_path: Path, fake) -> None:
     users = users_file(tmp_path)
     app = serve("--users", str(users), "--daily-limit", "10", "--concurrency", "8",
-                env={"YUNYX_API_KEY": TEST_KEY, "YUNYX_API_BASE": fake.base_url})
+                env=fake.app_env())
     alice = client(app, "alice")
     jobs = [alice.submit(f"burst {i}", "FLUX.1-schnell", "768x512", False, i, api_name="/generate")
             for i in range(50)]

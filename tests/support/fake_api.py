@@ -139,6 +139,13 @@ class FakeApi(DemoBackend):
     def control_url(self) -> str:
         return f"{self.origin}/_demo"
 
+    def app_env(self) -> dict[str, str]:
+        """The environment that points an app at this fake with its key (as a user's would)."""
+        env = {"YUNYX_API_BASE": self.base_url}
+        if self.api_key:
+            env["YUNYX_API_KEY"] = self.api_key
+        return env
+
     # -- control, over real HTTP (as a test or benchmark in another process would) ----
 
     def _control(self, method: str, route: str, payload: Any = None) -> Any:
