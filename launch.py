@@ -1,8 +1,8 @@
-"""Start the web UI: `python launch.py --help` lists every flag.
+"""Start the web UI: `python launch.py --help` lists every flag and subcommand.
 
 With no API key (environment `YUNYX_API_KEY` or a `.env` file) it runs in demo
-mode against a built-in offline backend. Subcommands: `generate` (make images from
-the command line), `usage`, `adduser`, `deluser`; each has its own `--help`.
+mode against a built-in offline backend. The command line is declared in
+webui/cli.py (subcommands) and webui/config.py (the web UI's flags).
 """
 
 from __future__ import annotations
@@ -12,19 +12,16 @@ import signal
 import sys
 import time
 
-from webui.config import ConfigError, load_settings
-
-SUBCOMMANDS = ("generate", "usage", "adduser", "deluser")  # python launch.py <subcommand> --help
+from webui import cli
+from webui.config import ConfigError, settings_from
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    if argv and argv[0] in SUBCOMMANDS:
-        from webui.cli import main as run_subcommand
-
-        return run_subcommand(argv)
+    args = cli.build_parser().parse_args(sys.argv[1:] if argv is None else argv)
+    if args.command is not None:
+        return cli.run(args)
     try:
-        settings = load_settings(argv)
+        settings = settings_from(args)
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -22,9 +22,9 @@ from webui.accounts import (
     cli,
     delete_user,
     hash_password,
-    users_path,
     verify_password,
 )
+from webui.config import users_file
 
 PLAIN = "hunter2-Plain-Text"  # a plain-text password to search for in messages
 
@@ -447,10 +447,10 @@ def test_cli_deluser(tmp_path: Path) -> None:
 
 
 def test_cli_file_choice_flag_env_dotenv_default(tmp_path: Path) -> None:
-    assert users_path({}, tmp_path) == tmp_path / "users.txt"
+    assert users_file(None, {}, tmp_path) == tmp_path / "users.txt"
     (tmp_path / ".env").write_text("YUNYX_USERS=from-dotenv.txt\n")
-    assert users_path({}, tmp_path) == tmp_path / "from-dotenv.txt"
-    assert users_path({"YUNYX_USERS": "/abs/env.txt"}, tmp_path) == Path("/abs/env.txt")
+    assert users_file(None, {}, tmp_path) == tmp_path / "from-dotenv.txt"
+    assert users_file(None, {"YUNYX_USERS": "/abs/env.txt"}, tmp_path) == Path("/abs/env.txt")
     run(tmp_path, ["adduser", "a", "--password-stdin"], stdin="pw\n", environ={"YUNYX_USERS": "env.txt"})
     run(tmp_path, ["adduser", "b", "--password-stdin", "--users", "sub.txt"], stdin="pw\n")
     assert Accounts.load(tmp_path / "env.txt").names() == ["a"]

@@ -6,7 +6,8 @@ import re
 import subprocess
 import sys
 
-from webui.config import build_parser
+from webui.cli import build_parser
+from webui.config import flag_table
 
 from .conftest import ROOT
 
@@ -24,6 +25,10 @@ def test_every_row_names_a_test_that_exists() -> None:
     for _, _, path, test in reliability_table.ROWS:
         source = (ROOT / path).read_text(encoding="utf-8")
         assert re.search(rf"^def {re.escape(test)}\(", source, re.M), f"{path}::{test} is missing"
+
+
+def test_the_readme_flag_table_is_the_options_table() -> None:
+    assert flag_table() in README, "paste the output of: python -c 'from webui.config import flag_table; print(flag_table())'"
 
 
 def test_every_flag_is_in_the_readme() -> None:

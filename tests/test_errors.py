@@ -114,12 +114,12 @@ def test_a_batch_that_hits_a_bug_says_internal_error(handlers, caplog) -> None:
 def test_the_command_line_words_errors_with_the_same_renderer(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setattr(Generator, "generate", lambda self, params, user=None: {}["images"])
     out, err = io.StringIO(), io.StringIO()
-    code = cli.generate(["a cat", "--demo", "--outputs", str(tmp_path / "out")], out, err)
+    code = cli.main(["generate", "a cat", "--demo", "--outputs", str(tmp_path / "out")], out, err)
     assert code == 1 and f"error: {render(KeyError(), 'en')}" in err.getvalue()
     assert INTERNAL_EN in err.getvalue()
 
     err = io.StringIO()
-    assert cli.generate(["   ", "--outputs", str(tmp_path / "out")], out, err) == 2
+    assert cli.main(["generate", "   ", "--outputs", str(tmp_path / "out")], out, err) == 2
     with pytest.raises(InvalidInputError) as caught:
         validate("   ", "FLUX.1-schnell", "1024x1024", False, -1)
     assert err.getvalue() == f"error: {render(caught.value, 'en')}\n"

@@ -50,9 +50,9 @@ import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
-from typing import Callable, Iterable, Mapping, TextIO
+from typing import Any, Callable, Iterable, Mapping, TextIO
 
-from .config import DOTENV, read_dotenv
+from .config import DEFAULT_USERS_FILE, USERS_ENV, users_file
 
 SCRYPT_N = 2**14
 SCRYPT_R = 8
@@ -60,9 +60,6 @@ SCRYPT_P = 1
 SCRYPT_DKLEN = 32
 SALT_BYTES = 16
 ADMIN_FLAG = "admin"
-USERS_ENV = "YUNYX_USERS"
-DEFAULT_USERS_FILE = "users.txt"
-COMMANDS = ("adduser", "deluser")  # launch.py hands these sub-commands to `cli`
 HEADER = (
     "# YUNYX web UI accounts — edit with: python launch.py adduser NAME / deluser NAME\n"
     "# One NAME:HASH[:admin] per line; only hashes, never plain-text passwords.\n"
@@ -458,27 +455,10 @@ def delete_user(path: Path, name: str) -> bool:
 # --- command line ----------------------------------------------------------------------
 
 
-def _under(cwd: Path, text: str) -> Path:
-    path = Path(text).expanduser()
-    return path if path.is_absolute() else cwd / path
-
-
-def users_path(environ: Mapping[str, str] | None = None, cwd: Path | None = None) -> Path:
-    """The default accounts file: $YUNYX_USERS (environment, then .env, like other settings),
-    else ./users.txt — so the CLI edits the file the app reads."""
-    environ = os.environ if environ is None else environ
-    cwd = Path.cwd() if cwd is None else cwd
-    value = environ.get(USERS_ENV) or read_dotenv(cwd / DOTENV).get(USERS_ENV) or ""
-    return _under(cwd, value.strip() or DEFAULT_USERS_FILE)
-
-
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python launch.py", description="Manage the web UI's user accounts."
-    )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{adduser,deluser}")
+def add_commands(commands: Any) -> None:
+    """Declare `adduser` and `deluser` on the command line's subparsers (see webui/cli.py)."""
     users_help = f"accounts file (default: ${USERS_ENV}, else ./{DEFAULT_USERS_FILE})"
-    add = sub.add_parser(
+    add = commands.add_parser(
         "adduser", help="add a user, or set a new password for one",
         description="Add a user, or set a new password for an existing one. Asks for the password twice.",
     )
@@ -486,10 +466,11 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("--admin", action="store_true", help="make this the admin account (at most one)")
     add.add_argument("--password-stdin", action="store_true", help="read the password from one line of stdin")
     add.add_argument("--users", metavar="FILE", help=users_help)
-    delete = sub.add_parser("deluser", help="remove a user", description="Remove a user.")
+    delete = commands.add_parser("deluser", help="remove a user", description="Remove a user.")
     delete.add_argument("name", metavar="NAME")
     delete.add_argument("--users", metavar="FILE", help=users_help)
-    return parser
+    for parser in (add, delete):
+        parser.set_defaults(run=run)
 
 
 def _read_password(from_stdin: bool, stdin: TextIO, getpass: Callable[[str], str], name: str) -> str:
@@ -535,30 +516,38 @@ def _deluser(args: argparse.Namespace, path: Path, stdout: TextIO, stderr: TextI
     return 0
 
 
-def cli(
-    argv: list[str],
+def cli(argv: list[str], *, stdin: TextIO | None = None, stdout: TextIO | None = None,
+        stderr: TextIO | None = None, **kw: Any) -> int:
+    """`python launch.py adduser|deluser …` parsed by the one command line; returns the exit code."""
+    from .cli import build_parser  # the command line imports this module
+
+    stdout, stderr = stdout or sys.stdout, stderr or sys.stderr
+    try:
+        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+            args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # argparse reports usage errors and --help this way
+        return exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 2
+    return run(args, stdout, stderr, stdin=stdin, **kw)
+
+
+def run(
+    args: argparse.Namespace,
+    stdout: TextIO,
+    stderr: TextIO,
     *,
     stdin: TextIO | None = None,
-    stdout: TextIO | None = None,
-    stderr: TextIO | None = None,
     getpass: Callable[[str], str] | None = None,
     environ: Mapping[str, str] | None = None,
     cwd: Path | None = None,
 ) -> int:
-    """`python launch.py adduser|deluser …`; returns the exit code (0 ok, 1 refused, 2 usage).
+    """Run a parsed adduser/deluser; returns the exit code (0 ok, 1 refused).
 
     Streams default to sys.* at call time, not import time, so captured output works.
     Never prints a password or a hash.
     """
-    stdin, stdout, stderr = stdin or sys.stdin, stdout or sys.stdout, stderr or sys.stderr
+    stdin = stdin or sys.stdin
     getpass = getpass or getpass_module.getpass
-    cwd = Path.cwd() if cwd is None else cwd
-    try:
-        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
-            args = _parser().parse_args(argv)
-    except SystemExit as exc:  # argparse reports usage errors and --help this way
-        return exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 2
-    path = _under(cwd, args.users) if args.users else users_path(environ, cwd)
+    path = users_file(args.users, environ, cwd)
     try:
         if args.command == "adduser":
             return _adduser(args, path, stdin, stdout, getpass)

@@ -1,7 +1,9 @@
-"""Command-line subcommands: `python launch.py generate|usage|adduser|deluser …`.
+"""The command line: one parser for the web UI's flags and every subcommand.
 
+`python launch.py [flags]` serves the page (its flags come from `config.OPTIONS`);
 `generate` makes images from a script through the same validation, service and
-storage as the page; `usage` prints the per-user, per-model usage table.
+storage as the page; `usage` prints the per-user, per-model usage table; `adduser`
+and `deluser` (declared by `accounts`) manage the accounts file. Each has `--help`.
 """
 
 from __future__ import annotations
@@ -12,63 +14,71 @@ from datetime import datetime, timezone
 from typing import Any, Sequence, TextIO
 
 from . import accounts
-from .config import ConfigError, Settings, load_settings
-from .core import open_core, open_storage
+from .config import ConfigError, add_options, option_parser, settings_from
 from .errors import InvalidInputError, render
-from .generator import DEFAULT_MODEL, DEFAULT_SIZE, IMAGE_SIZES, batch_params, validate
+from .generator import DEFAULT_MODEL, DEFAULT_SIZE, IMAGE_SIZES, RANDOM_SEED, batch_params, validate
 from .quota import Quota
+from .service import MAX_SEED
 
-COMMANDS = ("generate", "usage", *accounts.COMMANDS)
 MAX_CLI_COUNT = 1000
+USAGE_DAYS = 30
 
 
-def main(argv: Sequence[str]) -> int:
-    """Run the subcommand named by argv[0]; returns the exit code."""
-    command, rest = argv[0], list(argv[1:])
-    if command in accounts.COMMANDS:
-        return accounts.cli([command, *rest])
+def build_parser() -> argparse.ArgumentParser:
+    """The one parser: the web UI's flags, then a subparser per command (each knows how to run)."""
+    parser = option_parser()
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND",
+                                     title="subcommands (python launch.py COMMAND --help)")
+    gen = commands.add_parser("generate", help="generate and save images from the command line",
+                              description="Generate and save images.")
+    gen.add_argument("prompt", help="what the picture should show")
+    gen.add_argument("--model", default=DEFAULT_MODEL, help=f"model name (default {DEFAULT_MODEL})")
+    gen.add_argument("--size", default=DEFAULT_SIZE, choices=IMAGE_SIZES, help=f"image size (default {DEFAULT_SIZE})")
+    gen.add_argument("--enhance", action="store_true", help="turn on prompt enhancement")
+    gen.add_argument("--seed", default=RANDOM_SEED,  # a string from the shell: validate() says what is wrong
+                     help=f"0-{MAX_SEED}, or {RANDOM_SEED} for random (default)")
+    gen.add_argument("--count", type=int, default=1,
+                     help=f"how many images (1-{MAX_CLI_COUNT}): seeds seed, seed+1, … (default 1)")
+    gen.add_argument("--random-seeds", action="store_true", help="a new random seed for each image")
+    add_options(gen, ("outputs", "demo", "timeout", "concurrency"))  # declared once, in config.OPTIONS
+    gen.set_defaults(run=generate)
+    use = commands.add_parser("usage", help="images per user per day and per model",
+                              description="Images per user per day and per model, last N days.")
+    use.add_argument("--days", type=int, default=USAGE_DAYS, help=f"how many days back (default {USAGE_DAYS})")
+    add_options(use, ("outputs",))
+    use.set_defaults(run=usage)
+    accounts.add_commands(commands)
+    return parser
+
+
+def main(argv: Sequence[str], out: TextIO | None = None, err: TextIO | None = None) -> int:
+    """Parse `argv` and run its subcommand; returns the exit code (2 for a bad command line).
+
+    Only for subcommands: the web UI itself is started by launch.py.
+    """
+    return run(build_parser().parse_args(argv), out, err)
+
+
+def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    """Run the subcommand `args` was parsed for."""
+    out, err = out or sys.stdout, err or sys.stderr
     try:
-        return usage(rest) if command == "usage" else generate(rest)
-    except ConfigError as exc:  # e.g. an --outputs folder that cannot be used
-        print(f"error: {exc}", file=sys.stderr)
+        return args.run(args, out, err)
+    except (ConfigError, accounts.AccountsError) as exc:  # e.g. an --outputs folder that cannot be used
+        print(f"error: {exc}", file=err)
         return 2
-
-
-def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--outputs", default="outputs", metavar="DIR", help="outputs folder (default ./outputs)")
-
-
-def _settings(args: argparse.Namespace, extra: list[str]) -> Settings:
-    return load_settings(["--outputs", args.outputs, *extra])
 
 
 # --------------------------------------------------------------------------- generate
 
 
-def generate(argv: Sequence[str], out: TextIO | None = None, err: TextIO | None = None) -> int:
-    out, err = out or sys.stdout, err or sys.stderr
-    parser = argparse.ArgumentParser(prog="python launch.py generate", description="Generate and save images.")
-    parser.add_argument("prompt", help="what the picture should show")
-    parser.add_argument("--model", default=DEFAULT_MODEL, help=f"model name (default {DEFAULT_MODEL})")
-    parser.add_argument("--size", default=DEFAULT_SIZE, choices=IMAGE_SIZES, help=f"image size (default {DEFAULT_SIZE})")
-    parser.add_argument("--enhance", action="store_true", help="turn on prompt enhancement")
-    parser.add_argument("--seed", default="-1", help="0-9999999999, or -1 for random (default)")
-    parser.add_argument("--count", type=int, default=1,
-                        help=f"how many images (1-{MAX_CLI_COUNT}): seeds seed, seed+1, … (default 1)")
-    parser.add_argument("--random-seeds", action="store_true", help="a new random seed for each image")
-    parser.add_argument("--demo", action="store_true", help="use the offline demo backend")
-    parser.add_argument("--timeout", default="120", help="seconds for one API call (default 120)")
-    parser.add_argument("--concurrency", default="4", help="images in flight at once (default 4)")
-    _common(parser)
-    args = parser.parse_args(argv)
+def generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from .core import open_core  # the service and storage load only when a command needs them
+
+    settings = settings_from(args)
     try:
-        settings = _settings(args, ["--timeout", args.timeout, "--concurrency", args.concurrency]
-                             + (["--demo"] if args.demo else []))
         params = validate(args.prompt, args.model, args.size, args.enhance, args.seed)
         jobs = batch_params(params, args.count, args.random_seeds, limit=MAX_CLI_COUNT)
-    except ConfigError as exc:
-        print(f"error: {exc}", file=err)
-        return 2
     except InvalidInputError as exc:
         print(f"error: {render(exc)}", file=err)
         return 2
@@ -111,15 +121,10 @@ class Progress:
 # --------------------------------------------------------------------------- usage
 
 
-def usage(argv: Sequence[str], out: TextIO | None = None) -> int:
-    out = out or sys.stdout
-    parser = argparse.ArgumentParser(prog="python launch.py usage",
-                                     description="Images per user per day and per model, last N days.")
-    parser.add_argument("--days", type=int, default=30, help="how many days back (default 30)")
-    _common(parser)
-    args = parser.parse_args(argv)
-    settings = load_settings(["--outputs", args.outputs])
-    storage = open_storage(settings.outputs)
+def usage(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from .core import open_storage
+
+    storage = open_storage(settings_from(args).outputs)
     try:
         rows = Quota(storage.index).usage(days=args.days)
     finally:

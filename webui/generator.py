@@ -36,22 +36,22 @@ def parse_seed(value: Any) -> int | None:
     if value is None or (isinstance(value, str) and value.strip() in ("", "-1")):
         return None
     if isinstance(value, bool):
-        raise InvalidInputError("bad_seed")
+        raise InvalidInputError("bad_seed", max=MAX_SEED)
     if isinstance(value, float):
         if not math.isfinite(value) or not value.is_integer():
-            raise InvalidInputError("bad_seed")
+            raise InvalidInputError("bad_seed", max=MAX_SEED)
         value = int(value)
     if isinstance(value, str):
         text = value.strip()
         if not text.lstrip("-").isdigit() or not text.isascii():
-            raise InvalidInputError("bad_seed")
+            raise InvalidInputError("bad_seed", max=MAX_SEED)
         value = int(text)
     if not isinstance(value, int):
-        raise InvalidInputError("bad_seed")
+        raise InvalidInputError("bad_seed", max=MAX_SEED)
     if value == RANDOM_SEED:
         return None
     if not 0 <= value <= MAX_SEED:
-        raise InvalidInputError("bad_seed")
+        raise InvalidInputError("bad_seed", max=MAX_SEED)
     return value
 
 

@@ -28,7 +28,7 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         # bad input
         "empty_prompt": "Please type a prompt first: describe the picture you want.",
         "prompt_too_long": "The prompt is too long ({length} characters). Please shorten it to at most {limit}.",
-        "bad_seed": "The seed must be a whole number from 0 to 9999999999, or -1 for random.",
+        "bad_seed": "The seed must be a whole number from 0 to {max}, or -1 for random.",
         "bad_size": "Please pick one of the sizes: {sizes}.",
         "bad_model": "Please choose a model (or type a model name).",
         "daily_limit": "You have used {used} of your {limit} images for today. The limit resets at {resets}.",
@@ -84,7 +84,7 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "connection": "无法连接到图像服务（{detail}）。请检查网络连接后重试。",
         "empty_prompt": "请先输入提示词：描述你想要的画面。",
         "prompt_too_long": "提示词太长（{length} 个字符）。请缩短到 {limit} 个字符以内。",
-        "bad_seed": "种子必须是 0 到 9999999999 之间的整数，或填 -1 表示随机。",
+        "bad_seed": "种子必须是 0 到 {max} 之间的整数，或填 -1 表示随机。",
         "bad_size": "请选择以下尺寸之一：{sizes}。",
         "bad_model": "请选择一个模型（或输入模型名称）。",
         "daily_limit": "你今天的 {limit} 张图片额度已用 {used} 张。额度将在 {resets} 重置。",

@@ -34,7 +34,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from . import i18n
 from .errors import AppError, DailyLimitError, ImageApiError, InvalidInputError, StorageFailedError, render
-from .generator import DEFAULT_MODEL, DEFAULT_SIZE, Generator, validate
+from .generator import DEFAULT_MODEL, DEFAULT_SIZE, MAX_SEED, RANDOM_SEED, Generator, validate
 from .guard import current_user
 from .handlers import HistoryHandlers
 from .history import MAX_LIMIT
@@ -69,7 +69,7 @@ class GenerateRequest(BaseModel):
     model: str = Field(DEFAULT_MODEL, description="model name")
     image_size: str = Field(DEFAULT_SIZE, description="one of the six sizes, e.g. 1024x1024")
     prompt_enhancement: bool = Field(False, description="let the service enrich the prompt")
-    seed: int | None = Field(-1, description="0-9999999999 for a reproducible picture; -1 or null for random")
+    seed: int | None = Field(RANDOM_SEED, description=f"0-{MAX_SEED} for a reproducible picture; -1 or null for random")
 
 
 class ErrorBody(BaseModel):

@@ -15,7 +15,7 @@ import gradio as gr
 from .. import formats, i18n, metadata, provenance
 from ..errors import InvalidInputError
 from ..record import form_values
-from ..generator import IMAGE_SIZES, KNOWN_MODELS, RANDOM_SEED
+from ..generator import IMAGE_SIZES, KNOWN_MODELS, MAX_SEED, RANDOM_SEED
 from ..guard import ServedFiles
 from ..uploads import read_upload, save_chunks
 from .common import as_text, fail, language, user_of
@@ -158,5 +158,5 @@ def _fields(record: dict[str, Any] | None, ours: bool) -> dict[str, Any] | None:
         "model_maps": bool(model) and (ours or model in KNOWN_MODELS),
         "image_size": record.get("image_size") if record.get("image_size") in IMAGE_SIZES else IMAGE_SIZES[0],
         "prompt_enhancement": bool(record.get("prompt_enhancement", False)),
-        "seed": seed if isinstance(seed, int) and 0 <= seed <= 9_999_999_999 else RANDOM_SEED,
+        "seed": seed if isinstance(seed, int) and 0 <= seed <= MAX_SEED else RANDOM_SEED,
     }
