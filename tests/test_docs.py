@@ -28,7 +28,7 @@ def test_every_row_names_a_test_that_exists() -> None:
 
 
 def test_the_readme_flag_table_is_the_options_table() -> None:
-    assert flag_table() in README, "paste the output of: python -c 'from webui.config import flag_table; print(flag_table())'"
+    assert flag_table() in README, "paste: python -c 'from webui.config import flag_table; print(flag_table())'"
 
 
 def test_every_flag_is_in_the_readme() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import gradio as gr
@@ -71,7 +71,7 @@ def test_a_bug_of_ours_is_an_internal_error_with_its_traceback_in_the_log(caplog
 
 
 def test_a_time_is_shown_in_the_visitors_zone() -> None:
-    error = DailyLimitError(3, 3, datetime(2026, 11, 26, tzinfo=timezone.utc))
+    error = DailyLimitError(3, 3, datetime(2026, 11, 26, tzinfo=UTC))
     assert "2026-11-26 08:00 (Asia/Shanghai)" in render(error, "en", "Asia/Shanghai")
     assert "2026-11-26 00:00 (UTC)" in render(error, "zh", "Not/AZone")
     assert "2026-11-26 00:00 (UTC)" in render(error, "en")

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import datetime, timezone
-from typing import Any, Sequence, TextIO
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any, TextIO
 
 from . import accounts
 from .config import ConfigError, add_options, option_parser, settings_from
@@ -142,8 +143,8 @@ def format_usage(rows: list[dict[str, Any]]) -> str:
         for r in rows
     ]
     if not body:
-        return f"No images in the last period (as of {datetime.now(timezone.utc):%Y-%m-%d})."
+        return f"No images in the last period (as of {datetime.now(UTC):%Y-%m-%d})."
     widths = [max(len(h), *(len(row[i]) for row in body)) for i, h in enumerate(header)]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths)), "  ".join("-" * w for w in widths)]
-    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths)) for row in body]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)), "  ".join("-" * w for w in widths)]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in body]
     return "\n".join(lines)

@@ -18,9 +18,10 @@ import re
 import time
 import types
 import typing
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 DEFAULT_API_BASE = "https://api.yunyx.top/v1"
 KEY_ENV = "YUNYX_API_KEY"

@@ -32,7 +32,7 @@ exists and are printed as they are.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -185,7 +185,7 @@ def render(error: BaseException, lang: str = i18n.FALLBACK, tz: str | None = Non
 def local_time(moment: datetime, tz: str | None) -> str:
     """`2026-11-25 08:00 (Asia/Shanghai)` from the browser's zone, else UTC."""
     try:
-        zone = ZoneInfo(tz) if tz else timezone.utc
+        zone = ZoneInfo(tz) if tz else UTC
     except (ZoneInfoNotFoundError, ValueError):
-        zone = timezone.utc
-    return f"{moment.astimezone(zone):%Y-%m-%d %H:%M} ({tz if zone is not timezone.utc else 'UTC'})"
+        zone = UTC
+    return f"{moment.astimezone(zone):%Y-%m-%d %H:%M} ({tz if zone is not UTC else 'UTC'})"
