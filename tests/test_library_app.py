@@ -16,15 +16,32 @@ PASSWORDS = {"ann": "ann-pass-5151", "ben": "ben-pass-6262", "boss": "boss-pass-
 
 def test_recipe_save_fill_and_a_matrix_from_its_choices(demo_app, tmp_path: Path) -> None:
     c = Client(demo_app.url, verbose=False)
-    saved = c.predict("Apple", "a {red|green} apple on a {surface}", "FLUX.1-schnell", "768x512", False, True,
-                      "", "", api_name="/recipe_save")
+    saved = c.predict(
+        "Apple",
+        "a {red|green} apple on a {surface}",
+        "FLUX.1-schnell",
+        "768x512",
+        False,
+        True,
+        "",
+        "",
+        api_name="/recipe_save",
+    )
     assert saved["slots"] == ["red|green", "surface"]
     filled = c.predict(saved["id"], {"surface": "marble"}, api_name="/recipe_fill")
     assert filled["prompt"] == "a red apple on a marble"
     assert (filled["model"], filled["image_size"]) == ("FLUX.1-schnell", "768x512")
 
-    result = c.predict("", saved["id"], {"surface": ["wood"]}, ["FLUX.1-schnell", "stable-diffusion-3-5-large"],
-                       ["768x512"], [False], 77, api_name="/matrix")
+    result = c.predict(
+        "",
+        saved["id"],
+        {"surface": ["wood"]},
+        ["FLUX.1-schnell", "stable-diffusion-3-5-large"],
+        ["768x512"],
+        [False],
+        77,
+        api_name="/matrix",
+    )
     assert result["rows"] == ["red · wood", "green · wood"]
     assert result["columns"] == ["FLUX.1-schnell", "stable-diffusion-3-5-large"]
     assert [(cell["row"], cell["column"]) for cell in result["cells"]] == [(r, k) for r in range(2) for k in range(2)]
@@ -33,7 +50,7 @@ def test_recipe_save_fill_and_a_matrix_from_its_choices(demo_app, tmp_path: Path
     assert records[2]["prompt"] == "a green apple on a wood" and records[3]["model"] == "stable-diffusion-3-5-large"
     assert all((demo_app.outputs / r["file"]).is_file() for r in records)
     assert result["board"].startswith("Matrix ")
-    on_board = c.predict('board:"%s"' % result["board"], 0, 50, api_name="/history")
+    on_board = c.predict('board:"{}"'.format(result["board"]), 0, 50, api_name="/history")
     assert {r["id"] for r in on_board} == {r["id"] for r in records}
     mine = [r for r in c.predict(api_name="/recipes") if r["id"] == saved["id"]]
     assert mine and mine[0]["uses"] == 1 + 4  # one fill, four cells
@@ -41,17 +58,34 @@ def test_recipe_save_fill_and_a_matrix_from_its_choices(demo_app, tmp_path: Path
 
 def test_a_matrix_from_pasted_lines_and_its_refusals(demo_app) -> None:
     c = Client(demo_app.url, verbose=False)
-    result = c.predict("a cat\n# skipped\na dog", "", None, ["FLUX.1-schnell"], ["1024x1024", "576x1024"], [False],
-                       -1, api_name="/matrix")
+    result = c.predict(
+        "a cat\n# skipped\na dog",
+        "",
+        None,
+        ["FLUX.1-schnell"],
+        ["1024x1024", "576x1024"],
+        [False],
+        -1,
+        api_name="/matrix",
+    )
     assert result["rows"] == ["a cat", "a dog"] and len(result["cells"]) == 4
-    named = c.predict("a bird", "", None, ["FLUX.1-schnell"], ["1024x1024"], [False], 3, "Birds  study",
-                      api_name="/matrix")
+    named = c.predict(
+        "a bird", "", None, ["FLUX.1-schnell"], ["1024x1024"], [False], 3, "Birds  study", api_name="/matrix"
+    )
     assert named["board"] == "Birds study"
     assert [r["prompt"] for r in c.predict('board:"Birds study"', 0, 5, api_name="/history")] == ["a bird"]
     assert len({cell["record"]["seed"] for cell in result["cells"]}) == 1
     with pytest.raises(AppError, match="at most 64"):
-        c.predict("\n".join(f"p{i}" for i in range(40)), "", None, ["FLUX.1-schnell"], ["1024x1024", "768x512"],
-                  [False], 1, api_name="/matrix")
+        c.predict(
+            "\n".join(f"p{i}" for i in range(40)),
+            "",
+            None,
+            ["FLUX.1-schnell"],
+            ["1024x1024", "768x512"],
+            [False],
+            1,
+            api_name="/matrix",
+        )
     with pytest.raises(AppError, match="model and one size"):
         c.predict("a cat", "", None, [], ["1024x1024"], [False], 1, api_name="/matrix")
 
@@ -91,10 +125,13 @@ def test_private_recipes_stay_with_their_owner_and_shared_ones_reach_the_team(te
     assert secret["owner"] == "ann"
     assert {r["name"] for r in ben.predict(api_name="/recipes")} == {"Team"}
     assert {"Secret", "Team"} <= {r["name"] for r in boss.predict(api_name="/recipes")}
-    for call in (lambda: ben.predict(secret["id"], {"thing": "x"}, api_name="/recipe_fill"),
-                 lambda: ben.predict(secret["id"], api_name="/recipe_delete"),
-                 lambda: ben.predict("", secret["id"], {"thing": ["x"]}, ["FLUX.1-schnell"], ["1024x1024"], [False],
-                                     1, api_name="/matrix")):
+    for call in (
+        lambda: ben.predict(secret["id"], {"thing": "x"}, api_name="/recipe_fill"),
+        lambda: ben.predict(secret["id"], api_name="/recipe_delete"),
+        lambda: ben.predict(
+            "", secret["id"], {"thing": ["x"]}, ["FLUX.1-schnell"], ["1024x1024"], [False], 1, api_name="/matrix"
+        ),
+    ):
         with pytest.raises(AppError, match="no longer in the library"):
             call()
     with pytest.raises(AppError, match="only change or delete your own"):

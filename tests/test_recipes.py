@@ -29,7 +29,7 @@ def test_slots_are_named_or_choices_and_listed_once_in_order():
 
 def test_double_braces_are_literal_and_stray_braces_stay():
     assert parse("{{x}} and }{") == ["{x} and }{"]
-    assert fill("json {{\"a\": 1}} {b}", {"b": "ok"}) == 'json {"a": 1} ok'
+    assert fill('json {{"a": 1}} {b}', {"b": "ok"}) == 'json {"a": 1} ok'
 
 
 def test_fill_needs_every_named_slot_and_defaults_choices_to_the_first():

@@ -24,11 +24,12 @@ import sqlite3
 import tempfile
 import threading
 import uuid
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any
 
 from .generator import InvalidInputError, validate, with_seed
 from .service import GenerationParams
@@ -72,7 +73,7 @@ def parse(text: str) -> list[str | Slot]:
     literal: list[str] = []
     position = 0
     for match in _TOKEN.finditer(text):
-        literal.append(text[position:match.start()])
+        literal.append(text[position : match.start()])
         token = match.group(0)
         if token in ("{{", "}}"):
             literal.append(token[0])
@@ -137,9 +138,10 @@ def expand(text: str, values: Mapping[str, Sequence[str]] | None = None) -> list
         total *= len(options)
         if total > MAX_MATRIX:
             raise InvalidInputError("matrix_too_big", count=total, limit=MAX_MATRIX)
+    keys = [key for key, _ in axes]
     combos = itertools.product(*(options for _, options in axes)) if axes else [()]
     return [
-        Expansion(fill(text, dict(zip((k for k, _ in axes), combo))), tuple(zip((k for k, _ in axes), combo)))
+        Expansion(fill(text, dict(zip(keys, combo, strict=True))), tuple(zip(keys, combo, strict=True)))
         for combo in combos
     ]
 
@@ -257,7 +259,7 @@ class Recipe:
 
 
 _COLUMNS = tuple(f.name for f in fields(Recipe))
-_SCHEMA = f"""
+_SCHEMA = """
 CREATE TABLE IF NOT EXISTS recipes (
     id TEXT PRIMARY KEY, name TEXT NOT NULL, text TEXT NOT NULL, model TEXT NOT NULL,
     image_size TEXT NOT NULL, prompt_enhancement INTEGER NOT NULL, example_id TEXT,
@@ -269,7 +271,7 @@ assert all(name in _SCHEMA for name in _COLUMNS)  # one list of fields: the data
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 class Library:
@@ -391,7 +393,10 @@ def _checked(recipe: Recipe) -> Recipe:
     probe = fill(recipe.text, {s.key: "x" for s in slots(recipe.text)})
     params = validate(probe, recipe.model or "x", recipe.image_size or None, recipe.prompt_enhancement, None)
     return replace(
-        recipe, name=name, text=recipe.text.strip(), image_size=recipe.image_size and params.image_size,
+        recipe,
+        name=name,
+        text=recipe.text.strip(),
+        image_size=recipe.image_size and params.image_size,
         model=recipe.model.strip(),
     )
 
@@ -404,7 +409,7 @@ def _row(recipe: Recipe) -> tuple[Any, ...]:
 
 
 def _recipe(row: Sequence[Any]) -> Recipe:
-    values = dict(zip(_COLUMNS, row))
+    values = dict(zip(_COLUMNS, row, strict=True))
     values["prompt_enhancement"] = bool(values["prompt_enhancement"])
     values["shared"] = bool(values["shared"])
     return Recipe(**values)

@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import html
 import logging
-from datetime import datetime, timezone
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator, Sequence
+from datetime import UTC, datetime
+from typing import Any
 
 import gradio as gr
 
 from .. import i18n
-from ..errors import AppError, InvalidInputError, render
 from ..curation import Curator
+from ..errors import AppError, InvalidInputError, render
 from ..generator import Generator
 from ..recipes import (
     Expansion,
@@ -54,7 +55,7 @@ class LibraryHandlers:
 
     # -- the API ----------------------------------------------------------------------
 
-    def recipes(self, request: gr.Request = None) -> list[dict[str, Any]]:
+    def recipes(self, request: gr.Request | None = None) -> list[dict[str, Any]]:
         """The prompt library: your recipes and the team's shared ones, most used first.
 
         Returns:
@@ -73,7 +74,7 @@ class LibraryHandlers:
         shared: bool = True,
         recipe_id: str = "",
         example_id: str = "",
-        request: gr.Request = None,
+        request: gr.Request | None = None,
     ) -> dict[str, Any]:
         """Save a prompt as a recipe (a new one, or update one of yours when recipe_id is given).
 
@@ -91,16 +92,21 @@ class LibraryHandlers:
         """
         lang = language(request)
         recipe = Recipe(
-            id=str(recipe_id or ""), name=str(name or ""), text=str(text or ""), model=str(model or ""),
-            image_size=str(image_size or ""), prompt_enhancement=bool(prompt_enhancement),
-            example_id=str(example_id) if example_id else None, shared=bool(shared),
+            id=str(recipe_id or ""),
+            name=str(name or ""),
+            text=str(text or ""),
+            model=str(model or ""),
+            image_size=str(image_size or ""),
+            prompt_enhancement=bool(prompt_enhancement),
+            example_id=str(example_id) if example_id else None,
+            shared=bool(shared),
         )
         try:
             return self.library.save(recipe, *self._who(request)).as_dict()
         except AppError as exc:
             raise fail(render(exc, lang), lang) from None
 
-    def delete_recipe(self, recipe_id: str, request: gr.Request = None) -> None:
+    def delete_recipe(self, recipe_id: str, request: gr.Request | None = None) -> None:
         """Delete one of your recipes (the admin may delete any). Images made with it stay.
 
         Args:
@@ -112,7 +118,9 @@ class LibraryHandlers:
         except AppError as exc:
             raise fail(render(exc, lang), lang) from None
 
-    def fill_recipe(self, recipe_id: str, values: dict[str, str] | None = None, request: gr.Request = None) -> dict[str, Any]:
+    def fill_recipe(
+        self, recipe_id: str, values: dict[str, str] | None = None, request: gr.Request | None = None
+    ) -> dict[str, Any]:
         """Fill a recipe's slots and get the prompt and settings to generate with; counts a use.
 
         Args:
@@ -128,14 +136,18 @@ class LibraryHandlers:
         except AppError as exc:
             raise fail(render(exc, lang), lang) from None
         self.library.used(recipe.id)
-        return {"prompt": prompt, "model": recipe.model, "image_size": recipe.image_size,
-                "prompt_enhancement": recipe.prompt_enhancement}
+        return {
+            "prompt": prompt,
+            "model": recipe.model,
+            "image_size": recipe.image_size,
+            "prompt_enhancement": recipe.prompt_enhancement,
+        }
 
-    def export_recipes(self, request: gr.Request = None) -> str:
+    def export_recipes(self, request: gr.Request | None = None) -> str:
         """The library you can see, as JSON text (save it to a file, or import it elsewhere)."""
         return self.library.export(*self._who(request))
 
-    def import_recipes(self, text: str, request: gr.Request = None) -> list[dict[str, Any]]:
+    def import_recipes(self, text: str, request: gr.Request | None = None) -> list[dict[str, Any]]:
         """Add the recipes of an exported library (JSON text) as your own; all or none.
 
         Args:
@@ -150,8 +162,15 @@ class LibraryHandlers:
             raise fail(render(exc, lang), lang) from None
 
     def plan(
-        self, prompts: str, recipe_id: str, slot_values: dict[str, list[str]] | None, models: Sequence[str],
-        sizes: Sequence[str], enhancements: Sequence[bool], seed: Any, request: gr.Request | None,
+        self,
+        prompts: str,
+        recipe_id: str,
+        slot_values: dict[str, list[str]] | None,
+        models: Sequence[str],
+        sizes: Sequence[str],
+        enhancements: Sequence[bool],
+        seed: Any,
+        request: gr.Request | None,
     ) -> MatrixPlan:
         """The grid a matrix would make (rows from a recipe's slot values, else from pasted lines)."""
         if recipe_id:
@@ -171,7 +190,7 @@ class LibraryHandlers:
         enhancements: list[bool] | None = None,
         seed: float | int | None = -1,
         board: str = "",
-        request: gr.Request = None,
+        request: gr.Request | None = None,
     ) -> dict[str, Any]:
         """Make a prompt matrix: every prompt × model × size × enhancement, one seed for the whole grid.
 
@@ -190,8 +209,9 @@ class LibraryHandlers:
         """
         lang = language(request)
         try:
-            plan = self.plan(prompts, recipe_id, slot_values, models or [], sizes or [], enhancements or [False],
-                             seed, request)
+            plan = self.plan(
+                prompts, recipe_id, slot_values, models or [], sizes or [], enhancements or [False], seed, request
+            )
             self._check_quota(plan, request)
             board = _board_name(board)
         except AppError as exc:
@@ -206,11 +226,17 @@ class LibraryHandlers:
                 cell["record"] = outcome
             cells.append(cell)
         cells.sort(key=lambda c: (c["row"], c["column"]))
-        return {"rows": plan.row_labels(), "columns": plan.column_labels(), "seed": plan.seed, "board": board,
-                "cells": cells}
+        return {
+            "rows": plan.row_labels(),
+            "columns": plan.column_labels(),
+            "seed": plan.seed,
+            "board": board,
+            "cells": cells,
+        }
 
-    def _run(self, plan: MatrixPlan, recipe_id: str | None, board: str,
-             request: gr.Request | None) -> Iterator[tuple[int, dict[str, Any] | BaseException]]:
+    def _run(
+        self, plan: MatrixPlan, recipe_id: str | None, board: str, request: gr.Request | None
+    ) -> Iterator[tuple[int, dict[str, Any] | BaseException]]:
         """Run the grid's jobs; what was made goes on `board` even when the run is stopped midway."""
         user = user_of(request)
         made: list[str] = []
@@ -271,25 +297,31 @@ class LibraryHandlers:
             return None
 
     def use(self, recipe_id: str | None, *slot_texts: Any) -> Any:
-        """"Use in prompt": the filled prompt and the recipe's settings into the Generate form."""
+        """ "Use in prompt": the filled prompt and the recipe's settings into the Generate form."""
         *texts, request = slot_texts
         lang = language(request)
         recipe = self._visible(recipe_id, request)
         if recipe is None:
             raise fail(i18n.message("pick_recipe", lang), lang)
         keys = [s.key for s in slots(recipe.text)]
-        values = dict(zip(keys, (str(t or "") for t in texts)))
+        values = dict(zip(keys, (str(t or "") for t in texts), strict=False))
         try:
             prompt = _fill(recipe, values)
         except AppError as exc:
             raise fail(render(exc, lang), lang) from None
         self.library.used(recipe.id)
-        return (prompt, recipe.model or gr.skip(), recipe.image_size or gr.skip(),
-                recipe.prompt_enhancement, self.choices(request))
+        return (
+            prompt,
+            recipe.model or gr.skip(),
+            recipe.image_size or gr.skip(),
+            recipe.prompt_enhancement,
+            self.choices(request),
+        )
 
-    def save_from_form(self, name: str, shared: bool, prompt: str, model: str, size: str, enhance: bool,
-                       request: gr.Request) -> Any:
-        """"Save as recipe": the prompt box (with any {slots} typed in it) and the form's settings."""
+    def save_from_form(
+        self, name: str, shared: bool, prompt: str, model: str, size: str, enhance: bool, request: gr.Request
+    ) -> Any:
+        """ "Save as recipe": the prompt box (with any {slots} typed in it) and the form's settings."""
         lang = language(request)
         saved = self.save_recipe(name, prompt, model, size, enhance, shared, request=request)
         gr.Info(i18n.message("recipe_saved", lang, name=saved["name"]))
@@ -316,13 +348,29 @@ class LibraryHandlers:
         self.delete_recipe(str(recipe_id), request)
         return self.choices(request)
 
-    def count_line(self, prompts: str, recipe_id: str | None, slot_lines: str, models: list[str],
-                   sizes: list[str], both: bool, request: gr.Request) -> str:
-        """"This makes N images (M left today)", or what stops the matrix, before anything runs."""
+    def count_line(
+        self,
+        prompts: str,
+        recipe_id: str | None,
+        slot_lines: str,
+        models: list[str],
+        sizes: list[str],
+        both: bool,
+        request: gr.Request,
+    ) -> str:
+        """ "This makes N images (M left today)", or what stops the matrix, before anything runs."""
         lang = language(request)
         try:
-            plan = self.plan(prompts, recipe_id or "", _slot_lines(slot_lines), models, sizes,
-                             [False, True] if both else [False], -1, request)
+            plan = self.plan(
+                prompts,
+                recipe_id or "",
+                _slot_lines(slot_lines),
+                models,
+                sizes,
+                [False, True] if both else [False],
+                -1,
+                request,
+            )
         except AppError as exc:
             return render(exc, lang)
         left = self.generator.remaining_today(user_of(request))
@@ -331,13 +379,30 @@ class LibraryHandlers:
             text += " " + i18n.label("matrix_left", lang, left=left)
         return text
 
-    def run_matrix(self, prompts: str, recipe_id: str | None, slot_lines: str, models: list[str], sizes: list[str],
-                   both: bool, seed: Any, request: gr.Request) -> Iterator[str]:
+    def run_matrix(
+        self,
+        prompts: str,
+        recipe_id: str | None,
+        slot_lines: str,
+        models: list[str],
+        sizes: list[str],
+        both: bool,
+        seed: Any,
+        request: gr.Request,
+    ) -> Iterator[str]:
         """The page's matrix: the labelled grid fills in as cells finish."""
         lang = language(request)
         try:
-            plan = self.plan(prompts, recipe_id or "", _slot_lines(slot_lines), models, sizes,
-                             [False, True] if both else [False], seed, request)
+            plan = self.plan(
+                prompts,
+                recipe_id or "",
+                _slot_lines(slot_lines),
+                models,
+                sizes,
+                [False, True] if both else [False],
+                seed,
+                request,
+            )
             self._check_quota(plan, request)
         except AppError as exc:
             raise fail(render(exc, lang), lang) from None
@@ -371,15 +436,19 @@ class LibraryHandlers:
                 thumb, full = cells.get(r * len(plan.columns) + c, ("", ""))
                 if thumb:
                     alt = html.escape(f"{label} · {plan.column_labels()[c]}", quote=True)
-                    tds.append(f"<td><a href='/gradio_api/file={html.escape(full, quote=True)}' target='_blank'>"
-                               f"<img src='/gradio_api/file={html.escape(thumb, quote=True)}' alt='{alt}'></a></td>")
+                    tds.append(
+                        f"<td><a href='/gradio_api/file={html.escape(full, quote=True)}' target='_blank'>"
+                        f"<img src='/gradio_api/file={html.escape(thumb, quote=True)}' alt='{alt}'></a></td>"
+                    )
                 elif full:
                     tds.append(f"<td class='failed'>{html.escape(full)}</td>")
                 else:
                     tds.append("<td class='waiting' aria-busy='true'>…</td>")
             body.append(f"<tr><th scope='row'>{html.escape(label)}</th>{''.join(tds)}</tr>")
-        return (f"<table class='matrix-grid'><caption>{caption}</caption><thead><tr><td></td>{head}</tr></thead>"
-                f"<tbody>{''.join(body)}</tbody></table>")
+        return (
+            f"<table class='matrix-grid'><caption>{caption}</caption><thead><tr><td></td>{head}</tr></thead>"
+            f"<tbody>{''.join(body)}</tbody></table>"
+        )
 
 
 def _fill(recipe: Recipe, values: dict[str, Any]) -> str:
@@ -388,7 +457,7 @@ def _fill(recipe: Recipe, values: dict[str, Any]) -> str:
 
 def _board_name(wanted: str) -> str:
     """The board a matrix collects its images on: the one asked for, else "Matrix <UTC time>"."""
-    return " ".join(str(wanted or "").split()) or f"Matrix {datetime.now(timezone.utc):%Y-%m-%d %H:%M:%S}"
+    return " ".join(str(wanted or "").split()) or f"Matrix {datetime.now(UTC):%Y-%m-%d %H:%M:%S}"
 
 
 def _slot_lines(text: str | None) -> dict[str, list[str]]:
@@ -404,4 +473,3 @@ def _slot_lines(text: str | None) -> dict[str, list[str]]:
 def _entry(recipe: Recipe, lang: str) -> str:
     mark = "" if recipe.shared else "🔒 "
     return f"{mark}{recipe.name} · " + i18n.label("recipe_uses", lang, uses=recipe.uses)
-

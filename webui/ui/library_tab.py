@@ -53,13 +53,20 @@ def build_library_panel() -> LibraryPanel:
             use = gr.Button(T("use_recipe"), variant="secondary", size="sm", elem_id="recipe-use")
             delete = gr.Button(T("delete_recipe"), size="sm", elem_id="recipe-delete")
         with gr.Row(equal_height=True):
-            name = gr.Textbox(label=T("recipe_name"), placeholder=T("recipe_name_placeholder"), scale=3,
-                              elem_id="recipe-name")
+            name = gr.Textbox(
+                label=T("recipe_name"), placeholder=T("recipe_name_placeholder"), scale=3, elem_id="recipe-name"
+            )
             shared = gr.Checkbox(True, label=T("recipe_shared"), scale=1, elem_id="recipe-shared")
         save = gr.Button(T("save_recipe"), size="sm", elem_id="recipe-save")
         with gr.Row():
-            export = gr.DownloadButton(T("export_library"), size="sm", elem_id="library-export")
-            upload = gr.UploadButton(T("import_library"), file_types=[".json"], size="sm", elem_id="library-import")
+            # Gradio's stubs say str; gr.I18n data is what its buttons take for a translated label.
+            export = gr.DownloadButton(T("export_library"), size="sm", elem_id="library-export")  # type: ignore[arg-type]
+            upload = gr.UploadButton(
+                T("import_library"),  # type: ignore[arg-type]
+                file_types=[".json"],
+                size="sm",
+                elem_id="library-import",
+            )
     return LibraryPanel(recipe, text, slots, use, delete, name, shared, save, export, upload)
 
 
@@ -71,10 +78,20 @@ def build_matrix_tab() -> MatrixTab:
             prompts = gr.Textbox(label=T("matrix_prompts"), lines=4, max_lines=20, elem_id="matrix-prompts")
             slot_values = gr.Textbox(label=T("matrix_slots"), lines=2, elem_id="matrix-slots")
         with gr.Column(scale=2, min_width=300):
-            models = gr.Dropdown(choices=list(KNOWN_MODELS), value=[KNOWN_MODELS[0]], multiselect=True,
-                                 allow_custom_value=True, label=T("matrix_models"), elem_id="matrix-models")
-            sizes = gr.CheckboxGroup(choices=[(T(f"size_{s}"), s) for s in IMAGE_SIZES], value=[IMAGE_SIZES[0]],
-                                     label=T("matrix_sizes"), elem_id="matrix-sizes")
+            models = gr.Dropdown(
+                choices=list(KNOWN_MODELS),
+                value=[KNOWN_MODELS[0]],
+                multiselect=True,
+                allow_custom_value=True,
+                label=T("matrix_models"),
+                elem_id="matrix-models",
+            )
+            sizes = gr.CheckboxGroup(
+                choices=[(T(f"size_{s}"), s) for s in IMAGE_SIZES],
+                value=[IMAGE_SIZES[0]],
+                label=T("matrix_sizes"),
+                elem_id="matrix-sizes",
+            )
             both = gr.Checkbox(False, label=T("matrix_both"), elem_id="matrix-both")
     count = gr.Markdown(elem_id="matrix-count")
     with gr.Row():
@@ -84,34 +101,71 @@ def build_matrix_tab() -> MatrixTab:
     return MatrixTab(recipe, prompts, slot_values, models, sizes, both, count, run, stop, grid)
 
 
-def wire_library(panel: LibraryPanel, matrix: MatrixTab, handlers: LibraryHandlers, shared: Shared,
-                 blocks: gr.Blocks, concurrency: int, refresh_recent: dict) -> None:
+def wire_library(
+    panel: LibraryPanel,
+    matrix: MatrixTab,
+    handlers: LibraryHandlers,
+    shared: Shared,
+    blocks: gr.Blocks,
+    concurrency: int,
+    refresh_recent: dict,
+) -> None:
     form = shared.form
-    private = {"api_visibility": "private"}
     pickers = [panel.recipe, matrix.recipe]
     for picker in pickers:
-        blocks.load(handlers.choices, outputs=[picker], **private)
-    panel.recipe.change(handlers.pick, inputs=[panel.recipe], outputs=[panel.text, *panel.slots], **private)
-    panel.use.click(handlers.use, inputs=[panel.recipe, *panel.slots],
-                    outputs=[form.prompt, form.model, form.size, form.enhance, panel.recipe], **private)
-    panel.save.click(handlers.save_from_form, inputs=[panel.name, panel.shared, form.prompt, form.model, form.size,
-                                                       form.enhance], outputs=[panel.name, panel.recipe], **private)
-    panel.delete.click(handlers.delete_picked, inputs=[panel.recipe], outputs=[panel.recipe], **private)
-    panel.export.click(handlers.export_file, outputs=[panel.export], **private)
-    panel.upload.upload(handlers.import_file, inputs=[panel.upload], outputs=[panel.recipe], **private)
+        blocks.load(handlers.choices, outputs=[picker], api_visibility="private")
+    panel.recipe.change(
+        handlers.pick, inputs=[panel.recipe], outputs=[panel.text, *panel.slots], api_visibility="private"
+    )
+    panel.use.click(
+        handlers.use,
+        inputs=[panel.recipe, *panel.slots],
+        outputs=[form.prompt, form.model, form.size, form.enhance, panel.recipe],
+        api_visibility="private",
+    )
+    panel.save.click(
+        handlers.save_from_form,
+        inputs=[panel.name, panel.shared, form.prompt, form.model, form.size, form.enhance],
+        outputs=[panel.name, panel.recipe],
+        api_visibility="private",
+    )
+    panel.delete.click(handlers.delete_picked, inputs=[panel.recipe], outputs=[panel.recipe], api_visibility="private")
+    panel.export.click(handlers.export_file, outputs=[panel.export], api_visibility="private")
+    panel.upload.upload(handlers.import_file, inputs=[panel.upload], outputs=[panel.recipe], api_visibility="private")
 
-    matrix.recipe.change(handlers.slot_template, inputs=[matrix.recipe], outputs=[matrix.slot_values], **private)
-    gr.on([c.change for c in matrix.plan_inputs], handlers.count_line, inputs=matrix.plan_inputs,
-          outputs=[matrix.count], show_progress="hidden", **private)
+    matrix.recipe.change(
+        handlers.slot_template, inputs=[matrix.recipe], outputs=[matrix.slot_values], api_visibility="private"
+    )
+    gr.on(
+        [
+            c.change
+            for c in (matrix.prompts, matrix.recipe, matrix.slot_values, matrix.models, matrix.sizes, matrix.both)
+        ],
+        handlers.count_line,
+        inputs=matrix.plan_inputs,
+        outputs=[matrix.count],
+        show_progress="hidden",
+        api_visibility="private",
+    )
     run = matrix.run.click(
-        handlers.run_matrix, inputs=[*matrix.plan_inputs, form.seed], outputs=[matrix.grid],
-        concurrency_limit=concurrency, concurrency_id="generate", trigger_mode="once", **private,
+        handlers.run_matrix,
+        inputs=[*matrix.plan_inputs, form.seed],
+        outputs=[matrix.grid],
+        concurrency_limit=concurrency,
+        concurrency_id="generate",
+        trigger_mode="once",
+        api_visibility="private",
     )
     run.then(**refresh_recent)
-    matrix.stop.click(None, cancels=[run], **private)
+    matrix.stop.click(None, cancels=[run], api_visibility="private")
 
-    for fn, name in ((handlers.recipes, "recipes"), (handlers.save_recipe, "recipe_save"),
-                     (handlers.delete_recipe, "recipe_delete"), (handlers.fill_recipe, "recipe_fill"),
-                     (handlers.export_recipes, "recipes_export"), (handlers.import_recipes, "recipes_import")):
+    for fn, name in (
+        (handlers.recipes, "recipes"),
+        (handlers.save_recipe, "recipe_save"),
+        (handlers.delete_recipe, "recipe_delete"),
+        (handlers.fill_recipe, "recipe_fill"),
+        (handlers.export_recipes, "recipes_export"),
+        (handlers.import_recipes, "recipes_import"),
+    ):
         gr.api(fn, api_name=name)
     gr.api(handlers.matrix, api_name="matrix", concurrency_limit=concurrency, concurrency_id="generate")
