@@ -107,7 +107,7 @@ def test_export_is_a_share_pack(app: ServedApp, client: Client) -> None:
     made = [generate(client, f'an exported "cat" <b>{n}</b>', seed=n)[1] for n in range(3)]
     client.predict(made[0]["id"], True, 5, api_name="/mark")
     client.predict([made[1]["id"]], ["Pack"], [], api_name="/board")
-    pack = client.predict("exported", [], api_name="/export")
+    pack = client.predict("exported", [], None, api_name="/export")
     with zipfile.ZipFile(pack) as archive:
         names = archive.namelist()
         listed = json.loads(archive.read("metadata.json"))
@@ -120,11 +120,18 @@ def test_export_is_a_share_pack(app: ServedApp, client: Client) -> None:
     assert listed[2]["starred"] is True and listed[1]["boards"] == ["Pack"]
     assert "&lt;b&gt;0&lt;/b&gt;" in page and "<b>0" not in page  # prompts are text, not markup
     assert "http" not in page.replace("http-equiv", "")  # no network
-    only = client.predict("", [made[2]["id"]], api_name="/export")
+    only = client.predict("", [made[2]["id"]], None, api_name="/export")
     with zipfile.ZipFile(only) as archive:
-        assert [n for n in archive.namelist() if n.startswith("images/")] == [f"images/{made[2]['file']}"]
+        assert [n for n in archive.namelist() if n.startswith(("images/", "labelled/"))] == [
+            f"images/{made[2]['file']}"]
+    labelled = client.predict("", [made[2]["id"]], True, api_name="/export")
+    with zipfile.ZipFile(labelled) as archive:
+        original = archive.read(f"images/{made[2]['file']}")
+        stamped = archive.read(f"labelled/{made[2]['file']}")
+        assert original == (app.outputs / made[2]["file"]).read_bytes() and idat(stamped) != idat(original)
+        assert f'src="labelled/{made[2]["file"]}"' in archive.read("index.html").decode()
     with pytest.raises(Exception, match="No images match"):
-        client.predict("no such prompt anywhere", [], api_name="/export")
+        client.predict("no such prompt anywhere", [], None, api_name="/export")
 
 
 def test_png_info_batch_and_compare(client: Client) -> None:
@@ -219,3 +226,18 @@ def test_private_mode_boards_and_exports(team: ServedApp) -> None:
     # the admin sees every image
     carol = member(team, "carol")
     assert {r["id"] for r in history(carol, "heron")} == {shared_one["id"], private_one["id"], bobs["id"]}
+
+
+def test_the_history_tab_exports_its_whole_filter(app: ServedApp, client: Client) -> None:
+    from webui.curation import Curator
+    from webui.handlers.curation import CurationHandlers
+
+    made = [generate(client, f'a filtered "quoted" gull {n}', seed=n)[1] for n in range(2)]
+    page = CurationHandlers(Curator(app.app.storage), app.app.core.generator, None)  # type: ignore[arg-type]
+    pack = page.export_filter("filtered", "FLUX.1-schnell", "768x512", False, "", 1, None)  # type: ignore[arg-type]
+    with zipfile.ZipFile(pack) as archive:
+        assert {r["id"] for r in json.loads(archive.read("metadata.json"))} == {r["id"] for r in made}
+    starred, rating, _ = page.marks_of(made[0]["id"], None)  # type: ignore[arg-type]
+    assert (starred, rating) == (False, 0)
+    record, _ = page.board_selected(made[0]["id"], "Gulls", True, None)  # type: ignore[arg-type]
+    assert record["boards"] == ["Gulls"] and page.rate_selected(made[0]["id"], 2, None)["rating"] == 2

@@ -125,7 +125,8 @@ def create_app(settings: Settings) -> App:
         library=LibraryHandlers(core.library, core.generator, core.storage, curator, is_admin),
         pnginfo=PngInfoHandlers(files),
         usage=UsageHandlers(Quota(core.storage.index), is_admin),
-        curation=CurationHandlers(curator, core.generator, PngInfoHandlers(files)),
+        curation=CurationHandlers(curator, core.generator, PngInfoHandlers(files),
+                                  visible_label=settings.visible_label),
     )
     blocks = build_ui(handlers, demo_mode=core.demo_mode, api_base=core.api_base,
                       concurrency=settings.concurrency, logged_in=core.accounts is not None)

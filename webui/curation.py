@@ -166,7 +166,7 @@ class Curator:
     # -- share packs ----------------------------------------------------------------------
 
     def export(self, query: str | Query, record_ids: Sequence[str] | None, viewer: str | None,
-               stamp: Callable[[bytes, dict[str, Any]], bytes] | None = None) -> Path:
+               stamp: Callable[[bytes], bytes] | None = None) -> Path:
         """A share pack (see `sharepack`) of the chosen images, at most MAX_EXPORT of them."""
         ids = self.choose(query, record_ids, viewer, limit=MAX_EXPORT)
         if not ids:

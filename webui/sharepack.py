@@ -1,6 +1,7 @@
 """Share packs: a ZIP of chosen images for people who do not use the app.
 
     images/<day>/<name>.png   the PNGs byte for byte as saved (their chunks included)
+    labelled/<day>/<name>.png with a visible label on: copies stamped "AI生成 / AI-generated"
     metadata.json             the list of records
     metadata.csv              one row per image, for a spreadsheet
     index.html                a contact sheet: each image with its prompt, model, size,
@@ -44,11 +45,12 @@ def export_dir() -> Path:
 
 
 def write_pack(entries: Iterable[Entry], *, title: str = "Share pack",
-               stamp: Callable[[bytes, dict[str, Any]], bytes] | None = None) -> Path:
+               stamp: Callable[[bytes], bytes] | None = None) -> Path:
     """Write a share pack to a fresh file in :func:`export_dir` and return its path.
 
     `entries` is consumed once (a generator is fine). With `stamp`, each image also goes
-    in as `stamped/<day>/<name>.png`: a copy with a visible label, the original untouched.
+    in as `labelled/<day>/<name>.png`, a copy with a visible AI label that the contact
+    sheet shows; `images/` keeps the originals byte for byte.
     An image whose file vanished meanwhile is left out of every part of the pack.
     """
     target = export_dir() / f"share-pack-{datetime.now(UTC):%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:12]}.zip"
@@ -65,11 +67,16 @@ def write_pack(entries: Iterable[Entry], *, title: str = "Share pack",
                             out.write(block)
                 except FileNotFoundError:
                     continue
+                shown = f"images/{name}"
                 if stamp is not None:
-                    archive.writestr(_info(f"stamped/{name}"), stamp(path.read_bytes(), record))
-                records.append({**record, "image": f"images/{name}"})
+                    try:
+                        archive.writestr(_info(f"labelled/{name}"), stamp(path.read_bytes()))
+                        shown = f"labelled/{name}"
+                    except ValueError:  # not a decodable PNG: the original only
+                        pass
+                records.append({**record, "image": f"images/{name}", "shown": shown})
             with archive.open("metadata.json", "w") as out:
-                _write_json(records, out)
+                _write_json([{k: v for k, v in r.items() if k != "shown"} for r in records], out)
             with archive.open("metadata.csv", "w") as out:
                 _write_csv(records, out)
             with archive.open("index.html", "w") as out:
@@ -140,7 +147,7 @@ def contact_sheet(records: list[dict[str, Any]], title: str) -> Iterator[str]:
            f'<body><h1>{esc(title)}</h1><p class="meta">{len(records)} image(s) · '
            f'{datetime.now(UTC):%Y-%m-%d %H:%M} UTC</p>\n<main class="sheet">\n')
     for record in records:
-        image = esc(quote(record["image"]))
+        image = esc(quote(record["shown"]))
         rating = record.get("rating") or 0
         stars = ("★" if record.get("starred") else "") + (f" {'●' * rating}{'○' * (MAX_RATING - rating)}" if rating else "")
         rows = [("Model", record.get("model")), ("Size", record.get("image_size")), ("Seed", record.get("seed")),

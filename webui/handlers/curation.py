@@ -9,13 +9,14 @@ this edge only names the visitor and turns typed errors into a `gr.Error` in the
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import gradio as gr
 
+from .. import provenance
 from ..curation import Curator
 from ..errors import AppError, InvalidInputError, render
 from ..generator import Generator, batch_params, compare_params, validate
@@ -42,7 +43,7 @@ class CurationHandlers:
     curator: Curator
     generator: Generator
     pnginfo: PngInfoHandlers
-    stamp: Callable[[bytes, dict[str, Any]], bytes] | None = None  # a visible label for stamped copies
+    visible_label: bool = False  # share packs carry stamped copies unless the caller says otherwise
 
     # -- stars, ratings, boards -----------------------------------------------------------
 
@@ -142,17 +143,21 @@ class CurationHandlers:
                 done = [r["id"] for r in self.curator.board(ids, viewer, add=add or [], remove=remove or [])]
             return {"count": len(done)}
 
-    def export(self, query: str = "", record_ids: list[str] | None = None, request: gr.Request = None) -> str:
+    def export(self, query: str = "", record_ids: list[str] | None = None, visible_label: bool | None = None,
+               request: gr.Request = None) -> str:
         """A share pack: a ZIP of the chosen images with their settings and a printable contact sheet.
 
         Args:
             query: a /history search; used when record_ids is empty (at most 1,000 images, newest first).
             record_ids: these images instead of a search.
+            visible_label: also add copies stamped "AI生成 / AI-generated" under labelled/ (null: the app's --visible-label setting).
         Returns:
             The ZIP: images/ (the PNGs byte for byte), metadata.json, metadata.csv, index.html.
         """
+        stamp = self.visible_label if visible_label is None else bool(visible_label)
         with _spoken(request):
-            return str(self.curator.export(query or "", record_ids or [], user_of(request), stamp=self.stamp))
+            return str(self.curator.export(query or "", record_ids or [], user_of(request),
+                                           stamp=provenance.stamp_visible_label if stamp else None))
 
     # -- trash ----------------------------------------------------------------------------
 
@@ -280,6 +285,48 @@ class CurationHandlers:
                 log.error("A generation failed unexpectedly", exc_info=error)
         store = self.curator.storage
         return [[str(store.path_of(done[i])), done[i]] for i in sorted(done)]
+
+    # -- the History tab -----------------------------------------------------------------------
+
+    def _board_choices(self, viewer: str | None) -> gr.Dropdown:
+        return gr.Dropdown(choices=[b["name"] for b in self.curator.boards(viewer)])
+
+    def marks_of(self, record_id: str | None, request: gr.Request):
+        """The selected image's star and rating, and the boards to pick from."""
+        viewer = user_of(request)
+        try:
+            record = self.curator.visible(self.curator.get(str(record_id or ""), viewer), viewer)
+        except AppError:
+            return False, 0, self._board_choices(viewer)
+        return bool(record.get("starred")), int(record.get("rating") or 0), self._board_choices(viewer)
+
+    def star_selected(self, record_id: str | None, starred: bool, request: gr.Request) -> dict[str, Any]:
+        with _spoken(request):
+            return self.curator.mark([str(record_id or "")], user_of(request), starred=bool(starred))[0]
+
+    def rate_selected(self, record_id: str | None, rating: int, request: gr.Request) -> dict[str, Any]:
+        with _spoken(request):
+            return self.curator.mark([str(record_id or "")], user_of(request), rating=int(rating or 0))[0]
+
+    def board_selected(self, record_id: str | None, name: str | None, add: bool, request: gr.Request):
+        """Add the selected image to the named board (made if new), or take it off."""
+        viewer = user_of(request)
+        change = {"add": [name or ""]} if add else {"remove": [name or ""]}
+        with _spoken(request):
+            [record] = self.curator.board([str(record_id or "")], viewer, **change)
+        return record, self._board_choices(viewer)
+
+    def export_filter(self, query: str, model: str, size: str, mine: bool, by_user: str, page_no: float,
+                      request: gr.Request) -> str:
+        """A share pack of every image the History tab's search and filters find."""
+        viewer = user_of(request)
+        tokens = [query or ""]
+        for key, value in (("model", model), ("size", size), ("user", by_user or (viewer if mine else None))):
+            if value:
+                tokens.append(f'{key}:"{value.replace(chr(92), chr(92) * 2).replace(chr(34), chr(92) + chr(34))}"')
+        with _spoken(request):
+            stamp = provenance.stamp_visible_label if self.visible_label else None
+            return str(self.curator.export(" ".join(tokens), [], viewer, stamp=stamp))
 
     # -- reading any image -------------------------------------------------------------------
 

@@ -78,7 +78,8 @@ def build_ui(
             "outputs": [generate.image, generate.record, generate.info, generate.batch],
             "api_visibility": "private", "concurrency_limit": concurrency, "concurrency_id": "generate",
         }
-        wire_history_tab(history, handlers.history, shared, history_tab, run_generation, refresh_recent)
+        wire_history_tab(history, handlers.history, shared, history_tab, run_generation, refresh_recent,
+                         handlers.curation)
         wire_compare_tab(compare, handlers.generate, shared, generate.tz, concurrency, refresh_recent)
         wire_pnginfo_tab(pnginfo, handlers.pnginfo, shared)
         wire_library(library, matrix, handlers.library, shared, blocks, concurrency, refresh_recent)

@@ -28,10 +28,11 @@ def wire_api(handlers: CurationHandlers, concurrency: int) -> None:
     with gr.Group(visible=False):
         query = gr.Textbox(label="query")
         record_ids = gr.JSON(label="record_ids")
+        visible_label = gr.Checkbox(None, label="visible_label")
         pack = gr.File(label="share pack")
         image = gr.File(label="file", type="filepath")
         info = gr.JSON(label="png info")
-    gr.on([], handlers.export, inputs=[query, record_ids], outputs=[pack], api_name="export",
+    gr.on([], handlers.export, inputs=[query, record_ids, visible_label], outputs=[pack], api_name="export",
           api_description=handlers.export.__doc__)
     gr.on([], handlers.png_info, inputs=[image], outputs=[info], api_name="png_info",
           api_description=handlers.png_info.__doc__)

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 import gradio as gr
 
-from ..handlers import HistoryHandlers
+from ..handlers import CurationHandlers, HistoryHandlers
+from .curate import CurateControls, ExportControls, build_curate_controls, build_export_controls, wire_curate_controls
 from .common import Shared, T
 
 
@@ -33,6 +34,8 @@ class HistoryTab:
     confirm_row: gr.Row
     confirm: gr.Button
     cancel: gr.Button
+    curate: CurateControls
+    exports: ExportControls
 
 
 def build_history_tab(logged_in: bool) -> HistoryTab:
@@ -57,6 +60,7 @@ def build_history_tab(logged_in: bool) -> HistoryTab:
                 prev = gr.Button(T("prev"), size="sm", min_width=90, scale=1, elem_id="history-prev")
                 page_label = gr.Markdown(elem_id="history-page")
                 next_ = gr.Button(T("next"), size="sm", min_width=90, scale=1, elem_id="history-next")
+            exports = build_export_controls()
         with gr.Column(scale=2, min_width=300):
             image = gr.Image(label=T("history_image"), type="filepath", format="png", interactive=False,
                              elem_id="history-image", height=420)
@@ -69,13 +73,15 @@ def build_history_tab(logged_in: bool) -> HistoryTab:
                 gr.Markdown(T("delete_question"))
                 confirm = gr.Button(T("delete_confirm"), variant="stop", elem_id="delete-confirm")
                 cancel = gr.Button(T("cancel"), elem_id="delete-cancel")
+            curate = build_curate_controls()
             record = gr.JSON(label=T("history_details"), elem_id="history-record")
     return HistoryTab(query, model, size, mine, by_user, gallery, gr.State([]), gr.State(1), page_label, prev, next_,
-                      image, record, where, gr.State(None), reuse, variation, delete, confirm_row, confirm, cancel)
+                      image, record, where, gr.State(None), reuse, variation, delete, confirm_row, confirm, cancel,
+                      curate, exports)
 
 
 def wire_history_tab(tab: HistoryTab, handlers: HistoryHandlers, shared: Shared, history_tab: gr.Tab,
-                     run_generation: dict, refresh_recent: dict) -> None:
+                     run_generation: dict, refresh_recent: dict, curation: CurationHandlers) -> None:
     """Search/filter/page events, selection, and the actions on the selected image."""
     listing = [tab.query, tab.model, tab.size, tab.mine, tab.by_user, tab.page_no]
     shown = [tab.gallery, tab.ids, tab.page_label, tab.page_no]
@@ -97,8 +103,8 @@ def wire_history_tab(tab: HistoryTab, handlers: HistoryHandlers, shared: Shared,
     tab.next.click(lambda p: handlers.step(p, +1), inputs=[tab.page_no], outputs=[tab.page_no], **browse).then(
         handlers.page, inputs=listing, outputs=shown, **browse)
 
-    tab.gallery.select(handlers.select, inputs=[tab.ids], outputs=[tab.image, tab.record, tab.where, tab.selected],
-                       **browse)
+    selecting = tab.gallery.select(handlers.select, inputs=[tab.ids],
+                                   outputs=[tab.image, tab.record, tab.where, tab.selected], **browse)
     form = shared.form.fields
     tab.reuse.click(handlers.reuse, inputs=[tab.selected], outputs=[*form, shared.tabs], **private)
     tab.variation.click(handlers.variation, inputs=[tab.selected], outputs=[*form, shared.tabs], **private).success(
@@ -109,3 +115,5 @@ def wire_history_tab(tab: HistoryTab, handlers: HistoryHandlers, shared: Shared,
         handlers.delete, inputs=[tab.selected],
         outputs=[tab.confirm_row, tab.image, tab.record, tab.where, tab.selected], **private,
     ).success(handlers.page, inputs=listing, outputs=shown, **browse).then(**refresh_recent)
+    wire_curate_controls(tab.curate, tab.exports, curation, tab.selected, tab.record, listing, selecting,
+                         {"fn": handlers.page, "inputs": listing, "outputs": shown, **browse})

@@ -1,0 +1,64 @@
+"""The History tab's curating controls: star, rating and boards for the selected image, and a
+share pack of everything the current search finds. Events only; the rules live in `curation`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import gradio as gr
+
+from ..handlers.curation import CurationHandlers
+from ..record import MAX_RATING
+from .common import T
+
+
+@dataclass
+class CurateControls:
+    starred: gr.Checkbox
+    rating: gr.Radio
+    board: gr.Dropdown
+    board_add: gr.Button
+    board_remove: gr.Button
+
+
+@dataclass
+class ExportControls:
+    export: gr.Button
+    pack: gr.File
+
+
+def build_curate_controls() -> CurateControls:
+    """Under the selected image: its marks and boards."""
+    with gr.Row(equal_height=True):
+        starred = gr.Checkbox(False, label=T("starred"), scale=1, min_width=120, elem_id="history-star")
+        rating = gr.Radio([(T("rating_none"), 0), *[(str(n), n) for n in range(1, MAX_RATING + 1)]], value=0,
+                          label=T("rating"), scale=3, elem_id="history-rating")
+    with gr.Row(equal_height=True):
+        board = gr.Dropdown(choices=[], value=None, allow_custom_value=True, label=T("board_name"), scale=2,
+                            elem_id="history-board")
+        board_add = gr.Button(T("board_add"), size="sm", scale=1, elem_id="history-board-add")
+        board_remove = gr.Button(T("board_remove"), size="sm", scale=1, elem_id="history-board-remove")
+    return CurateControls(starred, rating, board, board_add, board_remove)
+
+
+def build_export_controls() -> ExportControls:
+    """Under the grid: a share pack of the whole filter, not only the page in view."""
+    with gr.Row(equal_height=True):
+        export = gr.Button(T("export_filter"), size="sm", scale=1, elem_id="history-export")
+        pack = gr.File(label=T("export_pack"), interactive=False, scale=2, elem_id="history-pack")
+    return ExportControls(export, pack)
+
+
+def wire_curate_controls(controls: CurateControls, export: ExportControls, handlers: CurationHandlers,
+                         selected: gr.State, record: gr.JSON, listing: list, select_event, refresh: dict) -> None:
+    """`select_event` is the gallery's select (the controls follow the selected image);
+    `listing` the search inputs; `refresh` re-lists the grid after a change."""
+    private = {"api_visibility": "private"}
+    select_event.then(handlers.marks_of, inputs=[selected], outputs=[controls.starred, controls.rating, controls.board],
+                      **private)
+    controls.starred.input(handlers.star_selected, inputs=[selected, controls.starred], outputs=[record], **private)
+    controls.rating.input(handlers.rate_selected, inputs=[selected, controls.rating], outputs=[record], **private)
+    for button, add in ((controls.board_add, True), (controls.board_remove, False)):
+        button.click(handlers.board_selected, inputs=[selected, controls.board, gr.State(add)],
+                     outputs=[record, controls.board], **private).success(**refresh)
+    export.export.click(handlers.export_filter, inputs=listing, outputs=[export.pack], **private)
