@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import shutil
 import statistics
@@ -208,7 +209,8 @@ def report(result: dict[str, Any]) -> None:
     print(f"  memory     empty {rss['empty']:.0f} MB   indexed {rss['indexed']:.0f} MB   "
           f"ratio {rss['indexed'] / rss['empty']:.2f}x (target <= 1.2x)")
     for name, row in result["latency_ms"].items():
-        target = "" if "no trigram" in name else f"  {'ok' if row['median'] <= TARGET_MS else 'OVER'} (<= {TARGET_MS:g})"
+        verdict = "ok" if row["median"] <= TARGET_MS else "OVER"
+        target = "" if "no trigram" in name else f"  {verdict} (<= {TARGET_MS:g})"
         print(f"  /history {name:<28} median {row['median']:6.1f} ms  p90 {row['p90']:6.1f} ms  "
               f"rows {row['rows']}{target}")
     out = RESULTS / "history-100k.json"

@@ -149,7 +149,8 @@ def contact_sheet(records: list[dict[str, Any]], title: str) -> Iterator[str]:
     for record in records:
         image = esc(quote(record["shown"]))
         rating = record.get("rating") or 0
-        stars = ("★" if record.get("starred") else "") + (f" {'●' * rating}{'○' * (MAX_RATING - rating)}" if rating else "")
+        dots = f" {'●' * rating}{'○' * (MAX_RATING - rating)}" if rating else ""
+        stars = ("★" if record.get("starred") else "") + dots
         rows = [("Model", record.get("model")), ("Size", record.get("image_size")), ("Seed", record.get("seed")),
                 ("Author", record.get("user") or "—"), ("Stars", stars or "—"),
                 ("Boards", ", ".join(record.get("boards") or []) or "—"), ("Created", record.get("created_at"))]
