@@ -19,6 +19,8 @@ from webui.history import SCHEMA_VERSION, HistoryIndex, IndexUnreadable
 from webui.quota import Quota
 from webui.storage import Storage
 
+from .conftest import pngs
+
 DAY1 = datetime(2026, 3, 1, 9, 0, tzinfo=timezone.utc)
 BASE = {
     "prompt": "a cat",
@@ -202,7 +204,7 @@ def test_delete_moves_the_file_to_trash_and_forgets_it(store: Storage) -> None:
     assert store.get(record["id"]) is None
     assert store.history() == [kept]
     assert store.trash_dir == store.root / ".trash"
-    assert trashed not in list(store.image_files())
+    assert trashed not in pngs(store.root)
     with pytest.raises(KeyError):
         store.delete(record["id"])
     with pytest.raises(KeyError):

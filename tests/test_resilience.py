@@ -17,11 +17,11 @@ from PIL import Image
 from webui import metadata
 from webui.storage import Storage
 
-from .conftest import ROOT, launch_app, wait_until
+from .conftest import ROOT, launch_app, pngs, wait_until
 
 
 def complete_pngs(outputs: Path) -> list[Path]:
-    return [p for p in Storage(outputs).image_files()]
+    return sorted(pngs(outputs.resolve()))
 
 
 def assert_consistent(outputs: Path) -> int:
@@ -29,7 +29,7 @@ def assert_consistent(outputs: Path) -> int:
     Returns how many images are indexed; the store is closed again."""
     store = Storage(outputs).open()
     try:
-        files = {store.relative(p) for p in store.image_files()}
+        files = {store.relative(p) for p in pngs(store.root)}
         assert store.index.files() == files
         for rel in files:
             data = (store.root / rel).read_bytes()

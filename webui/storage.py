@@ -39,7 +39,6 @@ TRASH_DIR = ".trash"
 TMP_PREFIX = ".tmp-"
 THUMBS_DIR = ".thumbs"
 THUMB_SIZE = (384, 384)
-RESCUE_DIR_NAME = "yunyx-webui-rescue"
 MAX_NAME = 128
 _HEAD_BYTES = 256 * 1024  # text chunks sit before IDAT: the head of a file is enough
 _IEND = b"IEND\xaeB`\x82"
@@ -122,10 +121,6 @@ class Storage:
             self.index.create()
         self._reconcile_changed()
         return self
-
-    def image_files(self) -> Iterator[Path]:
-        """Every saved PNG (not the trash, not temporary files), any depth."""
-        return iter(self._scan().values())
 
     def _scan(self, recover: bool = False) -> dict[str, Path]:
         """One walk of the outputs folder: saved PNGs by path relative to it."""
@@ -537,19 +532,6 @@ class Storage:
         if not path.is_file():
             raise ValueError(f"{trash_path}: not a regular file")
         return path
-
-    @staticmethod
-    def rescue(png: bytes, name: str = "image.png") -> Path:
-        """Park an image the outputs folder refused in the system temp folder.
-
-        Gradio serves its temp folder, so the user can still download the picture.
-        """
-        folder = Path(tempfile.gettempdir()) / RESCUE_DIR_NAME
-        folder.mkdir(exist_ok=True)
-        fd, path = tempfile.mkstemp(prefix="unsaved-", suffix="-" + Path(name).name, dir=folder)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(png)
-        return Path(path)
 
 
 def _clear_leftovers(folder: Path) -> None:

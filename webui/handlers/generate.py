@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import logging
+import os
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Iterator
 
 import gradio as gr
@@ -16,6 +19,7 @@ from ..storage import Storage
 from .common import caption, fail, language, user_of
 
 log = logging.getLogger(__name__)
+RESCUE_DIR_NAME = "yunyx-webui-rescue"
 
 RECENT = 24
 GalleryItem = tuple[str, str]
@@ -73,7 +77,7 @@ class GenerateHandlers:
     def _rescue(self, exc: StorageFailedError, lang: str) -> tuple[str, dict[str, Any]]:
         """The folder refused the image: hand it over anyway, with a warning naming the folder."""
         log.error("Could not save an image in %s: %s", exc.folder, exc.detail)
-        rescued = self.storage.rescue(exc.png)
+        rescued = rescue(exc.png)
         warning = render(exc, lang)
         gr.Warning(warning, duration=None, title=i18n.label("warning_title", lang))
         return str(rescued), {**exc.fields, "file": None, "saved": False, "warning": warning}
@@ -224,3 +228,18 @@ class GenerateHandlers:
         if record is None:
             return gr.skip(), gr.skip(), gr.skip()
         return self._result_image(record), record, self.info_line(record, request)
+
+
+def rescue(png: bytes) -> Path:
+    """Park an image the outputs folder refused in the system temp folder.
+
+    The one write a handler makes, and only when storage could not: Gradio serves its
+    temp folder, so the user can still download the picture. Kept until the user or the
+    system clears the temp folder (the image exists nowhere else).
+    """
+    folder = Path(tempfile.gettempdir()) / RESCUE_DIR_NAME
+    folder.mkdir(exist_ok=True)
+    fd, path = tempfile.mkstemp(prefix="unsaved-", suffix="-image.png", dir=folder)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(png)
+    return Path(path)
