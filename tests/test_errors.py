@@ -123,3 +123,11 @@ def test_the_command_line_words_errors_with_the_same_renderer(tmp_path: Path, mo
     with pytest.raises(InvalidInputError) as caught:
         validate("   ", "FLUX.1-schnell", "1024x1024", False, -1)
     assert err.getvalue() == f"error: {render(caught.value, 'en')}\n"
+
+
+def test_a_refusal_at_the_edge_is_worded_by_the_same_renderer() -> None:
+    from webui.handlers.common import refuse
+
+    toast = refuse("not_a_png", "zh", detail="not a PNG")
+    assert toast.message == render(AppError("not_a_png", detail="not a PNG"), "zh")
+    assert "无法读取该文件" in toast.message

@@ -8,6 +8,7 @@ from typing import Any
 import gradio as gr
 
 from .. import i18n
+from ..errors import AppError, render
 
 
 def language(request: gr.Request | None) -> str:
@@ -28,6 +29,11 @@ def user_of(request: gr.Request | None) -> str | None:
 def fail(text: str, lang: str = i18n.FALLBACK) -> gr.Error:
     """A toast the user can act on; no traceback in the log."""
     return gr.Error(text, title=i18n.label("error_title", lang), print_exception=False)
+
+
+def refuse(code: str, lang: str = i18n.FALLBACK, **params: Any) -> gr.Error:
+    """A refusal decided here at the edge (not found, not yours…), worded by `errors.render`."""
+    return fail(render(AppError(code, **params), lang), lang)
 
 
 def as_text(value: str) -> str:

@@ -9,13 +9,13 @@ from typing import Any, Callable
 import gradio as gr
 
 from .. import i18n, provenance
+from ..errors import render
 from ..generator import RANDOM_SEED
 from ..history import MAX_LIMIT, DistinctColumn
-from ..errors import render
 from ..query import QueryError
 from ..record import form_values
 from ..storage import Storage
-from .common import caption, fail, language, user_of
+from .common import caption, fail, language, refuse, user_of
 
 PAGE_SIZE = 24
 ALL = ""  # the filter value meaning "any"
@@ -42,9 +42,9 @@ class HistoryHandlers:
         try:
             offset, limit = int(offset), int(limit)
         except (TypeError, ValueError):
-            raise fail(i18n.message("bad_history_query", lang), lang) from None
+            raise refuse("bad_history_query", lang) from None
         if offset < 0 or not 1 <= limit <= MAX_LIMIT:
-            raise fail(i18n.message("bad_history_query", lang), lang)
+            raise refuse("bad_history_query", lang)
         query = query if isinstance(query, str) else ""
         try:
             records = self.storage.history(query, offset, limit, user=self._visible_owner(request, mine=False),
@@ -149,7 +149,7 @@ class HistoryHandlers:
         record = self.storage.get(record_id) if record_id else None
         if record is None or not self.may_see(record, request):
             lang = language(request)
-            raise fail(i18n.message("not_found", lang), lang)
+            raise refuse("not_found", lang)
         return record
 
     def reuse(self, record_id: str | None, request: gr.Request):
@@ -174,11 +174,11 @@ class HistoryHandlers:
         user = user_of(request)
         if user is not None and record.get("user") != user and not self.is_admin(user):
             lang = language(request)
-            raise fail(i18n.message("not_yours", lang), lang)
+            raise refuse("not_yours", lang)
         lang = language(request)
         try:
             trashed = self.storage.delete(record["id"])
         except (KeyError, ValueError):  # deleted meanwhile by someone else, or a bad row
-            raise fail(i18n.message("not_found", lang), lang) from None
+            raise refuse("not_found", lang) from None
         gr.Info(i18n.label("deleted", lang, path=str(trashed)))
         return gr.Row(visible=False), None, None, "", None

@@ -34,7 +34,7 @@ from ..recipes import (
     write_export,
 )
 from ..storage import Storage
-from .common import fail, language, user_of
+from .common import fail, language, refuse, user_of
 
 log = logging.getLogger(__name__)
 
@@ -302,7 +302,7 @@ class LibraryHandlers:
         lang = language(request)
         recipe = self._visible(recipe_id, request)
         if recipe is None:
-            raise fail(i18n.message("pick_recipe", lang), lang)
+            raise refuse("pick_recipe", lang)
         keys = [s.key for s in slots(recipe.text)]
         values = dict(zip(keys, (str(t or "") for t in texts), strict=False))
         try:
@@ -344,7 +344,7 @@ class LibraryHandlers:
     def delete_picked(self, recipe_id: str | None, request: gr.Request) -> gr.Dropdown:
         lang = language(request)
         if not recipe_id:
-            raise fail(i18n.message("pick_recipe", lang), lang)
+            raise refuse("pick_recipe", lang)
         self.delete_recipe(str(recipe_id), request)
         return self.choices(request)
 

@@ -14,11 +14,11 @@ import gradio as gr
 
 from .. import formats, i18n, metadata, provenance
 from ..errors import InvalidInputError
-from ..record import form_values
 from ..generator import IMAGE_SIZES, KNOWN_MODELS, MAX_SEED, RANDOM_SEED
 from ..guard import ServedFiles
+from ..record import form_values
 from ..uploads import read_upload, save_chunks
-from .common import as_text, fail, language, user_of
+from .common import as_text, fail, language, refuse, user_of
 
 # Chunks shown in their own boxes; everything else goes to "other chunks".
 PARAMETER_CHUNKS = ("parameters", "UserComment")
@@ -63,13 +63,13 @@ class PngInfoHandlers:
             return "", "", "", {}, None, gr.File(value=None, visible=False)
         lang = language(request)
         if not self.files.may_read(path, user_of(request)):
-            raise fail(i18n.message("not_found", lang), lang)  # as if it did not exist
+            raise refuse("not_found", lang)  # as if it did not exist
         try:
             data = read_upload(path)
         except (OSError, ValueError) as exc:
-            raise fail(i18n.message("not_a_png", lang, detail=type(exc).__name__), lang) from None
+            raise refuse("not_a_png", lang, detail=type(exc).__name__) from None
         if metadata.sniff_image_type(data) not in READABLE:
-            raise fail(i18n.message("not_a_png", lang, detail="not a PNG, JPEG or WebP"), lang)
+            raise refuse("not_a_png", lang, detail="not a PNG, JPEG or WebP")
         info = formats.read_image(data)
         chunks = info.chunks
         kind, record = describe(info)

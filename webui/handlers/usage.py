@@ -9,7 +9,7 @@ import gradio as gr
 
 from .. import i18n
 from ..quota import Quota
-from .common import fail, language, user_of
+from .common import language, refuse, user_of
 
 USAGE_DAYS = 30
 HEADERS = ("day", "user", "model", "images", "inference")
@@ -31,7 +31,7 @@ class UsageHandlers:
         """
         lang = language(request)
         if not self.is_admin(user_of(request)):
-            raise fail(i18n.message("admin_only", lang), lang)
+            raise refuse("admin_only", lang)
         return gr.Dataframe(value=self.rows(), headers=[i18n.label(f"usage_{c}", lang) for c in HEADERS])
 
     def rows(self) -> list[list[Any]]:
