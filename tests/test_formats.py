@@ -28,6 +28,7 @@ from PIL import Image, PngImagePlugin
 
 from webui import formats, metadata, provenance
 from webui.generator import IMAGE_SIZES, RANDOM_SEED
+from webui.guard import ServedFiles
 from webui.handlers.pnginfo import PngInfoHandlers
 from webui.storage import Storage
 
@@ -175,7 +176,8 @@ def inspect(tmp_path: Path, data: bytes, suffix: str = ".png", lang: str = "en-U
     path.write_bytes(data)
 
     request = SimpleNamespace(headers={"accept-language": lang}, username=None)
-    handlers = PngInfoHandlers(Storage(tmp_path / "outputs"))
+    storage = Storage(tmp_path / "outputs")
+    handlers = PngInfoHandlers(ServedFiles(storage, storage.index, private=False, is_admin=lambda name: False))
     return handlers, request, handlers.inspect(str(path), request)
 
 
