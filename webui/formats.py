@@ -211,7 +211,8 @@ def read_fooocus(texts: Mapping[str, str]) -> Reading | None:
         return read_a1111(texts, source="fooocus")
     if data is None or "sui_image_params" in data:
         return None
-    if scheme != "fooocus" and not ("prompt" in data and ("base_model" in data or "fooocus" in str(data.get("version", "")).lower())):
+    looks_like = "prompt" in data and ("base_model" in data or "fooocus" in str(data.get("version", "")).lower())
+    if scheme != "fooocus" and not looks_like:
         return None
     size = None
     resolution = data.get("resolution")
@@ -421,7 +422,7 @@ def _read_comfy_workflow(workflow: Mapping[str, Any]) -> Reading:
         model=_str(model[0]) or None if model else None,
         image_size=_size(*size) if len(size) == 2 else None,
         seed=_seed(values[0]) if values else None,
-        other=_others(dict(zip(labels, values)), ("seed",)),
+        other=_others(dict(zip(labels, values, strict=False)), ("seed",)),
     )
 
 
@@ -512,7 +513,8 @@ def left_out(record: Mapping[str, Any], carried: Mapping[str, Any] | None) -> li
     if carried is not None:
         for key, label in (("model", "Model"), ("image_size", "Size"), ("seed", "Seed")):
             value = record.get(key)
-            if value not in (None, "") and (not carried.get("model_maps") if key == "model" else carried.get(key) != value):
+            dropped = not carried.get("model_maps") if key == "model" else carried.get(key) != value
+            if value not in (None, "") and dropped:
                 names.append(f"{label} ({value})")
     names = [name for name in map(_short, names) if name]
     return names if len(names) <= _MAX_NAMES else [*names[:_MAX_NAMES], f"+{len(names) - _MAX_NAMES}"]

@@ -106,8 +106,10 @@ class PngInfoHandlers:
             raise InvalidInputError("not_a_png", detail="not a PNG, JPEG or WebP")
         info = formats.read_image(data)
         source, record = describe(info)
-        return {"format": kind, "kind": source, "chunks": info.chunks, "record": record,
-                "fields": _fields(record, source == "ours")}
+        fields = _fields(record, source == "ours")
+        return {"format": kind, "kind": source, "chunks": info.chunks, "record": record, "fields": fields,
+                "left_out": formats.left_out(record, fields) if record and source != "ours" else [],
+                "labels": info.provenance.as_dict()}
 
     @staticmethod
     def send(fields: dict[str, Any] | None, request: gr.Request):
