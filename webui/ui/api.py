@@ -28,7 +28,9 @@ def wire_api(handlers: CurationHandlers, concurrency: int) -> None:
     with gr.Group(visible=False):
         query = gr.Textbox(label="query")
         record_ids = gr.JSON(label="record_ids")
-        visible_label = gr.Checkbox(None, label="visible_label")
+        # JSON, not Checkbox: a Checkbox's None becomes False, and a script that leaves the
+        # argument out must get the app's --visible-label default (null), not "no".
+        visible_label = gr.JSON(None, label="visible_label")
         pack = gr.File(label="share pack")
         image = gr.File(label="file", type="filepath")
         info = gr.JSON(label="png info")
