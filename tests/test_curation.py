@@ -16,12 +16,10 @@ import requests
 from gradio_client import Client, handle_file
 
 from webui import metadata
-from webui.accounts import add_user
 from webui.storage import Storage
 
 from .support.apps import ServedApp, serve_app
-
-PASSWORDS = {"alice": "alice-pass-4242", "bob": "bob-pass-9191", "carol": "carol-admin-7373"}
+from .test_teams import PASSWORDS, users_file
 
 
 def generate(client: Client, prompt: str, seed: int = 1) -> tuple[str, dict[str, Any]]:
@@ -172,10 +170,7 @@ def test_marks_and_boards_survive_a_rebuilt_index(tmp_path: Path) -> None:
 @pytest.fixture(scope="module")
 def team(tmp_path_factory) -> Iterator[ServedApp]:
     folder = tmp_path_factory.mktemp("team")
-    users = folder / "users.txt"
-    for name, password in PASSWORDS.items():
-        add_user(users, name, password, admin=(name == "carol"))
-    served = serve_app(folder, "--users", str(users), "--private-history", "--demo")
+    served = serve_app(folder, "--users", str(users_file(folder)), "--private-history", "--demo")
     yield served
     served.stop()
 

@@ -38,6 +38,13 @@ def _spoken(request: gr.Request | None) -> Iterator[None]:
         raise fail(render(exc, lang), lang) from None
 
 
+def _one(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """The one changed record; none means its file went away meanwhile."""
+    if not records:
+        raise InvalidInputError("not_found")
+    return records[0]
+
+
 @dataclass
 class CurationHandlers:
     curator: Curator
@@ -59,7 +66,7 @@ class CurationHandlers:
             The image's record with its new marks.
         """
         with _spoken(request):
-            return self.curator.mark([record_id], user_of(request), starred=starred, rating=rating)[0]
+            return _one(self.curator.mark([record_id], user_of(request), starred=starred, rating=rating))
 
     def board(self, record_ids: list[str], add: list[str] | None = None, remove: list[str] | None = None,
               request: gr.Request = None) -> list[dict[str, Any]]:
@@ -302,18 +309,18 @@ class CurationHandlers:
 
     def star_selected(self, record_id: str | None, starred: bool, request: gr.Request) -> dict[str, Any]:
         with _spoken(request):
-            return self.curator.mark([str(record_id or "")], user_of(request), starred=bool(starred))[0]
+            return _one(self.curator.mark([str(record_id or "")], user_of(request), starred=bool(starred)))
 
     def rate_selected(self, record_id: str | None, rating: int, request: gr.Request) -> dict[str, Any]:
         with _spoken(request):
-            return self.curator.mark([str(record_id or "")], user_of(request), rating=int(rating or 0))[0]
+            return _one(self.curator.mark([str(record_id or "")], user_of(request), rating=int(rating or 0)))
 
     def board_selected(self, record_id: str | None, name: str | None, add: bool, request: gr.Request):
         """Add the selected image to the named board (made if new), or take it off."""
         viewer = user_of(request)
         change = {"add": [name or ""]} if add else {"remove": [name or ""]}
         with _spoken(request):
-            [record] = self.curator.board([str(record_id or "")], viewer, **change)
+            record = _one(self.curator.board([str(record_id or "")], viewer, **change))
         return record, self._board_choices(viewer)
 
     def export_filter(self, query: str, model: str, size: str, mine: bool, by_user: str, page_no: float,
