@@ -36,9 +36,9 @@ sys.path.insert(0, str(ROOT))
 
 import requests  # noqa: E402
 
+from tests.support.fake_api import FakeApi  # noqa: E402  (the demo server plus fault knobs)
 from tools.appprocess import AppProcess, free_port  # noqa: E402
 from webui import metadata  # noqa: E402
-from tests.support.fake_api import FakeApi  # noqa: E402  (the demo server plus fault knobs)
 from webui.demo.render import encode, render  # noqa: E402
 from webui.service import GenerationParams  # noqa: E402
 from webui.storage import Storage  # noqa: E402
@@ -232,7 +232,7 @@ def bench_save(reps: int, workdir: Path) -> dict[str, Any]:
         cases = {"raw": raw_write, "raw_fsync": raw_write_fsync, "embed": embed, "labels": labels, "save": save}
         times: dict[str, list[float]] = {k: [] for k in cases}
         names = list(cases)
-        for i in range(max(5, reps // 20)):  # warm-up: caches, first-save folder scan
+        for _ in range(max(5, reps // 20)):  # warm-up: caches, first-save folder scan
             for fn in cases.values():
                 fn()
         gc.collect()
@@ -544,7 +544,7 @@ def burst(app_url: str, seeds: list[int], timeout: float = 120) -> dict[str, Any
 def count_pngs(folder: Path) -> int:
     """Saved PNGs, counted like Storage does: not in dot-folders (.thumbs, .trash), not .tmp- files."""
     count = 0
-    for dirpath, dirnames, filenames in os.walk(folder):
+    for _dirpath, dirnames, filenames in os.walk(folder):
         dirnames[:] = [d for d in dirnames if not d.startswith(".")]
         count += sum(1 for name in filenames if name.endswith(".png") and not name.startswith("."))
     return count
@@ -572,7 +572,7 @@ def bench_generate(calls: int, warmup: int, workdir: Path, cold_fake: bool) -> d
         def one(name: str, seed: int) -> dict[str, Any]:
             return call_generate(sessions[name], apps[name].url, generate_data(seed))
 
-        for i in range(warmup):
+        for _ in range(warmup):
             for name in apps:
                 seed = next(seeds)
                 if not cold_fake:

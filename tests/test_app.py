@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 import requests
 from gradio_client import Client
+from gradio_client.exceptions import AppError
 from PIL import Image
-
-from .support.fake_api import FakeApi
 
 from .conftest import TEST_KEY, launch_app, pngs
 from .support.apps import ServedApp
+from .support.fake_api import FakeApi
 
 PROMPT = "an island near sea, with seagulls, moon shining over the sea, light house"
 
@@ -86,7 +86,7 @@ def test_failures_are_clear_errors_and_leave_nothing_behind(client: Client, demo
 
 
 def test_unknown_size_is_refused(client: Client) -> None:
-    with pytest.raises(Exception):
+    with pytest.raises(AppError, match="999x999"):
         client.predict("cat", "FLUX.1-schnell", "999x999", False, 1, api_name="/generate")
 
 

@@ -18,7 +18,6 @@ from typing import Iterator
 
 import pytest
 
-from .support.fake_api import FakeApi
 from webui.i18n import LABELS
 
 from .browser import (
@@ -35,6 +34,7 @@ from .browser import (
 )
 from .conftest import ARTIFACTS, TEST_KEY, pngs, token, wait_until
 from .support.apps import ServedApp, serve_app
+from .support.fake_api import FakeApi
 
 pytestmark = pytest.mark.browser
 

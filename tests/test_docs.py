@@ -53,7 +53,6 @@ def test_security_table_is_current() -> None:
 
 def test_security_rows_must_be_literal_and_in_a_known_area(tmp_path) -> None:
     import pytest
-
     import security_table
 
     for body in ('@attack("Nowhere", "x", "y")', '@attack("Files", f"{x}", "y")', '@attack("Files", "x")'):

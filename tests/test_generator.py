@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from .support.fake_api import FakeApi
 from webui.errors import InvalidInputError, render
 from webui.generator import MAX_PROMPT_CHARS, Generator, parse_seed, validate
 from webui.service import ImageService
 from webui.storage import Storage
 
 from .conftest import TEST_KEY
+from .support.fake_api import FakeApi
 
 
 @pytest.mark.parametrize("seed", [None, -1, "-1", "", -1.0])

@@ -17,7 +17,6 @@ from hypothesis import strategies as st
 from PIL import Image, PngImagePlugin
 
 from webui import metadata as md
-from webui.record import Record
 from webui.metadata import (
     FIELDS,
     BadImageError,
@@ -32,6 +31,7 @@ from webui.metadata import (
     text_chunks,
     to_png,
 )
+from webui.record import Record
 
 # How many examples comes from the profile (tests/conftest.py): few locally, 10,000 in CI.
 QUICK = settings(suppress_health_check=[HealthCheck.too_slow])

@@ -10,19 +10,20 @@ from typing import Iterator
 import pytest
 import requests
 from gradio_client import Client
+from gradio_client.exceptions import AuthenticationError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
 from webui import metadata
-from .support.fake_api import FakeApi
 from webui.errors import ImageApiError, render
 from webui.service import GenerationParams, ImageService
 
 from .conftest import TEST_KEY
-from .support.logs import debug_logs
-from .support.apps import ServedApp, serve_app
 from .security import attack
+from .support.apps import ServedApp, serve_app
+from .support.fake_api import FakeApi
+from .support.logs import debug_logs
 
 PASSWORD = "correct-horse-battery-staple-77"
 
@@ -126,9 +127,9 @@ def test_auth_protects_page_config_and_api(auth_app: ServedApp) -> None:
     assert requests.get(auth_app.url + "config", timeout=10).status_code in (401, 403)
     info = requests.get(auth_app.url + "gradio_api/info", timeout=10)
     assert info.status_code in (401, 403)
-    with pytest.raises(Exception):
+    with pytest.raises(AuthenticationError, match="credentials were not provided"):
         Client(auth_app.url, verbose=False).predict("x", "FLUX.1-schnell", "768x512", False, 1, api_name="/generate")
-    with pytest.raises(Exception):
+    with pytest.raises(ValueError, match="Could not login"):
         Client(auth_app.url, verbose=False, auth=("ann", "wrong-password"))
     client = Client(auth_app.url, verbose=False, auth=("ann", PASSWORD))
     _, record = client.predict("logged in", "FLUX.1-schnell", "768x512", False, 1, api_name="/generate")

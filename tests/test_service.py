@@ -8,7 +8,6 @@ from typing import Iterator
 import pytest
 
 from webui import metadata
-from .support.fake_api import FakeApi
 from webui.errors import (
     ApiTimeoutError,
     AuthError,
@@ -25,6 +24,7 @@ from webui.errors import (
 from webui.service import GenerationParams, ImageService, unescape_url
 
 from .conftest import TEST_KEY, free_port
+from .support.fake_api import FakeApi
 from .support.waits import RecordedWaits
 
 PARAMS = GenerationParams("a lighthouse at dusk, oil painting", "FLUX.1-schnell", "768x512", False, 42)

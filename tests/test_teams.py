@@ -13,19 +13,18 @@ from gradio_client import Client
 from gradio_client.exceptions import AppError
 from PIL import Image
 
+import launch
 from webui.accounts import add_user
-from .support.fake_api import FakeApi
 from webui.handlers.history import HistoryHandlers
 from webui.handlers.usage import UsageHandlers
 from webui.quota import Quota
 from webui.storage import Storage
 
-import launch
-
 from .conftest import TEST_KEY
-from .support.apps import ServedApp, serve_app
-from .support.logs import logging_restored
 from .security import attack
+from .support.apps import ServedApp, serve_app
+from .support.fake_api import FakeApi
+from .support.logs import logging_restored
 
 PASSWORDS = {"alice": "alice-pass-4242", "bob": "bob-pass-9191", "carol": "carol-admin-7373"}
 LIMIT = 3

@@ -16,8 +16,8 @@ from gradio_client import Client
 from webui.config import Secret
 
 from .conftest import TEST_KEY, token
-from .support.fake_api import FakeApi
 from .inprocess import CallFailed, Served, call, served
+from .support.fake_api import FakeApi
 
 ARGS = ("FLUX.1-schnell", "768x512", False, 5)
 

@@ -344,7 +344,8 @@ def take(browser, shot: Shot, app: App, out: Path) -> Path:
 
 
 def take_all(shots: list[Shot], apps: Apps, out: Path) -> list[Path]:
-    from playwright.sync_api import expect as playwright_expect, sync_playwright
+    from playwright.sync_api import expect as playwright_expect
+    from playwright.sync_api import sync_playwright
 
     playwright_expect.set_options(timeout=helpers.TIMEOUT_MS)
     with sync_playwright() as playwright:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import gradio as gr
 from starlette.middleware import Middleware
@@ -19,15 +19,23 @@ from .accounts import Accounts
 from .caching import FileCaching
 from .config import Settings
 from .core import Core, open_core
+from .curation import Curator
 from .gradio_speed import NO_TELEMETRY, lean_sessions, quiet_queue, skip_missing_matplotlib
 from .guard import FileGuard, ServedFiles
-from .curation import Curator
-from .handlers import CurationHandlers, GenerateHandlers, Handlers, HistoryHandlers, LibraryHandlers, PngInfoHandlers, UsageHandlers
-from .rest import PREFIX, build_rest
+from .handlers import (
+    CurationHandlers,
+    GenerateHandlers,
+    Handlers,
+    HistoryHandlers,
+    LibraryHandlers,
+    PngInfoHandlers,
+    UsageHandlers,
+)
 from .quota import Quota
+from .rest import PREFIX, build_rest
 from .storage import Storage
-from .uploads import MAX_UPLOAD_BYTES
 from .ui import CSS, HEAD, T, build_ui
+from .uploads import MAX_UPLOAD_BYTES
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +107,7 @@ class App:
             self.core.close()
 
 
-def make_auth(accounts: Accounts | None):
+def make_auth(accounts: Accounts | None) -> Callable[[str, str], bool] | None:
     """Gradio's login check: hashed passwords, constant-time; refusals logged without the password."""
     if accounts is None:
         return None

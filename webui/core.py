@@ -15,12 +15,11 @@ from .accounts import Accounts
 from .config import ConfigError, Settings
 from .demo import DemoBackend
 from .generator import Generator
+from .provenance import APP_NAME, DEFAULT_PRODUCER, Labeller
 from .quota import DailyLimits, Quota
 from .recipes import LIBRARY_NAME, Library
-from .provenance import APP_NAME, DEFAULT_PRODUCER, Labeller
 from .service import ImageService
 from .storage import Storage
-
 
 DEMO_PRODUCER = "YUNYX demo backend (offline)"
 

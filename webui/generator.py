@@ -15,8 +15,8 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any, Iterator, Sequence
 
 from .errors import InvalidInputError, StorageFailedError
-from .service import IMAGE_SIZES, KNOWN_MODELS, MAX_SEED, GenerationParams, ImageService
 from .quota import DailyLimits, Quota  # noqa: F401 (DailyLimits: imported from here too)
+from .service import IMAGE_SIZES, KNOWN_MODELS, MAX_SEED, GenerationParams, ImageService
 from .storage import SaveError, Storage
 
 DEFAULT_MODEL = KNOWN_MODELS[0]
@@ -192,4 +192,9 @@ class Generator:
             futures = {pool.submit(self.generate, job, user): i for i, job in enumerate(jobs)}
             for future in as_completed(futures):
                 error = future.exception()
-                yield futures[future], error if error is not None else future.result()
+                if isinstance(error, Exception):
+                    yield futures[future], error
+                elif error is not None:
+                    raise error  # KeyboardInterrupt and the like are not a job's outcome
+                else:
+                    yield futures[future], future.result()

@@ -82,15 +82,15 @@ class _ConfigOnDemand(dict):
             dict.__setitem__(self, key, value)
         self._complete = True
 
-    def items(self):  # type: ignore[override]
+    def items(self) -> Any:  # the dict view, after filling every entry
         self.complete()
         return super().items()
 
-    def values(self):  # type: ignore[override]
+    def values(self) -> Any:  # the dict view, after filling every entry
         self.complete()
         return super().values()
 
-    def keys(self):  # type: ignore[override]
+    def keys(self) -> Any:  # the dict view, after filling every entry
         self.complete()
         return super().keys()
 

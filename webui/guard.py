@@ -95,7 +95,7 @@ class ServedFiles:
         if real.is_relative_to(self.store.root):
             record = self.store.image_at(real)
         else:
-            record = self.owner_record(real)
+            record = self.owner_record(real)  # type: ignore[assignment]  # read-only use
         return self._may_see(record, user)
 
 

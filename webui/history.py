@@ -620,10 +620,10 @@ def _filters(
         else:
             where.append("user = ?")
             args.append(user)
-    for column, value in (("model", model or None), ("image_size", image_size or None)):
-        if value is not None:
+    for column, wanted in (("model", model or None), ("image_size", image_size or None)):
+        if wanted is not None:
             where.append(f"{column} = ?")
-            args.append(value)
+            args.append(wanted)
     if users is not None:
         clause, names = _owners_clause(users)
         where.append(clause)

@@ -496,7 +496,7 @@ def _convert_to_png(data: bytes, max_pixels: int) -> bytes:
     from PIL import Image, ImageOps, PngImagePlugin  # only this path needs Pillow
 
     try:
-        img = Image.open(io.BytesIO(data))
+        img: Image.Image = Image.open(io.BytesIO(data))
         _check_pixels(img.width, img.height, max_pixels)  # before decoding
         img.load()
         if img.getexif().get(0x0112, 1) != 1:  # EXIF orientation is lost on re-encode

@@ -17,8 +17,8 @@ from urllib.parse import urlsplit
 
 import requests
 import requests.auth
-from requests.adapters import HTTPAdapter
 import urllib3.exceptions
+from requests.adapters import HTTPAdapter
 from urllib3.exceptions import MaxRetryError
 from urllib3.util.retry import Retry
 
@@ -108,7 +108,7 @@ class BoundedRetry(Retry):
         kw.setdefault("max_total_wait", self.max_total_wait)
         kw.setdefault("waited", self.waited)
         kw.setdefault("wait", self.wait)
-        return super().new(**kw)  # type: ignore[return-value]
+        return super().new(**kw)
 
     def _sleep_backoff(self) -> None:
         backoff = self.get_backoff_time()
@@ -119,7 +119,7 @@ class BoundedRetry(Retry):
         after = _parse_retry_after(response.headers.get("Retry-After")) if response is not None else None
         return after if after is not None else self.get_backoff_time()
 
-    def sleep_for_retry(self, response: Any) -> bool:  # type: ignore[override]
+    def sleep_for_retry(self, response: Any) -> bool:
         """Honour a Retry-After we can read (0 means now); a malformed one means the usual back-off.
 
         Returning False hands over to urllib3's exponential back-off, which the total-wait
@@ -132,11 +132,12 @@ class BoundedRetry(Retry):
             self.wait(after)
         return True
 
-    def increment(self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None):  # type: ignore[override]
+    def increment(self, method: str | None = None, url: str | None = None, response: Any = None,
+                  error: Exception | None = None, _pool: Any = None, _stacktrace: Any = None) -> "BoundedRetry":
         new = super().increment(method, url, response, error, _pool, _stacktrace)
         wait = new._next_wait(response)
         if self.waited + wait > self.max_total_wait:
-            raise MaxRetryError(_pool, url or "", error)  # type: ignore[arg-type]
+            raise MaxRetryError(_pool, url or "", error)  # type: ignore[arg-type]  # urllib3 passes its pool
         new.waited = self.waited + wait
         return new
 

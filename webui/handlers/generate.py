@@ -221,7 +221,7 @@ class GenerateHandlers:
         records = self.storage.history("", 0, RECENT, user=user_of(request))
         return [(str(self.storage.thumbnail(r)), caption(r)) for r in records], [r["id"] for r in records]
 
-    def show_recent(self, ids: list[str], evt: gr.SelectData, request: gr.Request):
+    def show_recent(self, ids: list[str], evt: gr.SelectData, request: gr.Request) -> Any:
         """A click on a recent thumbnail shows that image full size with its details."""
         index = evt.index if isinstance(evt.index, int) else -1
         record = self.storage.get(ids[index]) if 0 <= index < len(ids) else None

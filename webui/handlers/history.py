@@ -130,7 +130,7 @@ class HistoryHandlers:
     def step(page_no: float, delta: int) -> int:
         return max(1, int(page_no or 1) + delta)
 
-    def select(self, ids: list[str], evt: gr.SelectData, request: gr.Request):
+    def select(self, ids: list[str], evt: gr.SelectData, request: gr.Request) -> Any:
         """Show the chosen image in full with all its settings and where it lives."""
         index = evt.index if isinstance(evt.index, int) else -1
         record = self.storage.get(ids[index]) if 0 <= index < len(ids) else None
@@ -152,23 +152,23 @@ class HistoryHandlers:
             raise refuse("not_found", lang)
         return record
 
-    def reuse(self, record_id: str | None, request: gr.Request):
+    def reuse(self, record_id: str | None, request: gr.Request) -> Any:
         """Fill the Generate form with the selected image's settings, seed included."""
         return (*form_values(self._selected(record_id, request)), gr.Tabs(selected="generate"))
 
-    def variation(self, record_id: str | None, request: gr.Request):
+    def variation(self, record_id: str | None, request: gr.Request) -> Any:
         """The same settings with a new random seed (the caller then generates)."""
         return (*form_values(self._selected(record_id, request), seed=RANDOM_SEED), gr.Tabs(selected="generate"))
 
     @staticmethod
-    def ask_delete(record_id: str | None):
+    def ask_delete(record_id: str | None) -> Any:
         return gr.Row(visible=bool(record_id))
 
     @staticmethod
-    def cancel_delete():
+    def cancel_delete() -> Any:
         return gr.Row(visible=False)
 
-    def delete(self, record_id: str | None, request: gr.Request):
+    def delete(self, record_id: str | None, request: gr.Request) -> Any:
         """Move the selected image to `outputs/.trash/` (restorable) and forget it."""
         record = self._selected(record_id, request)
         user = user_of(request)

@@ -23,8 +23,8 @@ def wire_api(handlers: CurationHandlers, concurrency: int) -> None:
         (handlers.search_delete, "search_delete"),
     ):
         gr.api(fn, api_name=name)
-    for fn, name in ((handlers.batch, "batch"), (handlers.compare, "compare")):
-        gr.api(fn, api_name=name, concurrency_limit=concurrency, concurrency_id="generate")
+    for generating, name in ((handlers.batch, "batch"), (handlers.compare, "compare")):
+        gr.api(generating, api_name=name, concurrency_limit=concurrency, concurrency_id="generate")
     with gr.Group(visible=False):
         query = gr.Textbox(label="query")
         record_ids = gr.JSON(label="record_ids")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import gradio as gr
 
@@ -85,10 +86,10 @@ def wire_history_tab(tab: HistoryTab, handlers: HistoryHandlers, shared: Shared,
     """Search/filter/page events, selection, and the actions on the selected image."""
     listing = [tab.query, tab.model, tab.size, tab.mine, tab.by_user, tab.page_no]
     shown = [tab.gallery, tab.ids, tab.page_label, tab.page_no]
-    private = {"api_visibility": "private"}
+    private: dict[str, Any] = {"api_visibility": "private"}
     browse = {**private, "queue": False}  # reads answer at once, never behind generations in the queue
 
-    def refresh(trigger_events, first_page: bool = True):
+    def refresh(trigger_events: Any, first_page: bool = True) -> Any:
         """Re-list (from page 1 when the search changes); return the event to chain on."""
         if first_page:
             start = gr.on(trigger_events, handlers.first_page, outputs=[tab.page_no], **browse)
