@@ -52,7 +52,7 @@ def describe(info: formats.ImageInfo) -> tuple[str, dict[str, Any] | None]:
 class PngInfoHandlers:
     files: ServedFiles  # the owner rule: in private mode, another user's image is not read
 
-    def inspect(self, path: str | None, request: gr.Request):
+    def inspect(self, path: str | None, request: gr.Request) -> Any:
         """Returns (summary, parameters text, generation/ComfyUI JSON text, other chunks, fields, download).
 
         What is shown is bounded (SHOWN_CHARS per chunk, SHOWN_CHUNKS other chunks): a file
@@ -112,7 +112,7 @@ class PngInfoHandlers:
                 "labels": info.provenance.as_dict()}
 
     @staticmethod
-    def send(fields: dict[str, Any] | None, request: gr.Request):
+    def send(fields: dict[str, Any] | None, request: gr.Request) -> Any:
         """Fill the Generate form with what the file's settings map to.
 
         A model this API doesn't offer (e.g. an A1111 checkpoint name) leaves the form's

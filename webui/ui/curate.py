@@ -4,6 +4,7 @@ share pack of everything the current search finds. Events only; the rules live i
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import gradio as gr
 
@@ -50,10 +51,11 @@ def build_export_controls() -> ExportControls:
 
 
 def wire_curate_controls(controls: CurateControls, export: ExportControls, handlers: CurationHandlers,
-                         selected: gr.State, record: gr.JSON, listing: list, select_event, refresh: dict) -> None:
+                         selected: gr.State, record: gr.JSON, listing: list, select_event: Any,
+                         refresh: dict) -> None:
     """`select_event` is the gallery's select (the controls follow the selected image);
     `listing` the search inputs; `refresh` re-lists the grid after a change."""
-    private = {"api_visibility": "private"}
+    private: dict[str, Any] = {"api_visibility": "private"}
     select_event.then(handlers.marks_of, inputs=[selected], outputs=[controls.starred, controls.rating, controls.board],
                       **private)
     controls.starred.input(handlers.star_selected, inputs=[selected, controls.starred], outputs=[record], **private)

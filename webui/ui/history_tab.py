@@ -8,8 +8,8 @@ from typing import Any
 import gradio as gr
 
 from ..handlers import CurationHandlers, HistoryHandlers
-from .curate import CurateControls, ExportControls, build_curate_controls, build_export_controls, wire_curate_controls
 from .common import Shared, T
+from .curate import CurateControls, ExportControls, build_curate_controls, build_export_controls, wire_curate_controls
 
 
 @dataclass
