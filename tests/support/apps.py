@@ -10,12 +10,30 @@ from __future__ import annotations
 import dataclasses
 import logging
 import threading
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from tools.appprocess import clean_env, free_port
 from webui.app import App, create_app
 from webui.config import Settings, load_settings
+
+
+def wait_for_page(url: str, timeout: float = 60) -> None:
+    """Poll `GET /` until it answers 200, as a person's browser would find the app ready."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=10) as answer:
+                if answer.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the app at {url} did not answer GET / within {timeout:g} s")
+        time.sleep(0.05)
 
 
 class LogCapture(logging.Handler):
@@ -56,11 +74,14 @@ class ServedApp:
             webui_log.setLevel(logging.INFO)  # what launch.py shows
         try:
             self.app: App = create_app(settings)
-            _, local_url, _ = self.app.launch(prevent_thread_lock=True, **launch_overrides)
+            # _frontend=False skips Gradio's own one-shot check of GET / (a 3 s timeout that a
+            # busy CI machine can miss, then "localhost is not accessible"); we poll instead.
+            _, local_url, _ = self.app.launch(prevent_thread_lock=True, _frontend=False, **launch_overrides)
+            self.url = local_url if local_url.endswith("/") else local_url + "/"
+            wait_for_page(self.url)
         except BaseException:
             self.stop()
             raise
-        self.url = local_url if local_url.endswith("/") else local_url + "/"
 
     def log(self) -> str:
         return self._log.text()
