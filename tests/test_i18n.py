@@ -8,7 +8,6 @@ import pytest
 
 from webui import i18n
 
-
 # Labels that show braces as text (the recipe syntax, translated), not as placeholders.
 LITERAL_BRACES = {"recipe_info"}
 

@@ -298,7 +298,7 @@ class CurationHandlers:
     def _board_choices(self, viewer: str | None) -> gr.Dropdown:
         return gr.Dropdown(choices=[b["name"] for b in self.curator.boards(viewer)])
 
-    def marks_of(self, record_id: str | None, request: gr.Request):
+    def marks_of(self, record_id: str | None, request: gr.Request) -> tuple[bool, int, Any]:
         """The selected image's star and rating, and the boards to pick from."""
         viewer = user_of(request)
         try:
@@ -315,12 +315,14 @@ class CurationHandlers:
         with _spoken(request):
             return _one(self.curator.mark([str(record_id or "")], user_of(request), rating=int(rating or 0)))
 
-    def board_selected(self, record_id: str | None, name: str | None, add: bool, request: gr.Request):
+    def board_selected(self, record_id: str | None, name: str | None, add: bool,
+                       request: gr.Request) -> tuple[dict[str, Any], Any]:
         """Add the selected image to the named board (made if new), or take it off."""
         viewer = user_of(request)
-        change = {"add": [name or ""]} if add else {"remove": [name or ""]}
+        names = [name or ""]
         with _spoken(request):
-            record = _one(self.curator.board([str(record_id or "")], viewer, **change))
+            record = _one(self.curator.board([str(record_id or "")], viewer, add=names if add else (),
+                                             remove=() if add else names))
         return record, self._board_choices(viewer)
 
     def export_filter(self, query: str, model: str, size: str, mine: bool, by_user: str, page_no: float,
