@@ -6,7 +6,7 @@ new side by side, while 8 generations run; and the page's first and second visit
     python bench/scale.py --old PATH      # another checkout as "old" (default /tmp/base; missing: skipped)
     python bench/scale.py --no-page       # skip the browser part
 
-(f) `/history("", 0, 24)`, 200 images, each app `--concurrency 8` against one fake API that
+(h) `/history("", 0, 24)`, 200 images, each app `--concurrency 8` against one fake API that
 takes 1 s per picture, with 8 clients generating against the app under test the whole time:
 
 | path | what a client does |
@@ -22,7 +22,7 @@ row: p50 / p95 latency, calls per second, and the server's CPU milliseconds per 
 /proc: on a shared machine the wall-clock figures swing, CPU per call much less).
 Goals at 100 clients: REST p95 <= 100 ms and >= 500 calls/s; new Gradio >= 3x old calls/s.
 
-(g) Page visits in Chromium (Playwright, /usr/bin/chromium): a fresh profile opens the page
+(i) Page visits in Chromium (Playwright, /usr/bin/chromium): a fresh profile opens the page
 (first visit), then opens it again in the same profile (second visit, warm cache). Time until
 the prompt box takes input (typed text reads back) and bytes received (CDP encodedDataLength),
 median of 3, for bench/flux_app.py (a FLUX.1-schnell-style minimal Space), the old app and the new.
@@ -219,7 +219,7 @@ def report_history(res: dict[str, Any]) -> list[str]:
     rows = res["rows"]
     by = {(r["clients"], r["path"]): r for r in rows}
     labels = list(dict.fromkeys(r["path"] for r in rows))
-    lines = ["", f"(f) /history(\"\", 0, {PAGE}), {IMAGES} images, "
+    lines = ["", f"(h) /history(\"\", 0, {PAGE}), {IMAGES} images, "
              f"8 generations running against a {API_DELAY:g} s API",
              "", "| clients | path | p50 | p95 | calls/s | server CPU ms/call | errors |",
              "| --- | --- | --- | --- | --- | --- | --- |"]
@@ -251,10 +251,18 @@ def visit(context: Any, url: str) -> dict[str, float]:
     page = context.new_page()
     cdp = context.new_cdp_session(page)
     cdp.send("Network.enable")
-    received = [0]
-    requests_seen = [0]
-    cdp.on("Network.loadingFinished", lambda e: received.__setitem__(0, received[0] + e.get("encodedDataLength", 0)))
-    cdp.on("Network.requestWillBeSent", lambda e: requests_seen.__setitem__(0, requests_seen[0] + 1))
+    received, requests_seen, last = [0], [0], [time.monotonic()]
+
+    def finished(event: dict) -> None:
+        received[0] += event.get("encodedDataLength", 0)
+        last[0] = time.monotonic()
+
+    def sent(event: dict) -> None:
+        requests_seen[0] += 1
+        last[0] = time.monotonic()
+
+    cdp.on("Network.loadingFinished", finished)
+    cdp.on("Network.requestWillBeSent", sent)
     t0 = time.perf_counter()
     page.goto(url, wait_until="commit")
     box = page.locator(PROMPT_BOX).first
@@ -268,7 +276,12 @@ def visit(context: Any, url: str) -> dict[str, float]:
         except Exception:  # noqa: BLE001 - not interactive yet (hydrating)
             time.sleep(0.02)
     ready = time.perf_counter() - t0
-    page.wait_for_load_state("networkidle", timeout=60_000)  # thumbnails and late requests counted too
+    # Late requests (thumbnails) count too: wait until nothing has moved for a second. Not
+    # "networkidle": Gradio keeps its event stream open, so the network is never idle.
+    page.wait_for_load_state("load", timeout=60_000)
+    settle = time.monotonic() + 20
+    while time.monotonic() < settle and time.monotonic() - last[0] < 1.0:
+        page.wait_for_timeout(100)
     out = {"ready_s": ready, "bytes": received[0], "requests": requests_seen[0]}
     page.close()
     return out
@@ -305,7 +318,7 @@ def bench_page(home: Path, old: Path | None, fake: FakeApi, key: str, reps: int)
 
 
 def report_page(res: dict[str, Any]) -> list[str]:
-    lines = ["", "(g) Opening the page in Chromium (median): time until the prompt box takes input, bytes received",
+    lines = ["", "(i) Opening the page in Chromium (median): time until the prompt box takes input, bytes received",
              "", "| app | first visit | bytes | requests | second visit (warm cache) | bytes | requests |",
              "| --- | --- | --- | --- | --- | --- | --- |"]
     for name, r in res.items():
@@ -340,6 +353,8 @@ def main(argv: list[str] | None = None) -> int:
         if not args.no_history:
             out["history"] = bench_history(home, old, fake, key, 100 if args.quick else 300)
             lines += report_history(out["history"])
+            print("\n".join(lines), flush=True)
+            (RESULTS / "scale.json").write_text(json.dumps(out, indent=1, default=str))
         if not args.no_page:
             out["page"] = bench_page(home, old, fake, key, 1 if args.quick else 3)
             lines += report_page(out["page"])
