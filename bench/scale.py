@@ -152,7 +152,7 @@ def prerender(fake: FakeApi, key: str, seeds: list[int]) -> None:
         s.get(r.json()["images"][0]["url"].replace("\\u0026", "&"), timeout=60).raise_for_status()
 
 
-# --------------------------------------------------------------------------- (f) /history under load
+# --------------------------------------------------------------------------- (h) /history under load
 
 
 def summarize(res: LoadResult, cpu: float) -> dict[str, Any]:
@@ -244,7 +244,7 @@ def report_history(res: dict[str, Any]) -> list[str]:
     return lines
 
 
-# --------------------------------------------------------------------------- (g) page visits
+# --------------------------------------------------------------------------- (i) page visits
 
 
 def visit(context: Any, url: str) -> dict[str, float]:
