@@ -52,8 +52,10 @@ from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from . import i18n, metadata
+from .config import DEFAULT_API_BASE
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +78,7 @@ __all__ = [
 ]
 
 APP_NAME = "YUNYX text-to-image web UI"
-DEFAULT_PRODUCER = "api.yunyx.top"  # the API's host; config overrides it
+DEFAULT_PRODUCER = urlsplit(DEFAULT_API_BASE).hostname or "api"  # the API's host; --label-producer overrides it
 XMP_KEYWORD = "XML:com.adobe.xmp"
 AIGC_KEYWORD = "AIGC"
 TC260_NS = "http://www.tc260.org.cn/ns/AIGC/1.0/"
