@@ -142,6 +142,7 @@ def test_daily_limit_refuses_without_calling_the_api_and_survives_a_restart(serv
 def test_fifty_at_once_with_a_limit_of_ten_gives_exactly_ten(serve, tmp_path: Path, fake) -> None:
     users = users_file(tmp_path)
     app = serve("--users", str(users), "--daily-limit", "10", "--concurrency", "8",
+                "--visitor-queue", "50",  # the per-visitor cap would refuse first
                 env=fake.app_env())
     alice = client(app, "alice")
     jobs = [alice.submit(f"burst {i}", "FLUX.1-schnell", "768x512", False, i, api_name="/generate")

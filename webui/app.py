@@ -9,8 +9,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Awaitable, Callable
 
+import anyio
+import anyio.to_thread
 import gradio as gr
 from starlette.middleware import Middleware
 from starlette.routing import Mount
@@ -21,6 +23,8 @@ from .config import Settings
 from .core import Core, open_core
 from .curation import Curator
 from .gradio_speed import NO_TELEMETRY, lean_sessions, quiet_queue, skip_missing_matplotlib
+from .admission import VisitorQueue
+from .asgi import lifespans, outermost
 from .guard import FileGuard, ServedFiles
 from .handlers import (
     CurationHandlers,
@@ -31,6 +35,8 @@ from .handlers import (
     PngInfoHandlers,
     UsageHandlers,
 )
+from .hosts import AllowedHosts, HostGuard
+from .logins import LoginGuard, LoginThrottle
 from .quota import Quota
 from .rest import PREFIX, build_rest
 from .storage import Storage
@@ -77,7 +83,8 @@ class App:
             "share": s.share,
             "auth": make_auth(self.core.accounts),
             "auth_message": "YUNYX text to image",
-            "app_kwargs": {"middleware": middleware, "lifespan": lean_sessions, "telemetry": NO_TELEMETRY,
+            "app_kwargs": {"middleware": middleware, "telemetry": NO_TELEMETRY,
+                           "lifespan": lifespans(lean_sessions, outermost(self.front_layers())),
                            "routes": [Mount(PREFIX, app=self.rest)]},
             "allowed_paths": [str(s.outputs.resolve())],
             "blocked_paths": blocked,
@@ -94,6 +101,12 @@ class App:
             "i18n": T,
         }
 
+    def front_layers(self) -> list:
+        """ASGI layers that see every request before Gradio does, outermost first."""
+        hosts = AllowedHosts(self.settings.host, self.settings.allowed_hosts, lambda: self.blocks.share_url)
+        logins = LoginThrottle()
+        return [lambda inner: HostGuard(inner, hosts), lambda inner: LoginGuard(inner, logins)]
+
     def launch(self, **overrides: Any) -> Any:
         return self.blocks.launch(**{**self.launch_kwargs(), **overrides})
 
@@ -107,13 +120,23 @@ class App:
             self.core.close()
 
 
-def make_auth(accounts: Accounts | None) -> Callable[[str, str], bool] | None:
-    """Gradio's login check: hashed passwords, constant-time; refusals logged without the password."""
+HASHING_THREADS = 2  # password hashes computed at once; the rest of the app keeps the other threads
+
+
+def make_auth(accounts: Accounts | None) -> Callable[[str, str], Awaitable[bool]] | None:
+    """Gradio's login check: hashed passwords, constant-time; refusals logged without the password.
+
+    A coroutine, so Gradio awaits it: the hash runs in a worker thread (at most
+    HASHING_THREADS at once), never on the event loop that serves everyone else.
+    """
     if accounts is None:
         return None
+    limiter: anyio.CapacityLimiter | None = None
 
-    def check(name: str, password: str) -> bool:
-        ok = accounts.check(name, password)
+    async def check(name: str, password: str) -> bool:
+        nonlocal limiter
+        limiter = limiter or anyio.CapacityLimiter(HASHING_THREADS)
+        ok = await anyio.to_thread.run_sync(accounts.check, name, password, limiter=limiter)
         if not ok:
             log.warning("Refused a login for user %r.", name[:64])
         return ok
@@ -138,9 +161,12 @@ def create_app(settings: Settings) -> App:
     )
     blocks = build_ui(handlers, demo_mode=core.demo_mode, api_base=core.api_base,
                       concurrency=settings.concurrency, logged_in=core.accounts is not None)
-    blocks.queue(default_concurrency_limit=settings.concurrency, max_size=256)
+    # api_open=False: no route skips the queue (and so the per-visitor cap); max_size=None: browsing
+    # is never "queue full", generations are bounded per visitor and in total by VisitorQueue.
+    blocks.queue(default_concurrency_limit=settings.concurrency, max_size=None, api_open=False)
     blocks.delete_cache = CACHE_SWEEP
     quiet_queue(blocks)
     skip_missing_matplotlib()
+    VisitorQueue(blocks, per_visitor=settings.visitor_queue).install()
     rest = build_rest(core.storage, core.generator, handlers.history, login_required=core.accounts is not None)
     return App(settings, blocks, core, files, rest)

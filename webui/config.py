@@ -119,6 +119,12 @@ class Settings:
     concurrency: int = option(4, "generations in flight at once, across all visitors; the API never sees more",
                               metavar="N", check=(lambda v: 1 <= v <= 64, "must be between 1 and 64"))
     mcp: bool = option(False, "start Gradio's MCP server too (off unless asked for)")
+    allowed_hosts: str | None = option(
+        None, "more host names the app answers to, comma-separated (say, `studio.lan` behind a proxy); "
+        "localhost, IP addresses, `--host` and the share link always work; `*` allows any", metavar="NAMES")
+    visitor_queue: int = option(
+        8, "generations one visitor (a user, or a browser session without login) may have queued or running "
+        "at once; more is refused at once", metavar="N", check=(lambda v: 1 <= v <= 1000, "must be between 1 and 1000"))
     users_file: Path | None = option(
         None, f"named accounts, one per line with a salted password hash (or `{USERS_ENV}`); "
         "see [Sharing with a team](#sharing-with-a-team)", metavar="FILE", env=USERS_ENV, group=TEAMS,

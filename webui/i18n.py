@@ -69,6 +69,8 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         # local problems
         "save_failed": "The image was generated but could not be saved in the folder {folder} ({detail}). Check that the folder exists, is writable and the disk is not full.",
         "internal": "Something went wrong inside this app: internal error (details in the log). Try again; if it keeps happening, tell whoever runs the app.",
+        "too_many_queued": "You already have {limit} images waiting or being made. Wait until some are done, then try again.",
+        "app_busy": "The app is busy: {waiting} images are waiting to be made. Try again in a minute.",
         "not_indexed": "The image is saved as {file}, but the history list could not be updated at once; it is added again before the next listing.",
     },
     "zh": {
@@ -123,6 +125,8 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "bad_library_file": "这个文件不是从本应用导出的配方库（一个包含配方列表的 JSON 文件）。",
         "save_failed": "图片已生成，但无法保存到文件夹 {folder}（{detail}）。请检查该文件夹是否存在、可写，以及磁盘是否已满。",
         "internal": "应用内部出错：内部错误（详情见日志）。请重试；如果反复出现，请告诉运行本应用的人。",
+        "too_many_queued": "你已有 {limit} 张图片在排队或生成中。请等其中一些完成后再试。",
+        "app_busy": "应用正忙：有 {waiting} 张图片在排队等待生成。请一分钟后再试。",
         "not_indexed": "图片已保存为 {file}，但历史列表未能立即更新；下次列出历史时会再次加入。",
     },
 }
