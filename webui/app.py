@@ -37,6 +37,7 @@ from .handlers import (
 )
 from .hosts import AllowedHosts, HostGuard
 from .logins import LoginGuard, LoginThrottle
+from .tokens import ApiTokens, Identity, log_in_mcp_loopback, tokens_path
 from .quota import Quota
 from .rest import PREFIX, build_rest
 from .storage import Storage
@@ -105,10 +106,17 @@ class App:
         """ASGI layers that see every request before Gradio does, outermost first."""
         hosts = AllowedHosts(self.settings.host, self.settings.allowed_hosts, lambda: self.blocks.share_url)
         logins = LoginThrottle()
-        return [lambda inner: HostGuard(inner, hosts), lambda inner: LoginGuard(inner, logins)]
+        tokens = ApiTokens(tokens_path(self.settings.users_file, Path.cwd()))
+        accounts = self.core.accounts
+        is_user = (lambda name: name in accounts.accounts) if accounts is not None else None
+        return [lambda inner: HostGuard(inner, hosts), lambda inner: LoginGuard(inner, logins),
+                lambda inner: Identity(inner, tokens, is_user)]
 
     def launch(self, **overrides: Any) -> Any:
-        return self.blocks.launch(**{**self.launch_kwargs(), **overrides})
+        launched = self.blocks.launch(**{**self.launch_kwargs(), **overrides})
+        if self.settings.mcp and self.core.accounts is not None:
+            log_in_mcp_loopback(self.blocks)
+        return launched
 
     def close(self) -> None:
         if self._closed:

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
-from . import accounts
+from . import accounts, tokens
 from .config import ConfigError, add_options, option_parser, settings_from
 from .errors import InvalidInputError, render
 from .generator import DEFAULT_MODEL, DEFAULT_SIZE, IMAGE_SIZES, RANDOM_SEED, batch_params, validate
@@ -49,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_options(use, ("outputs",))
     use.set_defaults(run=usage)
     accounts.add_commands(commands)
+    tokens.add_command(commands)
     return parser
 
 

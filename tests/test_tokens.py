@@ -1,0 +1,127 @@
+"""Issue 16.12: personal API tokens for scripts and AI assistants on a team app.
+
+Over HTTP against an app built in this process: MCP `tools/call` and the Gradio API with
+`Authorization: Bearer <token>` run as the token's user, under the same private-history
+and daily-limit rules as that user's browser.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+import requests
+from gradio_client import Client
+
+from webui.accounts import add_user
+from webui.config import Secret
+from webui.cli import main as command
+from webui.tokens import ApiTokens, tokens_path
+
+from .conftest import LAUNCH, TEST_KEY, token
+from .inprocess import Served, served
+from .security import attack
+from .support.fake_api import FakeApi
+
+PASSWORDS = {"alice": "alice-pass-1234", "bob": "bob-pass-5678"}
+ARGS = ("FLUX.1-schnell", "768x512", False, 5)
+MCP_HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
+
+
+@pytest.fixture(scope="module")
+def team(tmp_path_factory, fake: FakeApi) -> Iterator[tuple[Served, dict[str, str]]]:
+    """A private team app with MCP on and a daily limit of 2; each user made one image; a token each."""
+    folder = tmp_path_factory.mktemp("tokens")
+    users = folder / "users.txt"
+    for name, password in PASSWORDS.items():
+        add_user(users, name, password)
+    with served(folder / "outputs", api_key=Secret(TEST_KEY), api_base=fake.base_url, users_file=users,
+                private_history=True, daily_limit=2, mcp=True) as app:
+        for name, password in PASSWORDS.items():
+            Client(app.url, auth=(name, password), verbose=False).predict(f"{name}'s own", *ARGS,
+                                                                          api_name="/generate")
+        store = ApiTokens(tokens_path(users, Path.cwd()))
+        yield app, {name: store.issue(name) for name in PASSWORDS}
+
+
+def mcp(app: Served, method: str, params: dict, bearer: str | None, **headers: str) -> requests.Response:
+    if bearer:
+        headers["Authorization"] = f"Bearer {bearer}"
+    return requests.post(app.url + "gradio_api/mcp/", json={"jsonrpc": "2.0", "id": 1, "method": method,
+                                                            "params": params},
+                         headers={**MCP_HEADERS, **headers}, timeout=60)
+
+
+def mcp_result(response: requests.Response) -> dict:
+    assert response.status_code == 200, response.text
+    data = next(line for line in response.text.splitlines() if line.startswith("data:"))
+    return json.loads(data.partition(":")[2])["result"]
+
+
+def history_call(bearer: str, app: Served, **headers: str) -> str:
+    result = mcp_result(mcp(app, "tools/call", {"name": "history", "arguments": {"query": "", "offset": 0,
+                                                                                   "limit": 50}}, bearer, **headers))
+    assert not result.get("isError"), result
+    return result["content"][0]["text"]
+
+
+@attack("Tokens", "An AI assistant calls the MCP tool `history` with user A's API token on a private team app",
+        "it sees only A's images; with B's token only B's; a forged `X-Yunyx-User` header changes nothing")
+def test_an_mcp_call_with_a_token_sees_only_its_users_images(team) -> None:
+    app, tokens = team
+    alice = history_call(tokens["alice"], app)
+    assert "alice's own" in alice and "bob's own" not in alice
+    bob = history_call(tokens["bob"], app, **{"X-Yunyx-User": "alice"})
+    assert "bob's own" in bob and "alice's own" not in bob
+
+
+@attack("Tokens", "MCP `tools/list` and `tools/call` with no token, a wrong one, or a revoked one",
+        "401 before any tool runs (Gradio leaves its MCP routes open; the app does not)")
+def test_mcp_needs_a_valid_token(team, tmp_path) -> None:
+    app, _ = team
+    for bearer in (None, "yx_not-a-real-token", "sk-something-else"):
+        assert mcp(app, "tools/list", {}, bearer).status_code == 401
+        assert mcp(app, "tools/call", {"name": "history", "arguments": {"query": ""}}, bearer).status_code == 401
+    store = ApiTokens(tokens_path(app.app.settings.users_file, Path.cwd()))
+    revoked = store.issue("alice")
+    assert mcp(app, "tools/list", {}, revoked).status_code == 200
+    store.revoke("alice")
+    assert mcp(app, "tools/list", {}, revoked).status_code == 401  # at once, no restart
+
+
+@attack("Tokens", "A script calls `/generate` and `/history` through `gradio_client` with a Bearer token",
+        "it acts as the token's user: their private history, their daily limit")
+def test_the_gradio_api_accepts_a_token_under_the_same_rules(team, tmp_path) -> None:
+    app, tokens = team
+    store = ApiTokens(tokens_path(app.app.settings.users_file, Path.cwd()))
+    bob = Client(app.url, headers={"Authorization": f"Bearer {store.issue('bob')}"}, verbose=False)
+    word = token()
+    _, record = bob.predict(f"bob by token {word}", *ARGS, api_name="/generate")
+    assert record["user"] == "bob"
+    listed = bob.predict("", 0, 50, api_name="/history")
+    assert {r["user"] for r in listed} == {"bob"}
+    with pytest.raises(Exception, match="used 2 of your 2"):
+        bob.predict("over the limit", *ARGS, api_name="/generate")
+    assert requests.get(app.url + "gradio_api/info", headers={"Authorization": "Bearer yx_wrong"},
+                        timeout=10).status_code == 401
+
+
+def test_token_command_prints_a_token_stores_only_its_hash_and_revokes(tmp_path) -> None:
+    users = tmp_path / "users.txt"
+    add_user(users, "alice", "pw-123456")
+    out, err = io.StringIO(), io.StringIO()
+    assert command(["token", "alice", "--users", str(users)], out, err) == 0
+    issued = out.getvalue().strip()
+    stored = (tmp_path / "api-tokens.txt").read_text()
+    assert issued.startswith("yx_") and issued not in stored and "alice:" in stored
+    assert ApiTokens(tmp_path / "api-tokens.txt").user_for(issued) == "alice"
+    assert command(["token", "nobody", "--users", str(users)], out, err) == 1
+    done = subprocess.run([sys.executable, str(LAUNCH), "token", "alice", "--revoke", "--users", str(users)],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and "revoked 1" in done.stdout
+    assert ApiTokens(tmp_path / "api-tokens.txt").user_for(issued) is None
