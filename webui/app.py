@@ -60,6 +60,7 @@ class App:
     core: Core
     files: ServedFiles  # what the file routes and PNG Info may hand to whom
     rest: Any = None  # the /api/v1 app (webui/rest.py), mounted at launch
+    tokens: ApiTokens | None = None  # personal API tokens (webui/tokens.py)
     _closed: bool = field(default=False, repr=False)
 
     @property
@@ -106,7 +107,7 @@ class App:
         """ASGI layers that see every request before Gradio does, outermost first."""
         hosts = AllowedHosts(self.settings.host, self.settings.allowed_hosts, lambda: self.blocks.share_url)
         logins = LoginThrottle()
-        tokens = ApiTokens(tokens_path(self.settings.users_file, Path.cwd()))
+        tokens = self.tokens or ApiTokens(tokens_path(self.settings.users_file, Path.cwd()))
         accounts = self.core.accounts
         is_user = (lambda name: name in accounts.accounts) if accounts is not None else None
         return [lambda inner: HostGuard(inner, hosts), lambda inner: LoginGuard(inner, logins),
@@ -176,5 +177,7 @@ def create_app(settings: Settings) -> App:
     quiet_queue(blocks)
     skip_missing_matplotlib()
     VisitorQueue(blocks, per_visitor=settings.visitor_queue).install()
-    rest = build_rest(core.storage, core.generator, handlers.history, login_required=core.accounts is not None)
-    return App(settings, blocks, core, files, rest)
+    tokens = ApiTokens(tokens_path(settings.users_file, Path.cwd()))
+    rest = build_rest(core.storage, core.generator, handlers.history, login_required=core.accounts is not None,
+                      token_user=tokens.user_for)
+    return App(settings, blocks, core, files, rest, tokens)

@@ -42,6 +42,7 @@ TOKENS_FILE = "api-tokens.txt"
 PREFIX = "yx_"
 USER_HEADER = "x-yunyx-user"  # set only by Identity; handlers may trust it
 MCP_PATH = "/gradio_api/mcp"
+REST_PATH = "/api/v1"  # checks tokens itself (webui/rest.py), with this module's ApiTokens.user_for
 HEADER = "# YUNYX web UI API tokens — python launch.py token NAME [--revoke]; only SHA-256 hashes\n"
 
 
@@ -157,6 +158,9 @@ class Identity:
             pass
         elif token is not None:
             user = self.tokens.user_for(token)
+            if (user is None or not self.is_user(user)) and scope.get("path", "").startswith(REST_PATH):
+                await self.app({**scope, "headers": raw}, receive, send)  # the REST API answers in its own format
+                return
             if user is None or not self.is_user(user):
                 log.warning("Refused an API token from %s.", (scope.get("client") or ("?",))[0])
                 await _unauthorized(send, scope, "Invalid API token.")
