@@ -265,7 +265,8 @@ def test_visitors_take_turns(slow_app: Served, fake: FakeApi) -> None:
     word = token()
     flooder = Client(slow_app.url, verbose=False)
     flood = [flooder.submit(f"turns {word} {i}", *ARGS, api_name="/generate") for i in range(3)]
-    wait_until(lambda: _api_calls(fake) >= 1, what="the flood's first job at the API")
+    wait_until(lambda: _api_calls(fake) >= 1 and _generations_in_gradio(slow_app) == 3,
+               what="the flood's first job at the API, the other two waiting")
     newcomer = Client(slow_app.url, verbose=False).submit(f"turns {word} newcomer", *ARGS, api_name="/generate")
     records = [job.result(timeout=60)[1] for job in [newcomer, *flood]]
     made = [r["prompt"] for r in sorted(records, key=lambda r: r["created_at"])]
