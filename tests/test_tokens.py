@@ -19,8 +19,8 @@ import requests
 from gradio_client import Client
 
 from webui.accounts import add_user
-from webui.config import Secret
 from webui.cli import main as command
+from webui.config import Secret
 from webui.tokens import ApiTokens, tokens_path
 
 from .conftest import LAUNCH, TEST_KEY, token

@@ -19,9 +19,9 @@ from webui.hosts import AllowedHosts
 from webui.logins import LoginThrottle
 
 from .conftest import TEST_KEY, token, wait_until
-from .support.fake_api import FakeApi
 from .inprocess import CallFailed, Served, call, served
 from .security import attack
+from .support.fake_api import FakeApi
 
 ARGS = ("FLUX.1-schnell", "768x512", False, 5)
 

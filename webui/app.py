@@ -18,13 +18,13 @@ from starlette.middleware import Middleware
 from starlette.routing import Mount
 
 from .accounts import Accounts
+from .admission import VisitorQueue
+from .asgi import lifespans, outermost
 from .caching import FileCaching
 from .config import Settings
 from .core import Core, open_core
 from .curation import Curator
 from .gradio_speed import NO_TELEMETRY, lean_sessions, quiet_queue, skip_missing_matplotlib
-from .admission import VisitorQueue
-from .asgi import lifespans, outermost
 from .guard import FileGuard, ServedFiles
 from .handlers import (
     CurationHandlers,
@@ -37,10 +37,10 @@ from .handlers import (
 )
 from .hosts import AllowedHosts, HostGuard
 from .logins import LoginGuard, LoginThrottle
-from .tokens import ApiTokens, Identity, log_in_mcp_loopback, tokens_path
 from .quota import Quota
 from .rest import PREFIX, build_rest
 from .storage import Storage
+from .tokens import ApiTokens, Identity, log_in_mcp_loopback, tokens_path
 from .ui import CSS, HEAD, T, build_ui
 from .uploads import MAX_UPLOAD_BYTES
 

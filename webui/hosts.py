@@ -60,7 +60,7 @@ class AllowedHosts:
         if self.any or name in self.names or _is_ip(name):
             return True
         share = self._share_url()
-        return bool(share) and name == host_name(share)
+        return share is not None and name == host_name(share)
 
 
 class HostGuard:

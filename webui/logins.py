@@ -161,15 +161,16 @@ def _form_name(scope: dict, body: bytes) -> str:
             f"Content-Type: {content_type}\r\n\r\n".encode("latin-1") + body)
         for part in message.iter_parts() if message.is_multipart() else []:
             if part.get_param("name", header="content-disposition") == "username":
-                payload = part.get_payload(decode=True) or b""
-                return payload.decode("utf-8", "replace").strip()
+                payload = part.get_payload(decode=True)
+                return payload.decode("utf-8", "replace").strip() if isinstance(payload, bytes) else ""
         return ""
     form = parse_qs(body.decode("latin-1"), keep_blank_values=True, encoding="utf-8", errors="replace")
     return form.get("username", [""])[0].strip()
 
 
 async def _read_body(receive: Callable, limit: int) -> bytes | None:
-    chunks, size = [], 0
+    chunks: list[bytes] = []
+    size = 0
     while True:
         message = await receive()
         if message["type"] != "http.request":

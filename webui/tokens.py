@@ -151,7 +151,7 @@ class Identity:
             return
         raw = [(k, v) for k, v in scope.get("headers", []) if k.lower() != USER_HEADER.encode()]
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in raw}
-        gradio = scope.get("app")
+        gradio: Any = scope.get("app")  # Gradio's App (Starlette sets it before any middleware runs)
         user = None
         token = bearer(headers)
         if self.is_user is None:
