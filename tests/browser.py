@@ -200,5 +200,5 @@ def open_history(page, lang: str = "en"):
     page.get_by_role("tab", name=LABELS[lang]["tab_history"], exact=True).click()
     listed = re.sub(r"\\\{\w+\\\}", r"\\d+", re.escape(LABELS[lang]["page_of"]))  # "Page 1 of 1 · 3 found"
     expect(page.locator("#history-page")).to_contain_text(re.compile(listed))
-    return page.locator("#history-gallery .gallery-item")
+    return page.locator("#history_gallery .gallery-item")
 

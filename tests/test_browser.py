@@ -137,11 +137,12 @@ def test_empty_prompt_error_in_visitors_language(open_page, demo_app, locale, me
     language = joined.value.all_headers().get("accept-language", "")
     assert language.startswith(locale), language
 
-    toast = page.locator(".toast-body").filter(has_text=message)
-    expect(toast).to_be_visible()
-    expect(toast.locator(".toast-title")).to_have_class(re.compile(r"\berror\b"))
+    line = page.locator("#status .status-line")
+    expect(line).to_contain_text(message)
+    expect(line).to_have_attribute("data-state", "error")
+    expect(page.locator(".toast-body")).to_have_count(0)
     if locale != "en-US":
-        expect(page.locator(".toast-body", has_text="Please type")).to_have_count(0)
+        expect(line).not_to_contain_text("Please type")
     # The error came back from the server, so the handler is done: nothing was saved.
     assert pngs(demo_app.outputs) == before
 

@@ -51,9 +51,6 @@ PAGE_LABELS = [
     "tab_history", "tab_compare", "tab_pnginfo",
 ]
 
-# The status tracker Gradio draws over #result while an event runs (elapsed time,
-# queue position, progress bar with our "Generating… 0 of 1 done").
-PROGRESS = "#result [data-testid='status-tracker'] :is(.progress-text, .progress-level, .eta-bar)"
 
 
 # -- fixtures -------------------------------------------------------------------------
@@ -112,10 +109,15 @@ def test_first_visit_in_demo_mode_explains_the_key_in_one_language(open_page, de
     banner = page.locator("#banner")
     expect(banner).to_be_in_viewport()
     expect(banner).to_contain_text("演示模式" if lang == "zh" else "Demo mode")
-    expect(banner).to_contain_text("YUNYX_API_KEY")
-    expect(banner).to_contain_text(".env")
-    expect(banner.locator("ol > li")).to_have_count(2)  # step 1: the .env line, step 2: restart
-    expect(banner.locator("ol > li").first).to_contain_text("YUNYX_API_KEY")
+    # One line; the setup steps fold out beside it, for whoever runs the app (no login here).
+    assert banner.bounding_box()["height"] < 60
+    howto = page.locator("#demo-howto")
+    expect(howto).to_be_visible()
+    howto.get_by_text(here["demo_howto_title"]).click()
+    expect(howto).to_contain_text("YUNYX_API_KEY")
+    expect(howto).to_contain_text(".env")
+    expect(howto.locator("ol > li")).to_have_count(2)  # step 1: the .env line, step 2: restart
+    expect(howto.locator("ol > li").first).to_contain_text("YUNYX_API_KEY")
 
     expect(page.locator("#generate")).to_have_text(here["generate"])
     expect(page.get_by_role("tab", name=here["tab_history"], exact=True)).to_be_visible()
@@ -168,7 +170,7 @@ def test_enter_generates_and_the_image_is_in_history_with_its_prompt(open_page, 
 
     items = open_history(page, "en")
     newest = items.first
-    expect(newest.locator(".caption-label")).to_have_text(prompt)
+    expect(newest.locator(".caption-label")).to_contain_text(prompt)
     expect(newest.locator("img")).to_be_visible()
     assert thumbnail_loaded(newest) > 0, "the history thumbnail did not load"
 
@@ -176,29 +178,29 @@ def test_enter_generates_and_the_image_is_in_history_with_its_prompt(open_page, 
 # -- 4. errors as guidance ---------------------------------------------------------------
 
 ERRORS = [
-    # (faults, locale, words in the toast, screenshot)
-    ({"status": 401}, "en-US", "Check YUNYX_API_KEY in your environment or .env file", "journey-401-en.png"),
-    ({"status": 401}, "zh-CN", "请检查环境变量或 .env 文件中的 YUNYX_API_KEY", "journey-401-zh.png"),
-    ({"status": 429, "retry_after": 120}, "en-US", "Try again in 120 s", "journey-429-en.png"),
-    ({"status": 429, "retry_after": 120}, "zh-CN", "120 秒后重试", "journey-429-zh.png"),
+    # (faults, locale, words in the status line, screenshot)
+    ({"status": 401}, "en-US", "YUNYX_API_KEY (environment or .env file", "journey-401-en.png"),
+    ({"status": 401}, "zh-CN", "YUNYX_API_KEY（环境变量或 launch.py 旁的 .env 文件）", "journey-401-zh.png"),
+    ({"status": 429, "retry_after": 120}, "en-US", "Try again in about 2 min", "journey-429-en.png"),
+    ({"status": 429, "retry_after": 120}, "zh-CN", "大约 2 分钟后重试", "journey-429-zh.png"),
 ]
 
 
 def fail_once(page, app: ServedApp, fake: FakeApi, faults: dict, words: str):
-    """Set `faults`, press Enter on a prompt, return the error toast showing `words`."""
+    """Set `faults`, press Enter on a prompt, return the error in #status showing `words`."""
     before = pngs(app.outputs)
     fake.set_faults(**faults)
     page.locator(PROMPT).fill(f"a harbour in the rain {token()}")
     page.locator(PROMPT).press("Enter")
-    toast = page.locator(".toast-body").filter(has_text=words)
-    expect(toast).to_be_visible()
-    expect(toast.locator("[data-testid='toast-text']")).to_contain_text(words)
+    line = page.locator("#status .status-line")
+    expect(line).to_contain_text(words)
+    expect(line).to_have_attribute("data-state", "error")
     # Nothing added: no result, no file, no thumbnail; and no retry of a 401 or a long 429.
     expect(page.locator("#result img")).to_have_count(0)
     assert pngs(app.outputs) == before
     expect(page.locator("#gallery .gallery-item")).to_have_count(min(len(before), 24))
     assert fake.stats()["generation_requests"] == 1
-    return toast
+    return line
 
 
 @pytest.mark.parametrize(("faults", "locale", "words", "screenshot"), ERRORS,
@@ -206,20 +208,14 @@ def fail_once(page, app: ServedApp, fake: FakeApi, faults: dict, words: str):
 def test_api_errors_are_guidance_in_the_visitors_language(open_page, live, faults, locale, words, screenshot):
     app, fake = live
     page = open_page(app, locale)
-    toast = fail_once(page, app, fake, faults, words)
-    expect(toast).to_have_class(re.compile(r"\berror\b"))
-    assert TEST_KEY not in toast.inner_text()
+    line = fail_once(page, app, fake, faults, words)
+    assert TEST_KEY not in line.inner_text()
+    # It stays under the result (never only a toast), with no bare "Error" pill anywhere.
+    expect(page.locator(".toast-body")).to_have_count(0)
+    expect(page.locator("#retry")).to_be_visible()
     if locale == "zh-CN":
-        expect(page.locator(".toast-body", has_text=re.compile("Check|Try again"))).to_have_count(0)
-    wait_until_settled(toast)  # it flies in: a screenshot taken at once may miss it
+        expect(line).not_to_contain_text(re.compile("Check|Try again"))
     shot(page, screenshot, full_page=False)
-
-
-def test_error_toast_title_is_in_the_visitors_language(open_page, live):
-    app, fake = live
-    page = open_page(app, "zh-CN")
-    toast = fail_once(page, app, fake, {"status": 401}, "YUNYX_API_KEY")
-    expect(toast.locator(".toast-title")).to_have_text(ZH["error_title"], timeout=2_000)
 
 
 # -- 5. phone width ---------------------------------------------------------------------
@@ -233,13 +229,16 @@ def test_phone_has_no_horizontal_scroll_and_stacks_form_over_result(open_page, d
     wait_until_settled(recent)  # drawn faded while the gallery refreshes
 
     assert horizontal_overflow(page) <= 0, "the Generate tab scrolls sideways on a phone"
-    button, result = box(page, "#generate"), box(page, "#result")
-    assert result["y"] >= button["y"] + button["height"], (button, result)
+    prompt_box, result = box(page, "#prompt"), box(page, "#result")
+    assert result["y"] >= prompt_box["y"] + prompt_box["height"], (prompt_box, result)
     assert result["x"] >= 0 and result["x"] + result["width"] <= 390, result
+    # Generate and Stop ride in a bar at the bottom of the screen, wherever the page is scrolled.
+    button = page.locator("#generate").bounding_box()
+    assert 0 <= button["y"] and button["y"] + button["height"] <= 844, button
     shot(page, "journey-phone.png")
 
     items = open_history(page, "en")
-    expect(items.first.locator(".caption-label")).to_have_text(prompt)
+    expect(items.first.locator(".caption-label")).to_contain_text(prompt)
     assert thumbnail_loaded(items.first) > 0
     assert horizontal_overflow(page) <= 0, "the History tab scrolls sideways on a phone"
     shot(page, "journey-phone-history.png")
@@ -325,7 +324,7 @@ def test_keyboard_only_generates_and_tab_reaches_generate(keyboard_walk):
     assert "generate" in ids, f"Tab never reaches Generate: {walk['order']}"
     generate_stop = stops[ids.index("generate")]
     assert generate_stop["role"] == "button" and generate_stop["name"] == EN["generate"], generate_stop
-    assert ids.index("generate") < ids.index("stop"), "Stop comes before Generate"
+    assert "stop" not in ids, "Stop takes a Tab stop while nothing runs (it can do nothing then)"
     # The form, up to Generate, is named for a screen reader.
     assert all(s and s["name"] for s in stops[: ids.index("generate") + 1]), walk["order"]
 
@@ -356,10 +355,9 @@ def test_progress_shows_extra_clicks_are_ignored_and_stop_cancels(open_page, liv
     page.locator(PROMPT).fill(prompt)
     page.locator("#generate").click()
 
-    progress = page.locator(PROGRESS).first
-    expect(progress).to_be_visible()
-    expect(page.locator("#result [data-testid='status-tracker']")).to_contain_text(
-        EN["progress_generating"].format(done=0, total=1))
+    line = page.locator("#status .status-line")
+    expect(line).to_have_attribute("data-state", "waiting")
+    expect(line).to_contain_text(EN["status_making_one"])
     shot(page, "journey-progress.png")
 
     page.locator("#generate").click()
@@ -367,14 +365,13 @@ def test_progress_shows_extra_clicks_are_ignored_and_stop_cancels(open_page, liv
     wait_until(lambda: fake.stats()["generation_requests"] >= 1, timeout=10, what="the request at the fake")
     assert len(joins) == 1, f"{len(joins)} generation events sent for three clicks"
 
+    # Stop: the request already sent still lands, is saved and shown; it says so.
     page.locator("#stop").click()
-    expect(progress).to_be_hidden(timeout=5_000)
-
-    # Never lose an image: the request already sent finishes and is saved, but the
-    # cancelled page does not show it; the extra clicks never reached the API.
-    new = wait_until(lambda: pngs(app.outputs) - before, timeout=15, what="the cancelled image on disk")
-    wait_until(lambda: fake.stats()["in_flight"] == 0, timeout=15, what="the fake to finish")
+    expect(line).to_contain_text("Stopping")
+    expect(line).to_have_attribute("data-state", "stopped", timeout=15_000)
+    new = wait_until(lambda: pngs(app.outputs) - before, timeout=15, what="the image on disk")
     assert len(new) == 1
     assert fake.stats()["generation_requests"] == 1
     assert len(joins) == 1
-    expect(page.locator("#result img")).to_have_count(0)
+    expect(page.locator("#result img")).to_be_visible()
+    expect(page.locator("#result-info")).to_contain_text(next(iter(new)).name)

@@ -65,7 +65,7 @@ def test_history_detail_and_png_info_show_labels_and_other_tools(open_page, app,
                                            api_name="/generate")
     page = open_page(app, viewport={"width": 1280, "height": 900})
     thumbnails = open_history(page)
-    wait_for_images(page, "#history-gallery")
+    wait_for_images(page, "#history_gallery")
     thumbnails.first.click()
     expect(page.locator("#history-path")).to_contain_text("AI-generated · labelled (China GB 45438, IPTC)")
     expect(page.locator("#history-path")).to_contain_text("no C2PA manifest")

@@ -63,8 +63,8 @@ def test_two_users_and_an_admin_see_what_they_should(browser, team: ServedApp) -
         # Bob's history holds his image only; Alice's is nowhere on his page.
         open_history(bob)
         expect(bob.locator("#history-page")).to_contain_text("1 found")
-        expect(bob.locator("#history-gallery")).to_contain_text("bob's harbour")
-        expect(bob.locator("#history-gallery")).not_to_contain_text("alice")
+        expect(bob.locator("#history_gallery")).to_contain_text("bob's harbour")
+        expect(bob.locator("#history_gallery")).not_to_contain_text("alice")
         expect(bob.locator("#gallery")).not_to_contain_text("alice")
         # …and Alice's image URL, copied into his browser, gives him nothing.
         url = alice_src if alice_src.startswith("http") else team.url + alice_src.lstrip("/")
@@ -87,11 +87,19 @@ def test_two_users_and_an_admin_see_what_they_should(browser, team: ServedApp) -
 
         # Bob's second image is his last for today; the third is refused with guidance.
         bob.get_by_role("tab", name="Generate").click()
+        expect(bob.locator("#quota")).to_contain_text("1 of 2 left today")
         generate(bob, "bob again")  # waits for this new result, not the last one
+        expect(bob.locator("#quota")).to_contain_text("0 of 2 left today")
+        bob.locator("#batch").click()
+        bob.locator("#batch-count input[type='number']").fill("3")
+        bob.locator("#batch-count input[type='number']").press("Enter")
+        expect(bob.locator("#batch-plan")).to_contain_text("You have 0 left today")
+        bob.locator("#batch-count input[type='number']").fill("1")
+        bob.locator("#batch-count input[type='number']").press("Enter")
         bob.locator(PROMPT).fill("bob once more")
         bob.locator("#generate").click()
-        expect(bob.locator(".toast-body").first).to_be_visible()
-        expect(bob.locator(".toast-body").filter(has_text="used 2 of your 2 images")).to_be_visible()
+        expect(bob.locator("#status .status-line")).to_contain_text("used 2 of your 2 images")
+        expect(bob.locator("#retry")).to_be_hidden()
         bob.screenshot(path=str(ARTIFACTS / "teams-limit.png"))
     finally:
         for context in (alice_ctx, bob_ctx, carol_ctx):

@@ -79,8 +79,8 @@ def alices(team: ServedApp) -> dict[str, str]:
     alice = login(team, "alice")
     cached_png, record = generate(team, alice, "alice's secret garden")
     events = Events(team.url, alice)
-    page = events.find(writes=("history-gallery",))
-    answer = events.call(page, ["", "", "", False, "", 1])
+    page = events.find(writes=("history_gallery",))
+    answer = events.call(page, ["", "", "", False, "", 1, None])
     assert answer["success"], answer
     gallery = answer["output"]["data"][0]["value"]
     cached_thumb = next(i["image"]["path"] for i in gallery if i["image"]["path"].endswith(f"{record['id']}.webp"))
@@ -196,7 +196,7 @@ def test_filter_choices_carry_only_the_users_own_values(team: ServedApp) -> None
 
     def choices(name: str) -> str:
         events = Events(team.url, login(team, name))
-        answer = events.call(events.find(writes=("history-model", "history-size", "history-user")), [])
+        answer = events.call(events.find(writes=("history-model", "history-size", "history-user", "history-mine")), [])
         assert answer["success"], answer
         return json.dumps(answer["output"]["data"])
 

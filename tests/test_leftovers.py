@@ -37,7 +37,7 @@ def test_a_crash_leaves_nothing_in_thumbnails_or_trash_after_a_start(serve, tmp_
     assert not [p for p in leftovers if p.exists() and p.stat().st_size == 0]
     assert not list(thumbs.glob(".tmp-*")) and not list(trash.iterdir())
     events = Events(app.url)
-    answer = events.call(events.find(writes=("history-gallery",)), ["", "", "", False, "", 1])
+    answer = events.call(events.find(writes=("history_gallery",)), ["", "", "", False, "", 1, None])
     (item,) = answer["output"]["data"][0]["value"]
     served = requests.get(item["image"]["url"], timeout=10)
     assert served.status_code == 200 and served.content[8:12] == b"WEBP"

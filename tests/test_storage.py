@@ -106,7 +106,11 @@ def test_file_names_are_safe_and_short() -> None:
     assert slugify("../../etc/passwd\x00 ‮RTL 🎨 emoji") == "etc-passwd-rtl-emoji"
     name = file_name(99999, 9_999_999_999, "word " * 500)
     assert len(name) <= MAX_NAME and "/" not in name
-    assert file_name(1, 5, "中文提示词") == "00001-5.png"
+    # A Chinese prompt stays in the name (UTF-8), still at most MAX_NAME bytes and safe.
+    assert file_name(1, 5, "中文提示词，月光下的灯塔") == "00001-5-中文提示词-月光下的灯塔.png"
+    long = file_name(99999, 9_999_999_999, "灯塔" * 300)
+    assert len(long.encode("utf-8")) <= MAX_NAME and long.endswith(".png") and "灯塔" in long
+    assert file_name(1, 5, "../a/..\\b\u202e") == "00001-5-a-b.png"
 
 
 def test_history_is_newest_first_paged_and_searchable(tmp_path: Path) -> None:

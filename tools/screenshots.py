@@ -220,10 +220,10 @@ def short(picture: Picture) -> str:
 def select_in_history(page, app: App, picture: Picture) -> None:
     """On the History tab, click `picture`'s thumbnail and wait for its details."""
     expect(page.locator("#history-page")).to_contain_text(re.compile(r"\d"))
-    page.locator("#history-gallery .gallery-item").filter(has_text=short(picture)).click()
+    page.locator("#history_gallery .gallery-item").filter(has_text=short(picture)).click()
     expect(page.locator("#history-path")).to_contain_text(app.png(picture).name)
     expect(page.locator("#history-image img")).to_be_visible()
-    expect(page.locator("#history-record")).to_contain_text(str(picture.seed))
+    expect(page.locator("#history-card")).to_contain_text(str(picture.seed))
 
 
 def log_in(page, name: str) -> None:
@@ -254,7 +254,7 @@ def show_result(page, app: App) -> None:
 def show_history(page, app: App) -> None:
     open_tab(page, "history")
     select_in_history(page, app, HERO)
-    settle(page, "#history-gallery", "#history-image")
+    settle(page, "#history_gallery", "#history-image")
 
 
 def show_pnginfo(page, app: App) -> None:
@@ -262,6 +262,7 @@ def show_pnginfo(page, app: App) -> None:
     page.locator("#pnginfo-file input[type=file]").set_input_files(app.png(INSPECTED))
     expect(page.locator("#pnginfo-summary")).not_to_be_empty()
     expect(page.locator("#pnginfo-json")).to_contain_text(INSPECTED.prompt)
+    expect(page.locator("#pnginfo-image img")).to_be_visible()
     settle(page, "#tab-pnginfo")
 
 
@@ -273,9 +274,9 @@ def show_compare(page, app: App) -> None:
     open_tab(page, "compare")
     expect(page.locator("#compare-models .token")).to_have_text([FLUX, SD])
     page.locator("#compare-run").click()
-    expect(page.locator("#compare-grid .gallery-item")).to_have_count(2)
-    captions = [re.compile(re.escape(model)) for model in (FLUX, SD)]
-    expect(page.locator("#compare-grid .caption-label")).to_have_text(captions)
+    expect(page.locator("#compare-grid td img")).to_have_count(2)
+    expect(page.locator("#compare-grid thead th[scope=col]")).to_have_text([FLUX, SD])
+    expect(page.locator("#compare-status .status-line")).to_have_attribute("data-state", "done")
     settle(page, "#compare-grid")
 
 

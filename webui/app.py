@@ -153,6 +153,13 @@ def make_auth(accounts: Accounts | None) -> Callable[[str, str], Awaitable[bool]
     return check
 
 
+def operator_check(core: Core):
+    """Whoever runs the app: everyone without login, else the admin. Only they see setup steps."""
+    def is_operator(request: gr.Request | None) -> bool:
+        return core.accounts is None or core.is_admin(getattr(request, "username", None))
+    return is_operator
+
+
 def create_app(settings: Settings) -> App:
     """Build the core (storage, service, generator; the demo backend without a key) and the page."""
     core = open_core(settings)
@@ -160,7 +167,7 @@ def create_app(settings: Settings) -> App:
     files = ServedFiles(core.storage, core.storage.index, private=settings.private_history, is_admin=is_admin)
     curator = Curator(core.storage, private=settings.private_history, is_admin=is_admin)
     handlers = Handlers(
-        generate=GenerateHandlers(core.generator, core.storage),
+        generate=GenerateHandlers(core.generator, core.storage, is_operator=operator_check(core)),
         history=HistoryHandlers(core.storage, private=settings.private_history, is_admin=is_admin),
         library=LibraryHandlers(core.library, core.generator, core.storage, curator, is_admin),
         pnginfo=PngInfoHandlers(files),

@@ -31,6 +31,10 @@ MAX_MODEL_CHARS = 200
 RANDOM_SEED = -1
 
 
+class StoppedError(Exception):
+    """The person pressed Stop before this image was sent to the API: nothing was spent."""
+
+
 def parse_seed(value: Any) -> int | None:
     """-1/None/"" → None (random); an integer 0…MAX_SEED → itself; anything else refused."""
     if value is None or (isinstance(value, str) and value.strip() in ("", "-1")):
@@ -151,13 +155,23 @@ class Generator:
         self._slots = threading.BoundedSemaphore(self.concurrency)
         self._quota: Quota = self.quota or Quota(self.storage.index)
 
-    def generate(self, params: GenerationParams, user: str | None = None) -> dict[str, Any]:
+    def generate(
+        self, params: GenerationParams, user: str | None = None, stop: threading.Event | None = None
+    ) -> dict[str, Any]:
         """Call the API, save the PNG, return its record. A random seed is drawn here,
-        not by the API, so every record is reproducible even if the answer omits it."""
+        not by the API, so every record is reproducible even if the answer omits it.
+
+        `stop`, once set, keeps a job that has not reached the API yet from being sent
+        (StoppedError); a job already sent runs to the end, so its picture is not lost.
+        """
         params = with_seed(params)
+        if stop is not None and stop.is_set():
+            raise StoppedError()
         day = self._quota.take(user)
         try:
             with self._slots:
+                if stop is not None and stop.is_set():
+                    raise StoppedError()
                 image = self.service.generate(params)
         except BaseException:
             if day is not None:  # no image, so it doesn't count
@@ -179,7 +193,7 @@ class Generator:
         return self._quota.remaining(user)
 
     def generate_many(
-        self, jobs: Sequence[GenerationParams], user: str | None = None
+        self, jobs: Sequence[GenerationParams], user: str | None = None, stop: threading.Event | None = None
     ) -> Iterator[tuple[int, dict[str, Any] | Exception]]:
         """Run jobs concurrently and yield (index, record or error) as each one finishes.
 
@@ -189,7 +203,7 @@ class Generator:
         if not jobs:
             return
         with ThreadPoolExecutor(max_workers=len(jobs), thread_name_prefix="batch") as pool:
-            futures = {pool.submit(self.generate, job, user): i for i, job in enumerate(jobs)}
+            futures = {pool.submit(self.generate, job, user, stop): i for i, job in enumerate(jobs)}
             for future in as_completed(futures):
                 error = future.exception()
                 if isinstance(error, Exception):

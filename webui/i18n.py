@@ -15,16 +15,16 @@ FALLBACK = "en"
 MESSAGES: Mapping[str, Mapping[str, str]] = {
     "en": {
         # errors from the image API
-        "auth": "The API key was refused (401). Check YUNYX_API_KEY in your environment or .env file, then restart the app.",
+        "auth": "The image service refused this app's API key (401). Ask the person who runs this app to check the key.",
         "unknown_model": "The model “{model}” does not exist (404). Pick another model from the list.",
         "bad_request": "The image service rejected the request (400): {detail}. Check the prompt, size and seed, then try again.",
-        "rate_limited": "The image service is busy (too many requests). Try again in {seconds} s.",
+        "rate_limited": "The image service is busy (too many requests). Try again in {wait}.",
         "unavailable": "The image service is temporarily unavailable (HTTP {status}). Try again in a minute.",
-        "timeout": "The image service did not answer within {seconds} s. Try again; if it keeps happening, start the app with a larger --timeout.",
+        "timeout": "The image service did not answer within {seconds} s. Try again in a moment.",
         "expired": "The image link expired before it could be downloaded. Click Generate again.",
         "bad_image": "The image service sent something that is not a usable image ({detail}). Click Generate again.",
         "bad_response": "The image service sent an answer this app does not understand ({detail}). Try again later.",
-        "connection": "Could not reach the image service ({detail}). Check your network connection and try again.",
+        "connection": "Could not reach the image service. Try again in a minute; if it keeps failing, tell the person who runs this app.",
         # bad input
         "empty_prompt": "Please type a prompt first: describe the picture you want.",
         "prompt_too_long": "The prompt is too long ({length} characters). Please shorten it to at most {limit}.",
@@ -67,23 +67,29 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "library_imported": "Added {count} recipes to the library.",
         "bad_library_file": "That file is not a recipe library exported from this app (a JSON file with a list of recipes).",
         # local problems
-        "save_failed": "The image was generated but could not be saved in the folder {folder} ({detail}). Check that the folder exists, is writable and the disk is not full.",
         "internal": "Something went wrong inside this app: internal error (details in the log). Try again; if it keeps happening, tell whoever runs the app.",
         "too_many_queued": "You already have {limit} images waiting or being made. Wait until some are done, then try again.",
         "app_busy": "The app is busy: {waiting} images are waiting to be made. Try again in a minute.",
         "not_indexed": "The image is saved as {file}, but the history list could not be updated at once; it is added again before the next listing.",
+        "save_failed": "The picture was made but could not be saved on the server, so it is not in History. Download it now with the button on the image, and tell the person who runs this app.",
+        # what only the person who runs the app can do (shown to them alone)
+        "auth_fix": "You run this app: put the right key in YUNYX_API_KEY (environment or .env file next to launch.py), then restart it.",
+        "timeout_fix": "You run this app: if it keeps happening, start it with a larger --timeout.",
+        "connection_fix": "You run this app: check this computer's network connection ({detail}).",
+        "save_failed_fix": "You run this app: check that the folder {folder} exists, is writable and the disk is not full ({detail}).",
+        "not_an_image": "That file is not a picture this tab can read. Drop a PNG, JPEG or WebP file.",
     },
     "zh": {
-        "auth": "API 密钥被拒绝（401）。请检查环境变量或 .env 文件中的 YUNYX_API_KEY，然后重启应用。",
+        "auth": "图像服务拒绝了本应用的 API 密钥（401）。请联系运行本应用的人检查密钥。",
         "unknown_model": "模型“{model}”不存在（404）。请从列表中选择其他模型。",
         "bad_request": "图像服务拒绝了请求（400）：{detail}。请检查提示词、尺寸和种子后重试。",
-        "rate_limited": "图像服务繁忙（请求过于频繁）。请在 {seconds} 秒后重试。",
+        "rate_limited": "图像服务繁忙（请求过于频繁）。请在 {wait}后重试。",
         "unavailable": "图像服务暂时不可用（HTTP {status}）。请稍等一分钟后重试。",
-        "timeout": "图像服务在 {seconds} 秒内没有响应。请重试；如果反复出现，请用更大的 --timeout 启动应用。",
+        "timeout": "图像服务在 {seconds} 秒内没有响应。请稍后重试。",
         "expired": "图片链接在下载前已过期。请再次点击“生成”。",
         "bad_image": "图像服务返回的内容不是可用的图片（{detail}）。请再次点击“生成”。",
         "bad_response": "图像服务返回了本应用无法理解的响应（{detail}）。请稍后重试。",
-        "connection": "无法连接到图像服务（{detail}）。请检查网络连接后重试。",
+        "connection": "无法连接到图像服务。请一分钟后重试；如果一直失败，请告诉运行本应用的人。",
         "empty_prompt": "请先输入提示词：描述你想要的画面。",
         "prompt_too_long": "提示词太长（{length} 个字符）。请缩短到 {limit} 个字符以内。",
         "bad_seed": "种子必须是 0 到 {max} 之间的整数，或填 -1 表示随机。",
@@ -123,11 +129,16 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "recipe_saved": "已将“{name}”保存到提示词配方库。",
         "library_imported": "已向配方库添加 {count} 个配方。",
         "bad_library_file": "这个文件不是从本应用导出的配方库（一个包含配方列表的 JSON 文件）。",
-        "save_failed": "图片已生成，但无法保存到文件夹 {folder}（{detail}）。请检查该文件夹是否存在、可写，以及磁盘是否已满。",
         "internal": "应用内部出错：内部错误（详情见日志）。请重试；如果反复出现，请告诉运行本应用的人。",
         "too_many_queued": "你已有 {limit} 张图片在排队或生成中。请等其中一些完成后再试。",
         "app_busy": "应用正忙：有 {waiting} 张图片在排队等待生成。请一分钟后再试。",
         "not_indexed": "图片已保存为 {file}，但历史列表未能立即更新；下次列出历史时会再次加入。",
+        "save_failed": "图片已生成，但无法保存在服务器上，所以不在历史记录里。请立即用图片上的按钮下载，并告诉运行本应用的人。",
+        "auth_fix": "你是运行本应用的人：请在 YUNYX_API_KEY（环境变量或 launch.py 旁的 .env 文件）中填入正确的密钥，然后重启应用。",
+        "timeout_fix": "你是运行本应用的人：如果反复出现，请用更大的 --timeout 启动应用。",
+        "connection_fix": "你是运行本应用的人：请检查这台电脑的网络连接（{detail}）。",
+        "save_failed_fix": "你是运行本应用的人：请检查文件夹 {folder} 是否存在、可写，以及磁盘是否已满（{detail}）。",
+        "not_an_image": "这个文件不是本页能读取的图片。请拖入 PNG、JPEG 或 WebP 文件。",
     },
 }
 
@@ -152,17 +163,11 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "details": "Details",
         "history": "History",
         "examples": "Example prompts",
-        "demo_banner": (
-            "**Demo mode** — no API key is set, so pictures are local placeholders drawn by a "
-            "built-in offline backend. To use the real service:\n\n"
-            "1. Create a file named `.env` next to `launch.py` with the line `YUNYX_API_KEY=your-key` "
-            "(or set the environment variable `YUNYX_API_KEY`).\n"
-            "2. Stop the app (Ctrl-C in its terminal) and start it again with `python launch.py`."
-        ),
+        "demo_banner": "**Demo mode**: pictures are placeholders drawn on this computer; no API credit is spent.",
         "live_banner": "Connected to the image service with your API key (the key itself is never shown).",
         "info_line": "Seed **{seed}** · {inference} · `{file}`",
         "inference_ms": "inference {ms} ms",
-        "inference_unknown": "inference time not reported",
+        "inference_unknown": "time not reported",
         "size_1024x1024": "1024 × 1024 · square",
         "size_512x1024": "512 × 1024 · tall",
         "size_768x512": "768 × 512 · landscape",
@@ -222,11 +227,11 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "reuse": "Reuse settings",
         "variation": "Variation (new seed)",
         "delete": "Delete…",
-        "delete_question": "Move this image to the trash folder `outputs/.trash/`? You can move it back from there.",
+        "delete_question": "Move this image to the trash? You can restore it from the Trash below.",
         "delete_confirm": "Yes, move to trash",
         "cancel": "Cancel",
         "file_location": "File: `{file}`  \nFolder: `{folder}`",
-        "deleted": "Moved to the trash: {path}",
+        "deleted": "Moved to the trash.",
         "compare_intro": "The prompt and seed come from the **Generate** tab; only what you tick below changes, so every difference in the grid comes from it.",
         "compare_models": "Models",
         "compare_sizes": "Sizes",
@@ -235,9 +240,9 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "compare_grid": "Side by side",
         "pnginfo_file": "Drop an image here (PNG, JPEG or WebP from this app, Stable Diffusion web UI, ComfyUI, …)",
         "pnginfo_summary": "What's inside",
-        "pnginfo_parameters": "parameters (A1111 infotext)",
-        "pnginfo_json": "JSON chunks (generation, ComfyUI prompt and workflow)",
-        "pnginfo_chunks": "Other text chunks",
+        "pnginfo_parameters": "Settings text (as Stable Diffusion web UI writes it)",
+        "pnginfo_json": "Full data (JSON)",
+        "pnginfo_chunks": "Other text in the file",
         "pnginfo_send": "Send to Generate",
         "pnginfo_ours": "Made by this app: every setting is in its `generation` chunk.",
         "pnginfo_a1111": "Stable Diffusion web UI (A1111) parameters.",
@@ -299,6 +304,64 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "matrix_count": "This makes {count} images ({rows} rows × {columns} columns).",
         "matrix_left": "You have {left} left today.",
         "matrix_caption": "Seed {seed} for every cell · saved on the board “{board}” (History: board:\"{board}\"). Click a picture to open it full size.",
+        # the status line, waiting and timing
+        "status_making_one": "Making your picture…",
+        "status_making_many": "Making {total} pictures… {done} of {total} done",
+        "status_elapsed": "{t} so far",
+        "status_typical": "usually about {time}",
+        "status_no_typical": "no typical time yet for this model and size",
+        "status_done_one": "Done.",
+        "status_done_many": "Done: {made} of {total} pictures made in {time}.",
+        "status_stopping": "Stopping… pictures already sent to the image service will still appear here when they land.",
+        "status_stopped": "Stopped: {made} made; {not_sent} not sent (nothing spent on them).",
+        "status_partial": "{made} of {total} pictures made",
+        "unit_s": " s",
+        "unit_min": " min",
+        "made_in": "made in {time}",
+        "try_again": "Try again",
+        "heading": "# YUNYX text to image",
+        "demo_howto_title": "How to use the real image service",
+        "demo_howto": (
+            "1. Create a file named `.env` next to `launch.py` with the line `YUNYX_API_KEY=your-key` "
+            "(or set the environment variable `YUNYX_API_KEY`).\n"
+            "2. Stop the app (Ctrl-C in its terminal) and start it again with `python launch.py`."
+        ),
+        "technical_details": "Technical details",
+        "copy": "Copy",
+        "card_size": "Size",
+        "card_time": "Time",
+        "card_user": "Made by",
+        "card_when": "When",
+        "yes": "On",
+        "no": "Off",
+        "seed_caption": "seed {seed}",
+        "quota_left": "**{left} of {limit}** left today",
+        "plan_one": "This makes 1 image.",
+        "plan_many": "This makes {n} images.",
+        "plan_over": "You have {left} left today, so only {left} of the {n} would be made.",
+        "compare_prompt": "Prompt: {prompt}",
+        "compare_no_prompt": "Type a prompt on the **Generate** tab first.",
+        "compare_waiting": "waiting…",
+        "example_1_title": "Island at night",
+        "example_1": "an island near sea, with seagulls, moon shining over the sea, light house, boats in the background, fish flying over the sea",
+        "example_2_title": "Fox in snow",
+        "example_2": "a red fox curled up asleep in fresh snow, soft morning light, watercolor",
+        "example_3_title": "Reading nook",
+        "example_3": "a cozy reading nook by a rainy window, warm lamp light, oil painting",
+        "example_4_title": "Lighthouse",
+        "example_4": "a lighthouse on a rocky coast at sunset, waves crashing, 35 mm photo",
+        "clear_filters": "Clear filters",
+        "no_matches": "No matches – clear the filters or try another word.",
+        "no_images": "No pictures yet: make one on the **Generate** tab.",
+        "undo": "Undo",
+        "restored": "Restored: the picture is back in History.",
+        "trash_title": "Trash",
+        "restore": "Restore",
+        "empty_trash": "Empty trash",
+        "trash_count": "{n} in the trash. Pick one to restore it.",
+        "trash_empty": "The trash is empty.",
+        "trash_emptied": "Deleted {n} pictures from the trash for good.",
+        "pnginfo_image": "The picture",
     },
     "zh": {
         "title": "文生图",
@@ -319,17 +382,11 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "details": "详细信息",
         "history": "历史记录",
         "examples": "示例提示词",
-        "demo_banner": (
-            "**演示模式** —— 尚未设置 API 密钥，图片由内置的离线后端在本地绘制，仅作占位。"
-            "要使用真实服务：\n\n"
-            "1. 在 `launch.py` 旁新建名为 `.env` 的文件，写入一行 `YUNYX_API_KEY=你的密钥`"
-            "（或设置环境变量 `YUNYX_API_KEY`）。\n"
-            "2. 停止应用（在它的终端里按 Ctrl-C），再用 `python launch.py` 重新启动。"
-        ),
+        "demo_banner": "**演示模式**：图片是在本机绘制的占位图，不消耗 API 额度。",
         "live_banner": "已使用你的 API 密钥连接到图像服务（密钥本身不会显示）。",
         "info_line": "种子 **{seed}** · {inference} · `{file}`",
         "inference_ms": "推理 {ms} 毫秒",
-        "inference_unknown": "未报告推理时间",
+        "inference_unknown": "未报告用时",
         "size_1024x1024": "1024 × 1024 · 方形",
         "size_512x1024": "512 × 1024 · 竖长",
         "size_768x512": "768 × 512 · 横向",
@@ -389,22 +446,22 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "reuse": "复用设置",
         "variation": "变体（新种子）",
         "delete": "删除……",
-        "delete_question": "把这张图片移到回收文件夹 `outputs/.trash/`？之后可以从那里移回。",
+        "delete_question": "把这张图片移到回收站？之后可以在下方的回收站中恢复。",
         "delete_confirm": "是，移到回收站",
         "cancel": "取消",
         "file_location": "文件：`{file}`  \n文件夹：`{folder}`",
-        "deleted": "已移到回收站：{path}",
+        "deleted": "已移到回收站。",
         "compare_intro": "提示词和种子取自**生成**页；只有下面勾选的项目会变化，所以网格中的差异都来自它们。",
         "compare_models": "模型",
         "compare_sizes": "尺寸",
-        "compare_enhance": "提示词增强 关 和 开",
+        "compare_enhance": "对比提示词增强的关闭与开启",
         "compare_run": "对比",
         "compare_grid": "并排对比",
         "pnginfo_file": "把图片拖到这里（PNG、JPEG 或 WebP，来自本应用、Stable Diffusion web UI、ComfyUI 等）",
         "pnginfo_summary": "文件内容",
-        "pnginfo_parameters": "parameters（A1111 参数文本）",
-        "pnginfo_json": "JSON 块（generation、ComfyUI 的 prompt 和 workflow）",
-        "pnginfo_chunks": "其他文本块",
+        "pnginfo_parameters": "设置文本（Stable Diffusion web UI 的格式）",
+        "pnginfo_json": "完整数据（JSON）",
+        "pnginfo_chunks": "文件中的其他文本",
         "pnginfo_send": "发送到生成页",
         "pnginfo_ours": "由本应用生成：所有设置都在 `generation` 块中。",
         "pnginfo_a1111": "Stable Diffusion web UI（A1111）参数。",
@@ -465,6 +522,63 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "matrix_count": "将生成 {count} 张图片（{rows} 行 × {columns} 列）。",
         "matrix_left": "你今天还剩 {left} 张。",
         "matrix_caption": "每格都使用种子 {seed} · 已保存到画板“{board}”（历史记录中搜索 board:\"{board}\"）。点击图片可查看原图。",
+        "status_making_one": "正在生成图片……",
+        "status_making_many": "正在生成 {total} 张图片……已完成 {done} 张",
+        "status_elapsed": "已用 {t}",
+        "status_typical": "通常约 {time}",
+        "status_no_typical": "这个模型和尺寸还没有常见用时",
+        "status_done_one": "完成。",
+        "status_done_many": "完成：{total} 张中生成了 {made} 张，用时 {time}。",
+        "status_stopping": "正在停止……已发送到图像服务的图片到达后仍会显示在这里。",
+        "status_stopped": "已停止：生成了 {made} 张；{not_sent} 张未发送（不产生费用）。",
+        "status_partial": "{total} 张中生成了 {made} 张",
+        "unit_s": " 秒",
+        "unit_min": " 分",
+        "made_in": "用时 {time}",
+        "try_again": "重试",
+        "heading": "# YUNYX 文生图",
+        "demo_howto_title": "如何使用真实的图像服务",
+        "demo_howto": (
+            "1. 在 `launch.py` 旁新建名为 `.env` 的文件，写入一行 `YUNYX_API_KEY=你的密钥`"
+            "（或设置环境变量 `YUNYX_API_KEY`）。\n"
+            "2. 停止应用（在它的终端里按 Ctrl-C），再用 `python launch.py` 重新启动。"
+        ),
+        "technical_details": "技术细节",
+        "copy": "复制",
+        "card_size": "尺寸",
+        "card_time": "用时",
+        "card_user": "创建者",
+        "card_when": "时间",
+        "yes": "开",
+        "no": "关",
+        "seed_caption": "种子 {seed}",
+        "quota_left": "今天还剩 **{left}/{limit}** 张",
+        "plan_one": "将生成 1 张图片。",
+        "plan_many": "将生成 {n} 张图片。",
+        "plan_over": "你今天还剩 {left} 张，所以 {n} 张中只会生成 {left} 张。",
+        "compare_prompt": "提示词：{prompt}",
+        "compare_no_prompt": "请先在**生成**页输入提示词。",
+        "compare_waiting": "等待中……",
+        "example_1_title": "夜晚的海岛",
+        "example_1": "海边的小岛，海鸥飞翔，月光洒在海面上，灯塔，远处有船，鱼儿跃出海面",
+        "example_2_title": "雪中狐狸",
+        "example_2": "一只红狐狸蜷缩在新雪中熟睡，柔和的晨光，水彩画",
+        "example_3_title": "读书角",
+        "example_3": "雨天窗边温馨的读书角，温暖的台灯光，油画",
+        "example_4_title": "灯塔",
+        "example_4": "日落时岩石海岸上的灯塔，海浪拍岸，35 毫米照片",
+        "clear_filters": "清除筛选",
+        "no_matches": "没有匹配的图片——请清除筛选或换个词。",
+        "no_images": "还没有图片：去**生成**页生成一张吧。",
+        "undo": "撤销",
+        "restored": "已恢复：图片回到了历史记录中。",
+        "trash_title": "回收站",
+        "restore": "恢复",
+        "empty_trash": "清空回收站",
+        "trash_count": "回收站中有 {n} 张。选择一张即可恢复。",
+        "trash_empty": "回收站是空的。",
+        "trash_emptied": "已从回收站永久删除 {n} 张图片。",
+        "pnginfo_image": "图片",
     },
 }
 
@@ -489,8 +603,29 @@ def pick_language(accept_language: str | None) -> str:
     return best
 
 
+def duration(seconds: float | None, lang: str = FALLBACK) -> str:
+    """A span of time as a person says it: "1.5 s", "12 s", "about 3 min", "about 1 hour"."""
+    zh = lang == "zh"
+    s = max(0.0, float(seconds or 0))
+    if s < 10:
+        return f"{s:.1f} 秒" if zh else f"{s:.1f} s"
+    if s < 90:
+        return f"{round(s)} 秒" if zh else f"{round(s)} s"
+    if s < 50 * 60:
+        m = round(s / 60)
+        return f"大约 {m} 分钟" if zh else f"about {m} min"
+    h = round(s / 3600)
+    return f"大约 {h} 小时" if zh else f"about {h} hour" + ("s" if h > 1 else "")
+
+
 def message(code: str, lang: str = FALLBACK, /, **params: object) -> str:
-    """Render message `code` in `lang`; unknown codes fall back to the code itself."""
+    """Render message `code` in `lang`; unknown codes fall back to the code itself.
+
+    A `seconds` parameter also gives `{wait}`, said as a person would ("about 1 hour").
+    """
+    seconds = params.get("seconds")
+    if "wait" not in params and isinstance(seconds, (int, float)) and not isinstance(seconds, bool):
+        params["wait"] = duration(seconds, lang)
     table = MESSAGES.get(lang, MESSAGES[FALLBACK])
     template = table.get(code) or MESSAGES[FALLBACK].get(code) or code
     try:

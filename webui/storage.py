@@ -58,20 +58,30 @@ def iso_utc(moment: datetime) -> str:
 
 
 def slugify(prompt: str, max_len: int = 60) -> str:
-    """A file-name-safe hint of the prompt: ASCII words joined by '-', never a path."""
-    text = unicodedata.normalize("NFKD", prompt)
-    words = re.findall(r"[A-Za-z0-9]+", text)
+    """A file-name-safe hint of the prompt: words (any script: a Chinese prompt stays
+    Chinese) joined by '-', at most `max_len` UTF-8 bytes, never a path.
+
+    Only letters and digits survive (Unicode `\\w` minus `_`): no dots, slashes,
+    control or direction-override characters; NFKC folds full-width forms.
+    """
+    text = unicodedata.normalize("NFKC", prompt)
+    words = re.findall(r"[^\W_]+", text)
     slug = ""
     for word in words:
-        candidate = f"{slug}-{word.lower()}" if slug else word.lower()
-        if len(candidate) > max_len:
+        word = word.lower()
+        candidate = f"{slug}-{word}" if slug else word
+        if len(candidate.encode("utf-8")) > max_len:
+            if not slug:  # one long run (Chinese has no spaces): keep what fits
+                while word and len(word.encode("utf-8")) > max_len:
+                    word = word[:-1]
+                slug = word
             break
         slug = candidate
     return slug
 
 
 def file_name(counter: int, seed: int | None, prompt: str) -> str:
-    """`00001-<seed>-<slug>.png`, at most MAX_NAME characters."""
+    """`00001-<seed>-<slug>.png`, at most MAX_NAME bytes in UTF-8."""
     stem = f"{counter:05d}-{seed if seed is not None else 'noseed'}"
     slug = slugify(prompt, max_len=MAX_NAME - len(stem) - len(".png") - 1)
     return f"{stem}-{slug}.png" if slug else f"{stem}.png"
@@ -518,6 +528,43 @@ class Storage:
         except Exception:  # the file is back; the next start indexes it
             log.exception("Image restored as %s but not indexed yet; it will be on restart.", placed)
         return record
+
+    def trashed(self, user: str | None = None, limit: int = 200) -> list[tuple[str, dict[str, Any]]]:
+        """Images in the trash, newest deletion first: (path relative to the outputs folder,
+        record). `user` keeps only that owner's. Unreadable files are left out."""
+        trash = self.trash_dir
+        if not trash.is_dir():
+            return []
+        files = [p for p in trash.rglob("*.png") if p.is_file()
+                 and not any(part.startswith(".") for part in p.relative_to(trash).parts)]
+        files.sort(key=lambda p: p.stat().st_mtime, reverse=True)
+        found = []
+        for path in files:
+            record = record_in_file(path)
+            if record is None or (user is not None and record.get("user") != user):
+                continue
+            found.append((self.relative(path), record))
+            if len(found) >= limit:
+                break
+        return found
+
+    def purge(self, trash_path: str | Path) -> None:
+        """Delete one trashed image for good (ValueError outside the trash)."""
+        self._trashed(trash_path).unlink(missing_ok=True)
+
+    def preview(self, relative: str, size: tuple[int, int] = (256, 256)):
+        """A small in-memory RGB preview of an image under the outputs folder (None if unreadable).
+
+        The trash view shows these: the trash folder itself is never served."""
+        path = (self.root / relative).resolve()
+        if not path.is_relative_to(self.root):
+            return None
+        try:
+            with Image.open(path) as image:
+                image.thumbnail(size)
+                return image.convert("RGB")
+        except (OSError, ValueError, Image.DecompressionBombError):
+            return None
 
     def _trashed(self, trash_path: str | Path) -> Path:
         """The resolved path of an image inside the trash, or ValueError."""

@@ -7,7 +7,7 @@ from typing import Any
 
 import gradio as gr
 
-from .. import i18n
+from .. import errors, i18n
 from ..errors import AppError, render
 from ..tokens import USER_HEADER
 
@@ -46,6 +46,17 @@ def fail(text: str, lang: str = i18n.FALLBACK) -> gr.Error:
 def refuse(code: str, lang: str = i18n.FALLBACK, **params: Any) -> gr.Error:
     """A refusal decided here at the edge (not found, not yours…), worded by `errors.render`."""
     return fail(render(AppError(code, **params), lang), lang)
+
+
+def explain(error: BaseException, lang: str, tz: str | None = None, operator: bool = False) -> str:
+    """`errors.render`'s message, and for whoever runs the app (no login, or the admin)
+    the setup steps that only they can take (`<code>_fix`: keys, flags, folders), which
+    would mean nothing to a teammate."""
+    text = errors.render(error, lang, tz)
+    fix_code = f"{getattr(error, 'code', '')}_fix"
+    if operator and isinstance(error, errors.AppError) and fix_code in i18n.MESSAGES["en"]:
+        text += " " + i18n.message(fix_code, lang, **{k: str(v) for k, v in error.params.items()})
+    return text
 
 
 def as_text(value: str) -> str:

@@ -2,33 +2,87 @@
 
 from __future__ import annotations
 
+import html
 import logging
 import os
 import tempfile
-from dataclasses import dataclass
+import threading
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import gradio as gr
 
 from .. import i18n
-from ..errors import AppError, StorageFailedError, render
-from ..generator import Generator, batch_params, compare_params, validate
+from ..errors import AppError, DailyLimitError, InvalidInputError, StorageFailedError, render
+from ..generator import Generator, StoppedError, batch_params, compare_params, validate
 from ..service import GenerationParams
 from ..storage import Storage
-from .common import caption, fail, language, user_of
+from . import card, status
+from .common import as_text, caption, explain, fail, language, user_of
 
 log = logging.getLogger(__name__)
 RESCUE_DIR_NAME = "yunyx-webui-rescue"
 
 RECENT = 24
 GalleryItem = tuple[str, str]
+_SKIP = object()
+
+
+def _session(request: gr.Request | None) -> str:
+    """The browser tab a job belongs to (Stop acts on that tab's jobs only)."""
+    return str(getattr(request, "session_hash", None) or id(request))
+
+
+def _stop_button(running: bool) -> gr.Button:
+    """Stop can do something only while a job runs."""
+    return gr.Button(interactive=running)
+
+
+def compare_grid(jobs: Sequence[GenerationParams], cells: Mapping[int, dict[str, Any]], storage: Storage,
+                 lang: str) -> str:
+    """Compare's results as a table: a column per model, a row per size (and enhancement).
+
+    Waiting cells show a placeholder, so the grid's shape is clear from the start.
+    Images are the saved PNGs, served through Gradio's file route.
+    """
+    esc = lambda v: html.escape(str(v), quote=True)  # noqa: E731
+    models = list(dict.fromkeys(j.model for j in jobs))
+    rows = list(dict.fromkeys((j.image_size, j.prompt_enhancement) for j in jobs))
+    show_enhance = len({e for _, e in rows}) > 1
+    at = {(j.model, j.image_size, j.prompt_enhancement): i for i, j in enumerate(jobs)}
+    head = "".join(f'<th scope="col">{esc(m)}</th>' for m in models)
+    body = []
+    for size, enhance in rows:
+        name = card.size_label(size, lang)
+        if show_enhance:
+            name += " · " + i18n.label("enhance_on" if enhance else "enhance_off", lang)
+        tds = []
+        for model in models:
+            index = at.get((model, size, enhance))
+            record = cells.get(index) if index is not None else None
+            if record is None:
+                tds.append(f'<td><div class="cell waiting">{esc(i18n.label("compare_waiting", lang))}</div></td>')
+                continue
+            url = "gradio_api/file=" + html.escape(str(storage.path_of(record)), quote=True)
+            alt = esc(f"{model} · {name}")
+            tds.append(f'<td><a href="{url}" target="_blank" rel="noopener"><img src="{url}" alt="{alt}" '
+                       f'loading="lazy"></a><div class="cell-caption">'
+                       f'{esc(i18n.label("seed_caption", lang, seed=record.get("seed")))}</div></td>')
+        body.append(f'<tr><th scope="row">{esc(name)}</th>{"".join(tds)}</tr>')
+    return (f'<table class="compare-table"><thead><tr><th></th>{head}</tr></thead>'
+            f'<tbody>{"".join(body)}</tbody></table>')
 
 
 @dataclass
 class GenerateHandlers:
     generator: Generator
     storage: Storage
+    # whoever runs the app (no login, or the admin): only they see setup steps in messages
+    is_operator: Callable[[gr.Request | None], bool] = lambda request: True  # noqa: E731
+    _stops: dict[str, set[threading.Event]] = field(default_factory=dict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     # -- the API ----------------------------------------------------------------------
 
@@ -60,7 +114,7 @@ class GenerateHandlers:
             return self._rescue(exc, lang)
         except AppError as exc:
             log.info("Generation refused: %s", exc)
-            raise fail(render(exc, lang), lang) from None
+            raise fail(self.explain(exc, lang, None, request), lang) from None
         except Exception as exc:  # a bug of ours: "internal error", traceback logged by render
             raise fail(render(exc, lang), lang) from None
         return str(self.storage.path_of(record)), self._warn_if_unindexed(record, lang)
@@ -79,7 +133,6 @@ class GenerateHandlers:
         log.error("Could not save an image in %s: %s", exc.folder, exc.detail)
         rescued = rescue(exc.png)
         warning = render(exc, lang)
-        gr.Warning(warning, duration=None, title=i18n.label("warning_title", lang))
         return str(rescued), {**exc.fields, "file": None, "saved": False, "warning": warning}
 
     # -- the page -----------------------------------------------------------------------
@@ -95,38 +148,40 @@ class GenerateHandlers:
         random_each: bool,
         tz: str | None,
         request: gr.Request,
-        progress: gr.Progress = gr.Progress(),
-    ) -> Iterator[tuple[Any, Any, Any, Any]]:
-        """The Generate button: one image, or a batch whose images appear as they finish.
+    ) -> Iterator[tuple[Any, ...]]:
+        """The one generation event of the page (Generate, Enter, Try again, Variation).
 
-        Yields (result image, record, info line, batch gallery).
+        Yields (image, record, card, info line, batch gallery, status, stop, try again);
+        errors go to the status line, where they stay until the next action.
         """
         lang = language(request)
         try:
             params = validate(prompt, model, image_size, prompt_enhancement, seed)
             jobs = batch_params(params, int(count or 1), bool(random_each))
         except AppError as exc:
-            raise fail(render(exc, lang), lang) from None
-        progress(0, desc=i18n.label("progress_generating", lang, done=0, total=len(jobs)))
+            yield self._outputs(status=status.failed(lang, self.explain(exc, lang, tz, request)),
+                                stop=_stop_button(False), retry=gr.Button(visible=False))
+            return
         done: dict[int, dict[str, Any]] = {}
-        errors: list[BaseException] = []
-        for index, outcome in self.generator.generate_many(jobs, user_of(request)):
-            if isinstance(outcome, StorageFailedError):
-                path, record = self._rescue(outcome, lang)
-                yield path, record, self.info_line(record, request), gr.skip()
-                continue
-            if isinstance(outcome, BaseException):
-                errors.append(outcome)
-                continue
-            done[index] = outcome = self._warn_if_unindexed(outcome, lang)
-            progress(len(done) / len(jobs), desc=i18n.label("progress_generating", lang, done=len(done), total=len(jobs)))
-            yield (
-                self._result_image(outcome),
-                outcome,
-                self.info_line(outcome, request),
-                self._batch_gallery([done[i] for i in sorted(done)]) if len(jobs) > 1 else gr.skip(),
-            )
-        self._report(errors, len(jobs), lang, tz)
+        for event in self._progress(jobs, lang, tz, request):
+            kind, value = event
+            if kind == "record":
+                done[value["__index"]] = record = value["record"]
+                yield self._outputs(
+                    image=self._result_image(record), record=record,
+                    card=card.settings_card(record, lang, tz), info=self.info_line(record, request),
+                    batch=self._batch_gallery([done[i] for i in sorted(done)], lang) if len(jobs) > 1 else gr.skip())
+            elif kind == "rescued":
+                path, record = value
+                yield self._outputs(image=path, record=record, card=card.settings_card(record, lang, tz),
+                                    info=self.info_line(record, request))
+            elif kind == "start":
+                yield self._outputs(status=value, stop=_stop_button(True), retry=gr.Button(visible=False))
+            elif kind == "status":
+                yield self._outputs(status=value)
+            else:  # "end": (status html, offer Try again)
+                html, retry = value
+                yield self._outputs(status=html, stop=_stop_button(False), retry=gr.Button(visible=retry))
 
     def compare(
         self,
@@ -140,73 +195,203 @@ class GenerateHandlers:
         enhancement_both: bool,
         tz: str | None,
         request: gr.Request,
-    ) -> Iterator[list[GalleryItem]]:
-        """Same prompt and seed across models/sizes/enhancement; the grid fills as images finish.
+    ) -> Iterator[tuple[Any, Any, Any, Any]]:
+        """Same prompt and seed across models/sizes/enhancement; the labelled grid fills as
+        images finish. Axes left empty keep the form's value.
 
-        Axes left empty keep the form's value.
+        Yields (grid HTML, status, stop, try again), like `run`.
         """
         lang = language(request)
         try:
             params = validate(prompt, model, image_size, prompt_enhancement, seed)
             jobs = compare_params(params, models, sizes, bool(enhancement_both))
         except AppError as exc:
-            raise fail(render(exc, lang), lang) from None
-        cells: dict[int, GalleryItem] = {}
-        errors: list[BaseException] = []
-        for index, outcome in self.generator.generate_many(jobs, user_of(request)):
-            if isinstance(outcome, BaseException):
-                errors.append(outcome)
-                continue
-            # full PNGs, not thumbnails: comparing detail is the point of this grid
-            cells[index] = (str(self.storage.path_of(outcome)), self._variant_label(jobs[index], lang, bool(enhancement_both)))
-            yield [cells[i] for i in sorted(cells)]
-        self._report(errors, len(jobs), lang, tz)
-
-    @staticmethod
-    def _variant_label(params: GenerationParams, lang: str, show_enhance: bool) -> str:
-        label = f"{params.model} · {params.image_size} · seed {params.seed}"
-        if show_enhance:
-            label += " · " + i18n.label("enhance_on" if params.prompt_enhancement else "enhance_off", lang)
-        return label
-
-    @staticmethod
-    def _report(errors: list[BaseException], total: int, lang: str, tz: str | None) -> None:
-        """All failed: an error toast. Some failed: a warning, the rest are kept."""
-        if not errors:
+            yield gr.skip(), status.failed(lang, self.explain(exc, lang, tz, request)), _stop_button(False), \
+                gr.Button(visible=False)
             return
-        reasons = [render(error, lang, tz) for error in errors]  # logs every bug, not just the first
-        reason = reasons[0]
-        if len(errors) == total:
-            raise fail(reason, lang)
-        gr.Warning(i18n.message("batch_partial", lang, failed=len(errors), total=total, reason=reason))
+        cells: dict[int, dict[str, Any]] = {}
+        for kind, value in self._progress(jobs, lang, tz, request):
+            if kind == "record":
+                cells[value["__index"]] = value["record"]
+                yield compare_grid(jobs, cells, self.storage, lang), gr.skip(), gr.skip(), gr.skip()
+            elif kind == "start":
+                yield compare_grid(jobs, cells, self.storage, lang), value, _stop_button(True), gr.Button(visible=False)
+            elif kind == "status":
+                yield gr.skip(), value, gr.skip(), gr.skip()
+            elif kind == "end":
+                html, retry = value
+                yield gr.skip(), html, _stop_button(False), gr.Button(visible=retry)
+
+    def _progress(self, jobs: list[GenerationParams], lang: str, tz: str | None,
+                  request: gr.Request) -> Iterator[tuple[str, Any]]:
+        """Run `jobs`, telling what happens: ("start"|"status", html), ("record", {index, record}),
+        ("rescued", (path, record)), and last ("end", (html, offer Try again)).
+
+        Stop (see `stop`) keeps jobs not yet sent from being sent; those already with the
+        API still land, are saved and shown.
+        """
+        stop = self._arm(request)
+        started = time.monotonic()
+        typical = self.typical_seconds(jobs[0].model, jobs[0].image_size)
+        total, made, not_sent = len(jobs), 0, 0
+        errors: list[BaseException] = []
+        warnings: list[str] = []
+        try:
+            yield "start", status.waiting(lang, total, 0, 0.0, typical)
+            for index, outcome in self.generator.generate_many(jobs, user_of(request), stop):
+                if isinstance(outcome, StorageFailedError):
+                    made += 1
+                    warnings.append(self.explain(outcome, lang, tz, request))
+                    yield "rescued", self._rescue(outcome, lang)
+                elif isinstance(outcome, StoppedError):
+                    not_sent += 1
+                elif isinstance(outcome, BaseException):
+                    errors.append(outcome)
+                else:
+                    made += 1
+                    yield "record", {"__index": index, "record": self._warn_if_unindexed(outcome, lang)}
+                finished = made + not_sent + len(errors)
+                if finished < total:
+                    yield "status", (status.stopping(lang) if stop.is_set() else
+                                     status.waiting(lang, total, made, time.monotonic() - started, typical))
+            yield "end", self._verdict(lang, tz, request, total, made, not_sent, errors, warnings,
+                                       time.monotonic() - started, stop.is_set())
+        finally:
+            self._disarm(request, stop)
+
+    def _verdict(self, lang: str, tz: str | None, request: gr.Request, total: int, made: int, not_sent: int,
+                 errors: list[BaseException], warnings: list[str], seconds: float,
+                 stopped: bool) -> tuple[str, bool]:
+        """The last status line and whether to offer Try again."""
+        reasons = [self.explain(error, lang, tz, request) for error in errors]  # logs every bug
+        if stopped and (not_sent or not errors):
+            return status.stopped(lang, made, not_sent), False
+        if errors:
+            reason = reasons[0]
+            retry = not isinstance(errors[0], (DailyLimitError, InvalidInputError))
+            return status.failed(lang, reason, partial=(made, total) if made else None), retry
+        if warnings:
+            return status.failed(lang, warnings[0]), False
+        return status.done(lang, made, total, seconds), False
+
+    def explain(self, error: BaseException, lang: str, tz: str | None, request: gr.Request | None) -> str:
+        """The message for this visitor; what only the app's operator can fix, to them alone."""
+        return explain(error, lang, tz, operator=self.is_operator(request))
+
+    # -- Stop -----------------------------------------------------------------------------
+
+    def _arm(self, request: gr.Request) -> threading.Event:
+        event = threading.Event()
+        with self._lock:
+            self._stops.setdefault(_session(request), set()).add(event)
+        return event
+
+    def _disarm(self, request: gr.Request, event: threading.Event) -> None:
+        with self._lock:
+            events = self._stops.get(_session(request))
+            if events is not None:
+                events.discard(event)
+                if not events:
+                    del self._stops[_session(request)]
+
+    def stop(self, request: gr.Request) -> tuple[Any, Any]:
+        """Stop this visitor's running jobs: nothing more is sent; what was sent still lands.
+
+        Returns (status, stop button); a no-op (status unchanged) when nothing runs.
+        """
+        with self._lock:
+            events = list(self._stops.get(_session(request), ()))
+        if not events:
+            return gr.skip(), _stop_button(False)
+        for event in events:
+            event.set()
+        return status.stopping(language(request)), _stop_button(False)
+
+    def typical_seconds(self, model: str, image_size: str) -> float | None:
+        """Median inference of this app's last images with this model and size."""
+        records = self.storage.history("", 0, status.TYPICAL_SAMPLE, None, model=model, image_size=image_size)
+        return status.typical_seconds(r.get("inference") for r in records)
+
+    # -- quota ----------------------------------------------------------------------------
+
+    def quota_left(self, request: gr.Request | None) -> tuple[int, int] | None:
+        """(left, limit) today for a logged-in user with a daily limit, else None."""
+        user = user_of(request)
+        limit = self.generator.limits.limit_for(user)
+        if user is None or limit is None:
+            return None
+        used = self.storage.quota_used(user, self.storage.today())
+        return max(0, limit - used), limit
+
+    def quota(self, request: gr.Request) -> gr.Markdown:
+        """"2 of 3 left today" beside Generate (hidden without a daily limit)."""
+        left = self.quota_left(request)
+        if left is None:
+            return gr.Markdown(visible=False)
+        return gr.Markdown(i18n.label("quota_left", language(request), left=left[0], limit=left[1]), visible=True)
+
+    def plan(self, count: float | int, request: gr.Request) -> str:
+        """Before a batch: how many images a click makes, and a warning if over today's limit."""
+        return self._plan_text(int(count or 1), request)
+
+    def compare_plan(self, prompt: str, models: list[str], sizes: list[str], enhancement_both: bool,
+                     request: gr.Request) -> tuple[str, str]:
+        """The Compare tab's prompt line and "This makes N images" (with a quota warning)."""
+        lang = language(request)
+        n = max(1, len([m for m in models or [] if m and str(m).strip()])) * max(1, len(sizes or [])) * \
+            (2 if enhancement_both else 1)
+        shown = (prompt or "").strip()
+        prompt_line = (i18n.label("compare_prompt", lang, prompt=as_text(shown)) if shown
+                       else i18n.label("compare_no_prompt", lang))
+        return prompt_line, self._plan_text(n, request)
+
+    def _plan_text(self, n: int, request: gr.Request) -> str:
+        lang = language(request)
+        text = i18n.label("plan_one" if n == 1 else "plan_many", lang, n=n)
+        left = self.quota_left(request)
+        if left is not None and n > left[0]:
+            text += " " + i18n.label("plan_over", lang, left=left[0], n=n)
+        return status.plain(text)
+
+    # -- pieces of the page ---------------------------------------------------------------
+
+    @staticmethod
+    def _outputs(image: Any = _SKIP, record: Any = _SKIP, card: Any = _SKIP, info: Any = _SKIP, batch: Any = _SKIP,
+                 status: Any = _SKIP, stop: Any = _SKIP, retry: Any = _SKIP) -> tuple[Any, ...]:
+        """The generation event's outputs in order; whatever is not given stays as it is."""
+        return tuple(gr.skip() if v is _SKIP else v for v in (image, record, card, info, batch, status, stop, retry))
 
     def _result_image(self, record: dict[str, Any]) -> gr.Image:
         """The saved PNG, described for screen readers by its prompt."""
         return gr.Image(value=str(self.storage.path_of(record)), alt_text=caption(record, 200))
 
-    def _batch_gallery(self, records: list[dict[str, Any]]) -> list[GalleryItem]:
-        return [(str(self.storage.thumbnail(r)), f"seed {r.get('seed')}") for r in records]
+    def _batch_gallery(self, records: list[dict[str, Any]], lang: str) -> list[GalleryItem]:
+        return [(str(self.storage.thumbnail(r)), i18n.label("seed_caption", lang, seed=r.get("seed"))) for r in records]
 
     def info_line(self, record: dict[str, Any] | None, request: gr.Request) -> str:
-        """Seed, inference time and file name under the result, in the visitor's language."""
+        """Seed, time taken and file name under the result, in the visitor's language."""
         if not record:
             return ""
         lang = language(request)
-        inference = record.get("inference")
-        timing = (
-            i18n.label("inference_ms", lang, ms=round(inference))
-            if isinstance(inference, (int, float))
-            else i18n.label("inference_unknown", lang)
-        )
+        timing = card.made_in(record.get("inference"), lang) or i18n.label("inference_unknown", lang)
         file = record.get("file") or i18n.label("saved_elsewhere", lang)
         return i18n.label("info_line", lang, seed=record.get("seed"), inference=timing, file=file)
 
     # -- seeds and the recent gallery ----------------------------------------------------
 
     @staticmethod
-    def last_seed(record: dict[str, Any] | None, previous: int | None) -> int | None:
+    def last_seed(record: dict[str, Any] | None, previous: int | None) -> tuple[int | None, gr.Button]:
+        """The seed of the picture shown last, and "Reuse last seed" enabled once there is one."""
         seed = (record or {}).get("seed")
-        return seed if isinstance(seed, int) else previous
+        seed = seed if isinstance(seed, int) else previous
+        return seed, gr.Button(interactive=seed is not None)
+
+    @staticmethod
+    def example(number: int) -> Callable[[gr.Request], str]:
+        """An example prompt button's handler: the prompt in the visitor's language."""
+        def fill(request: gr.Request) -> str:
+            return i18n.label(f"example_{number}", language(request))
+        return fill
 
     @staticmethod
     def reuse_seed(last: int | None, current: float | None) -> float | int | None:
@@ -221,13 +406,18 @@ class GenerateHandlers:
         records = self.storage.history("", 0, RECENT, user=user_of(request))
         return [(str(self.storage.thumbnail(r)), caption(r)) for r in records], [r["id"] for r in records]
 
-    def show_recent(self, ids: list[str], evt: gr.SelectData, request: gr.Request) -> Any:
-        """A click on a recent thumbnail shows that image full size with its details."""
+    def show_recent(self, ids: list[str], tz: str | None, evt: gr.SelectData, request: gr.Request):
+        """A click on a recent thumbnail shows that image full size with its details.
+
+        Returns (image, record, card, info line, status): the status line clears.
+        """
         index = evt.index if isinstance(evt.index, int) else -1
         record = self.storage.get(ids[index]) if 0 <= index < len(ids) else None
         if record is None:
-            return gr.skip(), gr.skip(), gr.skip()
-        return self._result_image(record), record, self.info_line(record, request)
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        lang = language(request)
+        return (self._result_image(record), record, card.settings_card(record, lang, tz),
+                self.info_line(record, request), "")
 
 
 def rescue(png: bytes) -> Path:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import math
+import uuid
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -15,7 +17,10 @@ from ..history import MAX_LIMIT, DistinctColumn
 from ..query import QueryError
 from ..record import form_values
 from ..storage import Storage
+from . import card, status
 from .common import caption, fail, language, refuse, user_of
+
+log = logging.getLogger(__name__)
 
 PAGE_SIZE = 24
 ALL = ""  # the filter value meaning "any"
@@ -80,16 +85,17 @@ class HistoryHandlers:
     def filters(self, request: gr.Request) -> tuple[gr.Dropdown, gr.Dropdown, gr.Dropdown, gr.Checkbox]:
         """Filter choices from what is actually in the history, "all" first.
 
-        The "mine only" switch and the user filter show only to a logged-in visitor who
-        may see everyone's images.
+        Sizes read as everywhere else ("768 × 512 · landscape"). The "mine only" switch
+        and the user filter show only to a logged-in visitor who may see everyone's images.
         """
         lang = language(request)
         owner = self._visible_owner(request, mine=False)  # private mode: only their own values
 
-        def choices(column: DistinctColumn, everything: str) -> list[tuple[str, str]]:
-            return [(i18n.label(everything, lang), ALL)] + [(v, v) for v in self.storage.distinct(column, owner)]
+        def choices(column: DistinctColumn, everything: str, name=lambda v: v) -> list[tuple[str, str]]:
+            return [(i18n.label(everything, lang), ALL)] + [(name(v), v) for v in self.storage.distinct(column, owner)]
 
-        models, sizes = choices("model", "all_models"), choices("image_size", "all_sizes")
+        models = choices("model", "all_models")
+        sizes = choices("image_size", "all_sizes", lambda v: card.size_label(v, lang))
         users = choices("user", "all_users")
         sees_all = user_of(request) is not None and owner is None
         return (
@@ -100,12 +106,15 @@ class HistoryHandlers:
         )
 
     def page(
-        self, query: str, model: str, size: str, mine: bool, by_user: str, page_no: float, request: gr.Request
-    ) -> tuple[gr.Gallery, list[str], str, int]:
-        """One page of thumbnails matching the search; returns (gallery, ids, "page x of y", page).
+        self, query: str, model: str, size: str, mine: bool, by_user: str, page_no: float, tz: str | None,
+        request: gr.Request,
+    ) -> tuple[Any, ...]:
+        """One page of thumbnails matching the search.
 
-        The gallery's selection is cleared: after a delete, the image moving into the
-        deleted one's place must not look selected.
+        Returns (gallery, ids, "page x of y", page, Newer, Older, no-matches note, clear
+        button): Newer/Older are disabled at the ends; with nothing found, the note says
+        so and offers to clear the filters. The gallery's selection is cleared: after a
+        delete, the image moving into the deleted one's place must not look selected.
         """
         lang = language(request)
         owner = self._visible_owner(request, bool(mine))
@@ -113,14 +122,29 @@ class HistoryHandlers:
         filters = {"model": model or None, "image_size": size or None, "users": users, "viewer": user_of(request)}
         try:
             total = self.storage.count_matching(query or "", owner, **filters)
-        except QueryError as exc:
-            raise fail(render(exc, lang), lang) from None
+        except QueryError as exc:  # a malformed filter token: said where the results would be
+            note = render(exc, lang)
+            return (gr.Gallery(value=[], selected_index=None), [], "", 1, gr.Button(interactive=False),
+                    gr.Button(interactive=False), gr.Markdown(note, visible=True), gr.Button(visible=True))
         pages = max(1, math.ceil(total / PAGE_SIZE))
         page_no = min(max(1, int(page_no or 1)), pages)
         records = self.storage.history(query or "", (page_no - 1) * PAGE_SIZE, PAGE_SIZE, owner, **filters)
-        items = [(str(self.storage.thumbnail(r)), caption(r, 60)) for r in records]
+        # The caption, shown on hover only: the prompt's start, when, and with which model.
+        items = [(str(self.storage.thumbnail(r)),
+                  f'{caption(r, 60)}\n{card.local_time(r.get("created_at"), tz)} · {r.get("model", "")}')
+                 for r in records]
         label = i18n.label("page_of", lang, page=page_no, pages=pages, total=total)
-        return gr.Gallery(value=items, selected_index=None), [r["id"] for r in records], label, page_no
+        filtered = bool((query or "").strip() or model or size or by_user)
+        empty = total == 0
+        note = (i18n.label("no_matches" if filtered else "no_images", lang)) if empty else ""
+        return (gr.Gallery(value=items, selected_index=None), [r["id"] for r in records], label, page_no,
+                gr.Button(interactive=page_no > 1), gr.Button(interactive=page_no < pages),
+                gr.Markdown(note, visible=empty), gr.Button(visible=empty and filtered))
+
+    @staticmethod
+    def clear_filters() -> tuple[str, str, str, str, int]:
+        """Search, model, size and user back to "all", page 1."""
+        return "", ALL, ALL, ALL, 1
 
     @staticmethod
     def first_page() -> int:
@@ -130,18 +154,21 @@ class HistoryHandlers:
     def step(page_no: float, delta: int) -> int:
         return max(1, int(page_no or 1) + delta)
 
-    def select(self, ids: list[str], evt: gr.SelectData, request: gr.Request) -> Any:
-        """Show the chosen image in full with all its settings and where it lives."""
+    def select(self, ids: list[str], tz: str | None, evt: gr.SelectData, request: gr.Request):
+        """Show the chosen image in full with its settings card and where it lives.
+
+        Returns (image, record, card, where, selected id, Reuse, Variation, Delete, status).
+        """
         index = evt.index if isinstance(evt.index, int) else -1
         record = self.storage.get(ids[index]) if 0 <= index < len(ids) else None
         if record is None or not self.may_see(record, request):
-            return None, None, "", None
+            return (None, None, "", "", None, *_actions(False), "")
         path = self.storage.path_of(record)
         lang = language(request)
         where = i18n.label("file_location", lang, file=str(path), folder=str(path.parent))
         where += "  \n" + provenance.describe(provenance.read_file(path), lang)
         shown = self._shown(self.storage.index.for_viewer([record], user_of(request)), request)[0]
-        return str(path), shown, where, record["id"]
+        return (str(path), shown, card.settings_card(shown, lang, tz), where, record["id"], *_actions(True), "")
 
     # -- acting on the selected image -------------------------------------------------------
 
@@ -156,9 +183,11 @@ class HistoryHandlers:
         """Fill the Generate form with the selected image's settings, seed included."""
         return (*form_values(self._selected(record_id, request)), gr.Tabs(selected="generate"))
 
-    def variation(self, record_id: str | None, request: gr.Request) -> Any:
-        """The same settings with a new random seed (the caller then generates)."""
-        return (*form_values(self._selected(record_id, request), seed=RANDOM_SEED), gr.Tabs(selected="generate"))
+    def variation(self, record_id: str | None, request: gr.Request):
+        """The same settings with a new random seed, and a new value for the page's `again`
+        state, which runs the one generation event (Stop, Recent and last seed included)."""
+        return (*form_values(self._selected(record_id, request), seed=RANDOM_SEED), gr.Tabs(selected="generate"),
+                uuid.uuid4().hex)
 
     @staticmethod
     def ask_delete(record_id: str | None) -> Any:
@@ -168,17 +197,99 @@ class HistoryHandlers:
     def cancel_delete() -> Any:
         return gr.Row(visible=False)
 
-    def delete(self, record_id: str | None, request: gr.Request) -> Any:
-        """Move the selected image to `outputs/.trash/` (restorable) and forget it."""
+    def delete(self, record_id: str | None, request: gr.Request):
+        """Move the selected image to the trash; the status line offers Undo.
+
+        Returns (confirm row, image, record, card, where, selected, Reuse, Variation,
+        Delete, status, Undo button, path to undo).
+        """
         record = self._selected(record_id, request)
-        user = user_of(request)
-        if user is not None and record.get("user") != user and not self.is_admin(user):
-            lang = language(request)
-            raise refuse("not_yours", lang)
         lang = language(request)
+        if not self._may_change(record, request):
+            raise fail(i18n.message("not_yours", lang), lang)
         try:
             trashed = self.storage.delete(record["id"])
         except (KeyError, ValueError):  # deleted meanwhile by someone else, or a bad row
-            raise refuse("not_found", lang) from None
-        gr.Info(i18n.label("deleted", lang, path=str(trashed)))
-        return gr.Row(visible=False), None, None, "", None
+            raise fail(i18n.message("not_found", lang), lang) from None
+        note = status.plain(i18n.label("deleted", lang))
+        return (gr.Row(visible=False), None, None, "", "", None, *_actions(False), note, gr.Button(visible=True),
+                self.storage.relative(trashed))
+
+    def _may_change(self, record: dict[str, Any], request: gr.Request | None) -> bool:
+        user = user_of(request)
+        return user is None or record.get("user") == user or self.is_admin(user)
+
+    def _trash_owner(self, request: gr.Request | None) -> str | None:
+        """Whose trashed images a visitor sees and may restore or purge: None for all."""
+        user = user_of(request)
+        return None if user is None or self.is_admin(user) else user
+
+    def undo(self, trash_path: str | None, request: gr.Request):
+        """Put the image just deleted back; returns (status, Undo button, path to undo)."""
+        lang = language(request)
+        self._restore(trash_path, request)
+        return status.plain(i18n.label("restored", lang)), gr.Button(visible=False), None
+
+    def _restore(self, trash_path: str | None, request: gr.Request) -> dict[str, Any]:
+        lang = language(request)
+        owner = self._trash_owner(request)
+        allowed = {path for path, _ in self.storage.trashed(owner)}
+        if not trash_path or trash_path not in allowed:
+            raise fail(i18n.message("not_found", lang), lang)
+        try:
+            return self.storage.restore(trash_path)
+        except (FileNotFoundError, ValueError):
+            raise fail(i18n.message("not_found", lang), lang) from None
+
+    # -- the trash view ---------------------------------------------------------------------
+
+    def trash(self, tz: str | None, request: gr.Request):
+        """The visitor's trashed images (everyone's for the admin or without login).
+
+        Returns (gallery of small previews, their paths, note, Restore, Empty trash). The
+        previews are made here (the trash folder itself is never served).
+        """
+        lang = language(request)
+        items = self.storage.trashed(self._trash_owner(request), limit=TRASH_SHOWN)
+        previews = []
+        shown = []
+        for path, record in items:
+            image = self.storage.preview(path)
+            if image is not None:
+                shown.append(path)
+                previews.append((image, f'{caption(record, 40)}\n{card.local_time(record.get("created_at"), tz)}'))
+        note = i18n.label("trash_count", lang, n=len(items)) if items else i18n.label("trash_empty", lang)
+        return (gr.Gallery(value=previews, selected_index=None), shown, note,
+                gr.Button(interactive=False), gr.Button(interactive=bool(items)))
+
+    @staticmethod
+    def trash_select(paths: list[str], evt: gr.SelectData):
+        """Remember the picked trashed image; Restore becomes possible."""
+        index = evt.index if isinstance(evt.index, int) else -1
+        chosen = paths[index] if 0 <= index < len(paths) else None
+        return chosen, gr.Button(interactive=chosen is not None)
+
+    def restore(self, trash_path: str | None, request: gr.Request) -> str:
+        """Restore the picked trashed image; returns the status line."""
+        self._restore(trash_path, request)
+        return status.plain(i18n.label("restored", language(request)))
+
+    def empty_trash(self, request: gr.Request) -> str:
+        """Delete for good what this visitor may: their own trashed images (all for the admin)."""
+        lang = language(request)
+        count = 0
+        for path, _ in self.storage.trashed(self._trash_owner(request), limit=100_000):
+            try:
+                self.storage.purge(path)
+                count += 1
+            except (OSError, ValueError):
+                log.warning("Could not purge %s from the trash", path)
+        return status.plain(i18n.label("trash_emptied", lang, n=count))
+
+
+TRASH_SHOWN = 60
+
+
+def _actions(enabled: bool) -> tuple[gr.Button, gr.Button, gr.Button]:
+    """Reuse, Variation and Delete: usable only with an image selected."""
+    return tuple(gr.Button(interactive=enabled) for _ in range(3))  # type: ignore[return-value]

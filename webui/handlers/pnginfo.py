@@ -66,10 +66,11 @@ class PngInfoHandlers:
             raise refuse("not_found", lang)  # as if it did not exist
         try:
             data = read_upload(path)
-        except (OSError, ValueError) as exc:
-            raise refuse("not_a_png", lang, detail=type(exc).__name__) from None
+        except (OSError, ValueError):
+            data = b""
         if metadata.sniff_image_type(data) not in READABLE:
-            raise refuse("not_a_png", lang, detail="not a PNG, JPEG or WebP")
+            # one clear message where the settings would be (no error toasts, no "Error" pills)
+            return (i18n.message("not_an_image", lang), "", "", {}, None, gr.File(value=None, visible=False))
         info = formats.read_image(data)
         chunks = info.chunks
         kind, record = describe(info)
@@ -87,6 +88,17 @@ class PngInfoHandlers:
         parameters = shown.text(next((chunks[name] for name in PARAMETER_CHUNKS if name in chunks), ""))
         download = gr.File(value=str(save_chunks(chunks)) if shown.cut else None, visible=shown.cut)
         return summary, parameters, "\n\n".join(json_parts), others, fields, download
+
+    def preview(self, path: str | None, request: gr.Request) -> str | None:
+        """The dropped file for the eye (shown as it is; the settings come from `inspect`),
+        or None when it is not an image this tab reads or not the visitor's to see."""
+        if not path or not self.files.may_read(path, user_of(request)):
+            return None
+        try:
+            kind = metadata.sniff_image_type(read_upload(path))
+        except (OSError, ValueError):
+            return None
+        return path if kind in READABLE else None
 
     def read(self, path: str | None, request: gr.Request | None = None) -> dict[str, Any]:
         """`/png_info`: what the app reads from any PNG, JPEG or WebP, as one dict.

@@ -9,11 +9,19 @@ import gradio as gr
 
 from .. import i18n
 
-T = gr.I18n(**{lang: dict(table) for lang, table in i18n.LABELS.items()})
+# Also under "zh-CN": a browser set to zh-CN then gets Gradio's own Chinese (upload,
+# fullscreen, …) merged with ours, instead of our "zh" table alone over English defaults.
+T = gr.I18n(**{lang: dict(table) for lang, table in i18n.LABELS.items()}, **{"zh-CN": dict(i18n.LABELS["zh"])})
 
 # Gradio 6.31 titles every toast with its type in English ("Error"), ignoring
 # gr.Error(title=...); on a Chinese page this puts the title in the visitor's language.
 _TOAST_TITLES = {kind: i18n.LABELS["zh"][f"toast_{kind}"] for kind in ("error", "warning", "info", "success")}
+# Gradio's own English labels and the Chinese a zh page shows instead (see HEAD).
+_GRADIO_ZH = {
+    "Empty value": "空", "Click to upload or drop files": "点击上传或拖放文件", "File upload": "上传文件",
+    "Copy": "复制", "Copied": "已复制", "Fullscreen": "全屏", "Exit fullscreen": "退出全屏", "Download": "下载",
+    "Clear": "清除", "common.complete": "完成", "Remove": "移除", "Close": "关闭", "Gradio footer navigation": "页脚导航",
+}
 HEAD = """
 <script>
 (() => {
@@ -27,10 +35,124 @@ HEAD = """
   new MutationObserver(retitle).observe(document.body, {childList: true, subtree: true});
 })();
 </script>
-""" % json.dumps(_TOAST_TITLES, ensure_ascii=False)
+""" % json.dumps(_TOAST_TITLES, ensure_ascii=False) + """
+<script>
+(() => {
+  const zh = (navigator.language || "").toLowerCase().startsWith("zh");
+  const zhTitle = %s;
+  // Gradio sets the page title from the app's (English) title after mounting.
+  const retitle = () => { if (zh && !document.title.endsWith(zhTitle)) document.title = zhTitle; };
+  const baseTitle = () => document.title.replace(/^[✓⚠■] /, "");
+  // #status: the elapsed time counts on in the browser from what the server last said.
+  const since = new WeakMap();
+  setInterval(retitle, 500);
+  setInterval(() => document.querySelectorAll(".status-line .elapsed").forEach((el) => {
+    if (!since.has(el)) since.set(el, performance.now() - parseFloat(el.dataset.elapsed || "0") * 1000);
+    const s = Math.floor((performance.now() - since.get(el)) / 1000);
+    el.textContent = s < 60 ? s + el.dataset.unit : Math.floor(s / 60) + el.dataset.min + " " + (s %% 60) + el.dataset.unit;
+  }), 500);
+  // Copy buttons in settings cards.
+  document.addEventListener("click", (e) => {
+    const b = e.target.closest && e.target.closest("button.copy[data-copy]");
+    if (!b) return;
+    if (navigator.clipboard) navigator.clipboard.writeText(b.dataset.copy).catch(() => {});
+    b.classList.add("copied");
+    setTimeout(() => b.classList.remove("copied"), 1500);
+  });
+  // A job that ends while the tab is in the background: say so in the title (and as a
+  // browser notification, if the visitor allowed them).
+  const last = {};
+  new MutationObserver(() => {
+    document.querySelectorAll("#status .status-line, #compare-status .status-line").forEach((el) => {
+      const where = el.closest("[id]").id, state = el.dataset.state, before = last[where];
+      last[where] = state;
+      if (before !== "waiting" || state === "waiting" || !document.hidden) return;
+      const mark = {done: "✓", error: "⚠", stopped: "■"}[state] || "✓";
+      document.title = mark + " " + baseTitle();
+      if (window.Notification && Notification.permission === "granted") {
+        try { new Notification(baseTitle(), {body: el.textContent.trim()}); } catch (err) {}
+      }
+    });
+  }).observe(document.body, {childList: true, subtree: true, characterData: true});
+  document.addEventListener("visibilitychange", () => { if (!document.hidden) document.title = baseTitle(); });
+  // Gradio 6.31 leaves some of its own tooltips and screen-reader labels in English (or
+  // as raw keys) on a Chinese page: say them in Chinese.
+  if (zh) {
+    const words = %s;
+    const say = (v) => words[v] || v.replace(/^Thumbnail (\\d+) of (\\d+)$/, "第 $1/$2 张缩略图");
+    const fix = () => document.querySelectorAll("[title], [aria-label]").forEach((el) => {
+      for (const a of ["title", "aria-label"]) {
+        const v = el.getAttribute(a);
+        if (v && /[A-Za-z]/.test(v) && say(v) !== v) el.setAttribute(a, say(v));
+      }
+    });
+    new MutationObserver(fix).observe(document.body, {childList: true, subtree: true, attributes: true,
+                                                      attributeFilter: ["title", "aria-label"]});
+  }
+  // Recent images: one Tab stop; the arrow keys move between thumbnails (roving tabindex).
+  const rove = () => {
+    const items = [...document.querySelectorAll("#gallery .thumbnail-item")];
+    if (!items.length || items.some((b) => b.tabIndex === 0 && b.dataset.roved)) return;
+    items.forEach((b, i) => { b.tabIndex = i === 0 ? 0 : -1; b.dataset.roved = "1"; });
+  };
+  new MutationObserver(rove).observe(document.body, {childList: true, subtree: true});
+  document.addEventListener("keydown", (e) => {
+    const item = e.target.closest && e.target.closest("#gallery .thumbnail-item");
+    if (!item) return;
+    const step = {ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1, Home: -1e9, End: 1e9}[e.key];
+    if (step === undefined) return;
+    const items = [...document.querySelectorAll("#gallery .thumbnail-item")];
+    const next = items[Math.max(0, Math.min(items.length - 1, items.indexOf(item) + step))];
+    items.forEach((b) => { b.tabIndex = b === next ? 0 : -1; });
+    next.focus();
+    e.preventDefault();
+  });
+})();
+</script>
+""" % (json.dumps(i18n.LABELS["zh"]["heading"].lstrip("# "), ensure_ascii=False),
+       json.dumps(_GRADIO_ZH, ensure_ascii=False))
 
 CSS = """
+#heading h1 { font-size: 1.35rem; margin: 0.2rem 0; }
+#subtitle p { margin: 0; color: var(--body-text-color-subdued); }
+#header { align-items: center; }
+#banner-row { align-items: center; }
+#demo-howto .label-wrap { padding: 0.25rem 0.5rem; }
+#banner p { margin: 0; }
 #prompt textarea { min-height: 5.5em; }
+.status-line { padding: 0.5rem 0.75rem; border-radius: 8px; border: 1px solid var(--border-color-primary); }
+.status-line.error { background: var(--error-background-fill, #fef2f2); color: var(--error-text-color, #b91c1c);
+  border: 1px solid var(--error-border-color, #fca5a5); }
+.status-line.done { background: var(--color-accent-soft); }
+.status-line.note { background: none; border: none; padding: 0.25rem 0; }
+.status-line .icon { display: inline-block; min-width: 1.1em; }
+.spinner { display: inline-block; width: 0.9em; height: 0.9em; border: 2px solid currentColor; border-right-color: transparent;
+  border-radius: 50%; animation: yunyx-spin 0.8s linear infinite; vertical-align: -0.1em; }
+@keyframes yunyx-spin { to { transform: rotate(360deg); } }
+.settings-card { display: grid; grid-template-columns: max-content 1fr; gap: 0.3rem 1rem; margin: 0; }
+.settings-card dt { color: var(--body-text-color-subdued); }
+.settings-card dd { margin: 0; overflow-wrap: anywhere; }
+.settings-card .prompt-text { white-space: pre-wrap; }
+button.copy { font-size: 0.8em; padding: 0 0.5em; margin-left: 0.4em; border: 1px solid var(--border-color-primary);
+  border-radius: 4px; cursor: pointer; }
+button.copy.copied { background: var(--color-accent-soft); }
+.compare-table { border-collapse: collapse; width: 100%; }
+.compare-table th { font-weight: 600; padding: 0.3rem; text-align: center; white-space: nowrap; }
+.compare-table th[scope=row] { text-align: right; white-space: normal; max-width: 9rem; }
+.compare-table td { padding: 0.3rem; vertical-align: top; text-align: center; }
+.compare-table img { max-width: 100%; max-height: 340px; object-fit: contain; border-radius: 6px; }
+.compare-table .cell.waiting { min-height: 8rem; display: flex; align-items: center; justify-content: center;
+  border: 1px dashed var(--border-color-primary); border-radius: 6px; color: var(--body-text-color-subdued); }
+#compare-grid { overflow-x: auto; }
+#size label, #compare-sizes label { white-space: nowrap; }
+/* History: the grid uses the page's height (no inner scroll box); captions only on hover */
+#history_gallery .grid-wrap, #trash .grid-wrap { max-height: none !important; height: auto !important; overflow: visible !important; }
+#history_gallery .caption-label, #trash .caption-label { opacity: 0; transition: opacity 0.15s; white-space: pre-line;
+  max-width: 100%; font-size: 0.75rem; }
+#history_gallery .thumbnail-item:hover .caption-label, #history_gallery .thumbnail-item:focus-visible .caption-label,
+#trash .thumbnail-item:hover .caption-label { opacity: 1; }
+#history-empty p { margin: 0; }
+.settings-card + p, p.carried, p.left-out { margin: 0.4rem 0 0; }
 #result img, #history-image img { object-fit: contain; }
 #result-info code, #history-path code { overflow-wrap: anywhere; white-space: normal; }
 .thumbs .grid-container { grid-template-columns: repeat(auto-fill, minmax(min(150px, 30%), 1fr)) !important; }
@@ -47,6 +169,10 @@ CSS = """
 #banner.demo { background: var(--color-accent-soft); }
 @media (max-width: 640px) {
   #result, #history-image { height: auto !important; max-height: 70vh; }
+  /* Generate and Stop always in reach: a bar along the bottom of the screen */
+  #actions, #compare-actions { position: fixed; left: 0; right: 0; bottom: 0; z-index: 30; margin: 0;
+    padding: 0.5rem 0.75rem; background: var(--background-fill-primary); box-shadow: 0 -2px 8px rgba(0,0,0,0.12); }
+  body { padding-bottom: 4.5rem; }
 }
 """
 
@@ -75,3 +201,5 @@ class Shared:
     tabs: gr.Tabs
     recent: gr.Gallery
     recent_ids: gr.State
+    again: gr.State  # set it to a new value to run the page's one generation event
+    tz: gr.Textbox  # the browser's time zone

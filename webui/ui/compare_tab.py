@@ -1,4 +1,4 @@
-"""The Compare tab: one prompt and seed across models, sizes or enhancement, side by side."""
+"""The Compare tab: one prompt and seed across models, sizes or enhancement, as a labelled grid."""
 
 from __future__ import annotations
 
@@ -13,15 +13,21 @@ from .common import Shared, T
 
 @dataclass
 class CompareTab:
+    prompt: gr.Markdown
     models: gr.Dropdown
     sizes: gr.CheckboxGroup
     enhancement_both: gr.Checkbox
+    plan: gr.HTML
     run: gr.Button
-    grid: gr.Gallery
+    stop: gr.Button
+    status: gr.HTML
+    retry: gr.Button
+    grid: gr.HTML
 
 
 def build_compare_tab() -> CompareTab:
     gr.Markdown(T("compare_intro"))
+    prompt = gr.Markdown(elem_id="compare-prompt")
     with gr.Row():
         models = gr.Dropdown(
             choices=list(KNOWN_MODELS), value=list(KNOWN_MODELS), multiselect=True, allow_custom_value=True,
@@ -32,22 +38,36 @@ def build_compare_tab() -> CompareTab:
             elem_id="compare-sizes",
         )
     enhancement_both = gr.Checkbox(False, label=T("compare_enhance"), elem_id="compare-enhance")
-    run = gr.Button(T("compare_run"), variant="primary", elem_id="compare-run")
-    grid = gr.Gallery(
-        label=T("compare_grid"), columns=4, height="auto", object_fit="contain", allow_preview=True,
-        interactive=False, elem_id="compare-grid",
-    )
-    return CompareTab(models, sizes, enhancement_both, run, grid)
+    plan = gr.HTML(elem_id="compare-plan")
+    with gr.Row(equal_height=True, elem_id="compare-actions"):
+        run = gr.Button(T("compare_run"), variant="primary", elem_id="compare-run", scale=3)
+        stop = gr.Button(T("stop"), variant="stop", elem_id="compare-stop", scale=1, interactive=False)
+    status = gr.HTML(elem_id="compare-status")
+    retry = gr.Button(T("try_again"), visible=False, size="sm", elem_id="compare-retry")
+    # A table, not a gallery: a column per model and a row per size, with headers.
+    grid = gr.HTML(elem_id="compare-grid")
+    return CompareTab(prompt, models, sizes, enhancement_both, plan, run, stop, status, retry, grid)
 
 
-def wire_compare_tab(tab: CompareTab, handlers: GenerateHandlers, shared: Shared, tz: gr.Textbox,
+def wire_compare_tab(tab: CompareTab, handlers: GenerateHandlers, shared: Shared, compare_tab: gr.Tab,
                      concurrency: int, refresh_recent: dict) -> None:
-    tab.run.click(
+    private = {"api_visibility": "private"}
+    form = shared.form
+    gr.on(
+        [compare_tab.select, tab.models.change, tab.sizes.change, tab.enhancement_both.change],
+        handlers.compare_plan, inputs=[form.prompt, tab.models, tab.sizes, tab.enhancement_both],
+        outputs=[tab.prompt, tab.plan], **private,
+    )
+    run = gr.on(
+        [tab.run.click, tab.retry.click],
         handlers.compare,
-        inputs=[*shared.form.fields, tab.models, tab.sizes, tab.enhancement_both, tz],
-        outputs=[tab.grid],
-        api_visibility="private",
+        inputs=[*form.fields, tab.models, tab.sizes, tab.enhancement_both, shared.tz],
+        outputs=[tab.grid, tab.status, tab.stop, tab.retry],
         concurrency_limit=concurrency,
         concurrency_id="generate",
+        show_progress="hidden",
         trigger_mode="once",
-    ).then(**refresh_recent)
+        **private,
+    )
+    tab.stop.click(handlers.stop, outputs=[tab.status, tab.stop], queue=False, **private)
+    run.then(**refresh_recent)

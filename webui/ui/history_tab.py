@@ -1,4 +1,5 @@
-"""The History tab: search and filter every saved image, then reuse, vary or delete one."""
+"""The History tab: search and filter every saved image, then reuse, vary or delete one;
+deleted images wait in the Trash view (`#trash`) until restored or the trash is emptied."""
 
 from __future__ import annotations
 
@@ -11,6 +12,12 @@ from ..handlers import CurationHandlers, HistoryHandlers
 from .common import Shared, T
 from .curate import CurateControls, ExportControls, build_curate_controls, build_export_controls, wire_curate_controls
 
+# Search as you type: wait this long after the last key before searching.
+DEBOUNCE_MS = 350
+# Each keystroke's search starts after the pause; with trigger_mode "always_last" the
+# keystrokes made meanwhile collapse into one more search, of what is typed by then.
+_DEBOUNCE = "(...args) => new Promise((resolve) => setTimeout(() => resolve(args), %d))" % DEBOUNCE_MS
+
 
 @dataclass
 class HistoryTab:
@@ -19,6 +26,8 @@ class HistoryTab:
     size: gr.Dropdown
     mine: gr.Checkbox
     by_user: gr.Dropdown
+    empty: gr.Markdown
+    clear: gr.Button
     gallery: gr.Gallery
     ids: gr.State
     page_no: gr.State
@@ -26,6 +35,7 @@ class HistoryTab:
     prev: gr.Button
     next: gr.Button
     image: gr.Image
+    card: gr.HTML
     record: gr.JSON
     where: gr.Markdown
     selected: gr.State
@@ -35,6 +45,16 @@ class HistoryTab:
     confirm_row: gr.Row
     confirm: gr.Button
     cancel: gr.Button
+    status: gr.HTML
+    undo: gr.Button
+    undo_path: gr.State
+    trash_open: gr.Accordion
+    trash: gr.Gallery
+    trash_paths: gr.State
+    trash_note: gr.Markdown
+    trash_selected: gr.State
+    restore: gr.Button
+    empty_trash: gr.Button
     curate: CurateControls
     exports: ExportControls
 
@@ -45,7 +65,7 @@ def build_history_tab(logged_in: bool) -> HistoryTab:
                            elem_id="history-search")
         model = gr.Dropdown(choices=[(T("all_models"), "")], value="", label=T("filter_model"), scale=2,
                             elem_id="history-model")
-        size = gr.Dropdown(choices=[(T("all_sizes"), "")], value="", label=T("filter_size"), scale=1,
+        size = gr.Dropdown(choices=[(T("all_sizes"), "")], value="", label=T("filter_size"), scale=2,
                            elem_id="history-size")
         # "Mine" by default once people log in; the filters' event shows these to who may see all.
         mine = gr.Checkbox(logged_in, label=T("only_mine"), visible=False, scale=1, elem_id="history-mine")
@@ -53,68 +73,106 @@ def build_history_tab(logged_in: bool) -> HistoryTab:
                               scale=1, elem_id="history-user")
     with gr.Row(equal_height=False):
         with gr.Column(scale=3, min_width=300):
+            with gr.Row(equal_height=True, elem_id="history-empty-row"):
+                empty = gr.Markdown(visible=False, elem_id="history-empty")
+                clear = gr.Button(T("clear_filters"), visible=False, size="sm", scale=0, min_width=160,
+                                  elem_id="history-clear")
             gallery = gr.Gallery(
-                label=T("tab_history"), columns=4, height="auto", object_fit="cover", allow_preview=False,
-                interactive=False, elem_id="history-gallery", elem_classes=["thumbs"],
+                label=T("tab_history"), show_label=False, columns=4, height="auto", object_fit="cover",
+                allow_preview=False, interactive=False, elem_id="history_gallery", elem_classes=["thumbs"],
+                buttons=[],
             )
             with gr.Row(equal_height=True):
-                prev = gr.Button(T("prev"), size="sm", min_width=90, scale=1, elem_id="history-prev")
+                prev = gr.Button(T("prev"), size="sm", min_width=90, scale=1, elem_id="history-prev",
+                                 interactive=False)
                 page_label = gr.Markdown(elem_id="history-page")
-                next_ = gr.Button(T("next"), size="sm", min_width=90, scale=1, elem_id="history-next")
+                next_ = gr.Button(T("next"), size="sm", min_width=90, scale=1, elem_id="history-next",
+                                  interactive=False)
             exports = build_export_controls()
-        with gr.Column(scale=2, min_width=300):
+        with gr.Column(scale=2, min_width=300, elem_id="history-side"):
             image = gr.Image(label=T("history_image"), type="filepath", format="png", interactive=False,
-                             elem_id="history-image", height=420)
-            where = gr.Markdown(elem_id="history-path")
+                             elem_id="history-image", height=420, buttons=["download", "fullscreen"])
+            status = gr.HTML(elem_id="history-status")
+            undo = gr.Button(T("undo"), visible=False, size="sm", elem_id="undo")
             with gr.Row():
-                reuse = gr.Button(T("reuse"), variant="primary", elem_id="reuse")
-                variation = gr.Button(T("variation"), elem_id="variation")
-                delete = gr.Button(T("delete"), variant="stop", elem_id="delete")
+                reuse = gr.Button(T("reuse"), variant="primary", elem_id="reuse", interactive=False)
+                variation = gr.Button(T("variation"), elem_id="variation", interactive=False)
+                delete = gr.Button(T("delete"), variant="stop", elem_id="delete", interactive=False)
             with gr.Row(visible=False, elem_id="delete-confirm-row") as confirm_row:
                 gr.Markdown(T("delete_question"))
                 confirm = gr.Button(T("delete_confirm"), variant="stop", elem_id="delete-confirm")
                 cancel = gr.Button(T("cancel"), elem_id="delete-cancel")
             curate = build_curate_controls()
-            record = gr.JSON(label=T("history_details"), elem_id="history-record")
-    return HistoryTab(query, model, size, mine, by_user, gallery, gr.State([]), gr.State(1), page_label, prev, next_,
-                      image, record, where, gr.State(None), reuse, variation, delete, confirm_row, confirm, cancel,
-                      curate, exports)
+            card = gr.HTML(elem_id="history-card")
+            where = gr.Markdown(elem_id="history-path")
+            with gr.Accordion(T("technical_details"), open=False):
+                record = gr.JSON(label=T("technical_details"), elem_id="history-record")
+    with gr.Accordion(T("trash_title"), open=False, elem_id="trash-view") as trash_open:
+        trash_note = gr.Markdown(elem_id="trash-note")
+        trash = gr.Gallery(show_label=False, columns=6, height="auto", object_fit="cover", allow_preview=False,
+                           interactive=False, elem_id="trash", elem_classes=["thumbs"], buttons=[])
+        with gr.Row():
+            restore = gr.Button(T("restore"), variant="primary", interactive=False, elem_id="trash-restore")
+            empty_trash = gr.Button(T("empty_trash"), variant="stop", interactive=False, elem_id="trash-empty")
+    return HistoryTab(query, model, size, mine, by_user, empty, clear, gallery, gr.State([]), gr.State(1),
+                      page_label, prev, next_, image, card, record, where, gr.State(None), reuse, variation, delete,
+                      confirm_row, confirm, cancel, status, undo, gr.State(None), trash_open, trash, gr.State([]),
+                      trash_note, gr.State(None), restore, empty_trash, curate, exports)
 
 
 def wire_history_tab(tab: HistoryTab, handlers: HistoryHandlers, shared: Shared, history_tab: gr.Tab,
-                     run_generation: dict, refresh_recent: dict, curation: CurationHandlers) -> None:
-    """Search/filter/page events, selection, and the actions on the selected image."""
-    listing = [tab.query, tab.model, tab.size, tab.mine, tab.by_user, tab.page_no]
-    shown = [tab.gallery, tab.ids, tab.page_label, tab.page_no]
-    private: dict[str, Any] = {"api_visibility": "private"}
-    browse = {**private, "queue": False}  # reads answer at once, never behind generations in the queue
+                     refresh_recent: dict, curation: CurationHandlers) -> None:
+    """Search/filter/page events, selection, the actions on the selected image, the trash."""
+    listing = [tab.query, tab.model, tab.size, tab.mine, tab.by_user, tab.page_no, shared.tz]
+    shown = [tab.gallery, tab.ids, tab.page_label, tab.page_no, tab.prev, tab.next, tab.empty, tab.clear]
+    # Browsing answers at once: no "In queue…" overlay (in English on a Chinese page) over the grid.
+    private = {"api_visibility": "private", "show_progress": "hidden"}
+    page = {"fn": handlers.page, "inputs": listing, "outputs": shown, **private}
+    trash_shown = [tab.trash, tab.trash_paths, tab.trash_note, tab.restore, tab.empty_trash]
+    trash = {"fn": handlers.trash, "inputs": [shared.tz], "outputs": trash_shown, **private}
 
-    def refresh(trigger_events: Any, first_page: bool = True) -> Any:
-        """Re-list (from page 1 when the search changes); return the event to chain on."""
-        if first_page:
-            start = gr.on(trigger_events, handlers.first_page, outputs=[tab.page_no], **browse)
-            return start.then(handlers.page, inputs=listing, outputs=shown, **browse)
-        return gr.on(trigger_events, handlers.page, inputs=listing, outputs=shown, **browse)
+    def refresh(trigger_events, **options):
+        """Re-list from page 1 when the search changes; return the event to chain on."""
+        start = gr.on(trigger_events, handlers.first_page, outputs=[tab.page_no], queue=False, **options, **private)
+        return start.then(**page)
 
+    # Search as you type: the browser waits for a pause in typing; an older keystroke's
+    # search is dropped (its js returns null), and Enter searches at once.
+    refresh([tab.query.input], js=_DEBOUNCE, trigger_mode="always_last")
     refresh([tab.query.submit, tab.model.change, tab.size.change, tab.mine.change, tab.by_user.change])
-    history_tab.select(handlers.filters, outputs=[tab.model, tab.size, tab.by_user, tab.mine], **browse).then(
-        handlers.page, inputs=listing, outputs=shown, **browse)
-    tab.prev.click(lambda p: handlers.step(p, -1), inputs=[tab.page_no], outputs=[tab.page_no], **browse).then(
-        handlers.page, inputs=listing, outputs=shown, **browse)
-    tab.next.click(lambda p: handlers.step(p, +1), inputs=[tab.page_no], outputs=[tab.page_no], **browse).then(
-        handlers.page, inputs=listing, outputs=shown, **browse)
+    tab.clear.click(handlers.clear_filters, outputs=[tab.query, tab.model, tab.size, tab.by_user, tab.page_no],
+                    queue=False, **private).then(**page)
+    history_tab.select(handlers.filters, outputs=[tab.model, tab.size, tab.by_user, tab.mine], **private).then(**page)
+    tab.prev.click(lambda p: handlers.step(p, -1), inputs=[tab.page_no], outputs=[tab.page_no], **private).then(**page)
+    tab.next.click(lambda p: handlers.step(p, +1), inputs=[tab.page_no], outputs=[tab.page_no], **private).then(**page)
 
-    selecting = tab.gallery.select(handlers.select, inputs=[tab.ids],
-                                   outputs=[tab.image, tab.record, tab.where, tab.selected], **browse)
+    actions = [tab.reuse, tab.variation, tab.delete]
+    selecting = tab.gallery.select(handlers.select, inputs=[tab.ids, shared.tz],
+                                   outputs=[tab.image, tab.record, tab.card, tab.where, tab.selected, *actions,
+                                            tab.status], **private)
+    selecting.then(None, js=_SHOW_SELECTED)
     form = shared.form.fields
     tab.reuse.click(handlers.reuse, inputs=[tab.selected], outputs=[*form, shared.tabs], **private)
-    tab.variation.click(handlers.variation, inputs=[tab.selected], outputs=[*form, shared.tabs], **private).success(
-        **run_generation)
+    # Variation fills the form and bumps `again`: the Generate tab's one event does the rest.
+    tab.variation.click(handlers.variation, inputs=[tab.selected], outputs=[*form, shared.tabs, shared.again],
+                        **private)
     tab.delete.click(handlers.ask_delete, inputs=[tab.selected], outputs=[tab.confirm_row], **private)
     tab.cancel.click(handlers.cancel_delete, outputs=[tab.confirm_row], **private)
     tab.confirm.click(
         handlers.delete, inputs=[tab.selected],
-        outputs=[tab.confirm_row, tab.image, tab.record, tab.where, tab.selected], **private,
-    ).success(handlers.page, inputs=listing, outputs=shown, **browse).then(**refresh_recent)
-    wire_curate_controls(tab.curate, tab.exports, curation, tab.selected, tab.record, listing, selecting,
-                         {"fn": handlers.page, "inputs": listing, "outputs": shown, **browse})
+        outputs=[tab.confirm_row, tab.image, tab.record, tab.card, tab.where, tab.selected, *actions, tab.status,
+                 tab.undo, tab.undo_path], **private,
+    ).success(**page).then(**refresh_recent).then(**trash)
+    tab.undo.click(handlers.undo, inputs=[tab.undo_path], outputs=[tab.status, tab.undo, tab.undo_path],
+                   **private).success(**page).then(**refresh_recent).then(**trash)
+    gr.on([tab.trash_open.expand], **trash)
+    tab.trash.select(handlers.trash_select, inputs=[tab.trash_paths], outputs=[tab.trash_selected, tab.restore],
+                     **private)
+    tab.restore.click(handlers.restore, inputs=[tab.trash_selected], outputs=[tab.status], **private).success(
+        **trash).then(**page).then(**refresh_recent)
+    tab.empty_trash.click(handlers.empty_trash, outputs=[tab.status], **private).then(**trash)
+    wire_curate_controls(tab.curate, tab.exports, curation, tab.selected, tab.record, listing[:6], selecting, page)
+
+
+# On a phone the picked image is below the grid: bring it into view.
+_SHOW_SELECTED = "() => document.getElementById('history-image')?.scrollIntoView({block: 'start', behavior: 'instant'})"

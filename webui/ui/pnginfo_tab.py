@@ -20,6 +20,7 @@ class PngInfoTab:
     download: gr.File
     fields: gr.State
     send: gr.Button
+    image: gr.Image
 
 
 def build_pnginfo_tab() -> PngInfoTab:
@@ -28,6 +29,9 @@ def build_pnginfo_tab() -> PngInfoTab:
             # gr.File, not gr.Image: an image component would re-encode the upload and drop its chunks.
             file = gr.File(label=T("pnginfo_file"), file_types=[".png", ".jpg", ".jpeg", ".webp"], type="filepath", elem_id="pnginfo-file")
             send = gr.Button(T("pnginfo_send"), variant="primary", elem_id="pnginfo-send")
+            # What was dropped, for the eye only (the settings are read from the file itself).
+            image = gr.Image(label=T("pnginfo_image"), type="filepath", interactive=False, height=280,
+                             buttons=["fullscreen"], elem_id="pnginfo-image")
         with gr.Column(scale=3, min_width=300):
             summary = gr.Markdown(elem_id="pnginfo-summary")
             # Text boxes and code views, never Markdown/HTML: a dropped file's text is data.
@@ -38,14 +42,16 @@ def build_pnginfo_tab() -> PngInfoTab:
             chunks = gr.JSON(label=T("pnginfo_chunks"), elem_id="pnginfo-chunks")
             download = gr.File(label=T("pnginfo_download"), visible=False, interactive=False,
                                elem_id="pnginfo-download")
-    return PngInfoTab(file, summary, parameters, json_view, chunks, download, gr.State(None), send)
+    return PngInfoTab(file, summary, parameters, json_view, chunks, download, gr.State(None), send, image)
 
 
 def wire_pnginfo_tab(tab: PngInfoTab, handlers: PngInfoHandlers, shared: Shared) -> None:
     tab.file.change(
         handlers.inspect, inputs=[tab.file],
         outputs=[tab.summary, tab.parameters, tab.json, tab.chunks, tab.fields, tab.download],
-        api_visibility="private",
+        api_visibility="private", show_progress="hidden",
     )
+    tab.file.change(handlers.preview, inputs=[tab.file], outputs=[tab.image], api_visibility="private",
+                    show_progress="hidden")
     tab.send.click(handlers.send, inputs=[tab.fields], outputs=[*shared.form.fields, shared.tabs],
                    api_visibility="private")

@@ -1,0 +1,456 @@
+"""The loop a non-programmer lives in (issue 11), driven in real Chromium.
+
+One in-process app (demo backend, concurrency 2 so Stop has something not yet sent)
+and one browser for the module; each test loads a page once and checks several
+things on it, in English and Chinese, on a laptop (1366x768) and a phone (390x844).
+Everything polls (Playwright's expect); nothing sleeps.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterator
+
+import pytest
+
+from webui.app import App
+from webui.i18n import LABELS, MESSAGES
+
+from .browser import PROMPT, WAIT_MS, require_playwright, wait_until_ready
+from .conftest import ARTIFACTS, TEST_KEY, pngs, token, wait_until
+from .support.apps import ServedApp, serve_app
+from .support.fake_api import FakeApi
+
+pytestmark = pytest.mark.browser
+expect = require_playwright()
+
+EN, ZH = LABELS["en"], LABELS["zh"]
+TEXT = {"en-US": EN, "zh-CN": ZH}
+LAPTOP = {"width": 1366, "height": 768}
+PHONE = {"width": 390, "height": 844}
+SCREENS = {"laptop": {"viewport": LAPTOP},
+           "phone": {"viewport": PHONE, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}}
+
+
+@pytest.fixture(scope="module")
+def served(fake: FakeApi, tmp_path_factory) -> Iterator[ServedApp]:
+    """The app in this process, with a key, against the fake API (whose faults tests set)."""
+    app = serve_app(tmp_path_factory.mktemp("ux"), "--concurrency", "2",
+                    env={"YUNYX_API_KEY": TEST_KEY, "YUNYX_API_BASE": fake.base_url})
+    yield app
+    app.stop()
+
+
+@pytest.fixture
+def app(served: ServedApp, fake: FakeApi) -> Iterator[App]:
+    """The app; the fake's faults are reset after each test."""
+    yield served.app
+    fake.reset()
+
+
+@pytest.fixture
+def open_ux(browser, served: ServedApp):
+    contexts, errors = [], []
+
+    def open_(locale: str = "en-US", screen: str = "laptop"):
+        context = browser.new_context(locale=locale, **SCREENS[screen])
+        context.set_default_timeout(WAIT_MS)
+        contexts.append(context)
+        page = context.new_page()
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.goto(served.url)
+        wait_until_ready(page)
+        return page
+
+    yield open_
+    for context in contexts:
+        context.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+def shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"ux-{name}.png"))
+
+
+def in_view(page, selector: str) -> bool:
+    """Whether the element is entirely inside the window, without scrolling."""
+    return page.evaluate("""(sel) => { const r = document.querySelector(sel).getBoundingClientRect();
+        return r.width > 0 && r.top >= 0 && r.left >= 0 && r.bottom <= window.innerHeight
+               && r.right <= window.innerWidth; }""", selector)
+
+
+def status(page):
+    return page.locator("#status .status-line")
+
+
+# -- 1, 13: controls in reach, heading, buttons that can do nothing are disabled ---------
+
+@pytest.mark.parametrize("screen", ["laptop", "phone"])
+@pytest.mark.parametrize("locale", ["en-US", "zh-CN"])
+def test_generate_and_stop_in_reach_and_done_says_so(open_ux, locale, screen):
+    text = TEXT[locale]
+    page = open_ux(locale, screen)
+    expect(page.locator("#heading h1")).to_have_text(text["heading"].lstrip("# "))
+    expect(page.locator("#stop")).to_be_disabled()
+    expect(page.locator("#reuse-seed")).to_be_disabled()
+    assert in_view(page, "#generate") and in_view(page, "#stop")
+    expect(page.locator("#result button[aria-label*='hare' i], #result [title*='hare' i]")).to_have_count(0)
+    if locale == "zh-CN":
+        expect(page).to_have_title(ZH["heading"].lstrip("# "))
+
+    page.locator(PROMPT).fill(f"a quiet harbour {token()}")
+    page.locator("#generate").click()
+    expect(status(page)).to_have_attribute("data-state", "done")
+    expect(status(page)).to_have_text(re.compile(re.escape(text["status_done_one"])))
+    # The result and the buttons are in view after the click (on a phone: the bar at the bottom).
+    assert in_view(page, "#generate") and in_view(page, "#stop")
+    if screen == "laptop":
+        assert in_view(page, "#status")
+    expect(page.locator("#result-info")).to_contain_text(text["made_in"].split("{")[0].strip())
+    expect(page.locator("#reuse-seed")).to_be_enabled()
+    expect(page.locator("#stop")).to_be_disabled()
+    shot(page, f"done-{screen}-{locale}")
+
+
+# -- 2, 3: errors stay in #status with what to do and Try again ----------------------------
+
+@pytest.mark.parametrize("locale", ["en-US", "zh-CN"])
+def test_an_error_stays_under_the_result_with_try_again(open_ux, app, fake, locale):
+    text, lang = TEXT[locale], locale[:2]
+    page = open_ux(locale)
+    fake.set_faults(status=401, count=1)
+    page.locator(PROMPT).fill(f"a refused key {token()}")
+    page.locator("#generate").click()
+    line = status(page)
+    expect(line).to_have_attribute("data-state", "error")
+    expect(line).to_contain_text(MESSAGES[lang]["auth"][:12])
+    # Whoever runs the app (no login here) also reads what to do about the key.
+    expect(line).to_contain_text("YUNYX_API_KEY")
+    expect(page.locator(".toast-body")).to_have_count(0)
+    expect(page.get_by_text(re.compile(r"^\s*(Error|错误)\s*$"))).to_have_count(0)
+    retry = page.locator("#retry")
+    expect(retry).to_have_text(text["try_again"])
+    shot(page, f"error-{locale}")
+
+    retry.click()  # the fault was for one request only
+    expect(line).to_have_attribute("data-state", "done")
+    expect(retry).to_be_hidden()
+    expect(page.locator("#result img")).to_be_visible()
+
+
+def test_input_errors_are_in_status_too_and_waits_read_as_people_say_them(open_ux, app, fake):
+    page = open_ux("zh-CN")
+    page.locator(PROMPT).fill("")
+    page.locator("#generate").click()
+    expect(status(page)).to_contain_text(MESSAGES["zh"]["empty_prompt"])
+    expect(page.locator("#retry")).to_be_hidden()
+    fake.set_faults(status=429, retry_after=3600, count=10)
+    page.locator(PROMPT).fill(f"busy {token()}")
+    page.locator("#generate").click()
+    expect(status(page)).to_contain_text("大约 1 小时", timeout=60_000)
+
+
+# -- 4: honest waiting and Stop --------------------------------------------------------------
+
+def test_waiting_counts_and_stop_sends_nothing_more(open_ux, fake, app):
+    page = open_ux("en-US")
+    page.locator("#batch").click()
+    page.locator("#batch-count input[type='number']").fill("4")
+    page.locator("#batch-count input[type='number']").press("Enter")
+    expect(page.locator("#batch-plan")).to_contain_text("This makes 4 images")
+    fake.set_faults(delay=6)  # long enough for Stop to arrive before the first two land, even under load
+    before = pngs(app.settings.outputs)
+    page.locator(PROMPT).fill(f"a slow snail race {token()}")
+    page.locator("#generate").click()
+    line = status(page)
+    expect(line).to_have_attribute("data-state", "waiting")
+    expect(line).to_contain_text("Making 4 pictures")
+    expect(line.locator(".elapsed")).to_have_text(re.compile(r"^[1-9] s$"))  # it counts in the browser
+    expect(page.locator("#stop")).to_be_enabled()
+    shot(page, "waiting")
+    # Concurrency 2: two images are with the API, two are not sent yet.
+    wait_until(lambda: fake.stats()["in_flight"] >= 2, timeout=20, what="two requests at the API")
+    page.locator("#stop").click()
+    expect(line).to_contain_text("Stopping")
+    expect(line).to_have_attribute("data-state", "stopped", timeout=30_000)
+    expect(line).to_contain_text("2 made; 2 not sent")
+    expect(page.locator("#stop")).to_be_disabled()
+    # What was sent landed, is saved, shown and in Recent.
+    assert len(pngs(app.settings.outputs) - before) == 2
+    assert fake.stats()["generation_requests"] >= 2
+    expect(page.locator("#batch-results .gallery-item")).to_have_count(2)
+    shot(page, "stopped")
+
+
+def test_waiting_tells_the_typical_time_for_this_model_and_size(open_ux, app, fake):
+    page = open_ux("en-US")
+    page.locator(PROMPT).fill(f"first {token()}")
+    page.locator("#generate").click()
+    expect(status(page)).to_have_attribute("data-state", "done")
+    fake.set_faults(delay=2)
+    page.locator("#generate").click()
+    expect(status(page)).to_contain_text(re.compile(r"usually about \d"))
+
+
+# -- helpers for the tests below: images made straight through the app's core ------------
+
+def make(app: App, prompt: str, model: str = "FLUX.1-schnell", size: str = "1024x1024", seed: int = 7) -> dict:
+    from webui.generator import validate
+
+    return app.core.generator.generate(validate(prompt, model, size, False, seed))
+
+
+def open_tab(page, name: str) -> None:
+    page.get_by_role("tab", name=name, exact=True).click()
+
+
+# -- 14: Variation is the one generation event ----------------------------------------------
+
+def test_variation_runs_the_one_generation_event(open_ux, app):
+    word = token()
+    original = make(app, f"a paper crane {word}", seed=4242)
+    page = open_ux("en-US")
+    open_tab(page, "History")
+    page.locator("#history-search input, #history-search textarea").fill(word)
+    page.locator("#history-search input, #history-search textarea").press("Enter")
+    expect(page.locator("#history_gallery .gallery-item")).to_have_count(1)
+    page.locator("#history_gallery .gallery-item").first.click()
+    expect(page.locator("#variation")).to_be_enabled()
+    page.locator("#variation").click()
+    # The same waiting state, result, Recent refresh and last seed as Generate.
+    expect(status(page)).to_have_attribute("data-state", "done")
+    expect(page.locator("#gallery .gallery-item").first).to_contain_text(word)
+    info = page.locator("#result-info").inner_text()
+    seed = re.search(r"Seed\s+(\d+)", info).group(1)
+    assert seed != "4242"
+    page.locator("#seed input").fill("1")
+    page.locator("#reuse-seed").click()
+    expect(page.locator("#seed input")).to_have_value(seed)
+    assert original["seed"] == 4242
+
+
+# -- 7: History uses the page; search as you type; no matches; one size label -------------
+
+@pytest.mark.parametrize("locale", ["en-US", "zh-CN"])
+def test_history_grid_searches_as_you_type_and_says_no_matches(open_ux, app, locale):
+    text = TEXT[locale]
+    word = token()
+    for i in range(3):
+        make(app, f"a glass lantern {word} number{i}", size="768x512")
+    page = open_ux(locale, "laptop")
+    open_tab(page, text["tab_history"])
+    box = page.locator("#history-search input, #history-search textarea")
+    box.press_sequentially(word, delay=30)  # no Enter: it searches as you type
+    items = page.locator("#history_gallery .gallery-item")
+    expect(items).to_have_count(3)
+    # The grid is not a small scroll box: all its rows are drawn at full height.
+    assert page.evaluate("""() => { const w = document.querySelector('#history_gallery .grid-wrap');
+        return w.scrollHeight <= w.clientHeight + 2; }""")
+    # Date and model on hover only.
+    caption = items.first.locator(".caption-label")
+    assert float(caption.evaluate("(e) => getComputedStyle(e).opacity")) == 0
+    items.first.hover()
+    expect(caption).to_have_css("opacity", "1")
+    expect(caption).to_contain_text("FLUX.1-schnell")
+    expect(page.locator("#history-prev")).to_be_disabled()
+    expect(page.locator("#history-next")).to_be_disabled()
+    expect(page.locator("#reuse")).to_be_disabled()
+    # One size label format everywhere.
+    page.locator("#history-size input").click()
+    expect(page.get_by_role("option", name=text["size_768x512"])).to_be_visible()
+    page.keyboard.press("Escape")
+
+    box.press_sequentially("zzz", delay=30)
+    expect(page.locator("#history-empty")).to_contain_text(text["no_matches"].split("–")[0].split("——")[0])
+    expect(items).to_have_count(0)
+    page.locator("#history-clear").click()
+    expect(box).to_have_value("")
+    expect(page.locator("#history-empty")).to_be_hidden()
+    expect(items.first).to_be_visible()
+    shot(page, f"history-{locale}")
+
+
+# -- 6: delete with Undo, a Trash view with Restore and Empty trash ---------------------------
+
+def test_delete_undo_trash_restore_and_empty(open_ux, app):
+    word = token()
+    victim = make(app, f"a chipped teacup {word}")
+    page = open_ux("en-US")
+    open_tab(page, "History")
+    box = page.locator("#history-search input, #history-search textarea")
+    box.fill(word)
+    box.press("Enter")
+    items = page.locator("#history_gallery .gallery-item")
+    expect(items).to_have_count(1)
+
+    def delete_it():
+        items.first.click()
+        page.locator("#delete").click()
+        page.locator("#delete-confirm").click()
+        expect(page.locator("#history-status")).to_contain_text("Moved to the trash")
+        expect(items).to_have_count(0)
+
+    delete_it()
+    expect(page.locator("#history-status")).not_to_contain_text(".trash")
+    page.locator("#undo").click()
+    expect(page.locator("#history-status")).to_contain_text("Restored")
+    expect(items).to_have_count(1)
+    assert app.storage.get(victim["id"]) is not None
+
+    delete_it()
+    page.locator("#trash-view").get_by_text("Trash", exact=True).click()
+    trash = page.locator("#trash .gallery-item").filter(has_text=word)
+    expect(trash).to_have_count(1)
+    shot(page, "trash")
+    trash.click()
+    page.locator("#trash-restore").click()
+    expect(page.locator("#history-status")).to_contain_text("Restored")
+    expect(items).to_have_count(1)
+
+    delete_it()
+    expect(page.locator("#trash .gallery-item").filter(has_text=word)).to_have_count(1)
+    page.locator("#trash-empty").click()
+    expect(page.locator("#history-status")).to_contain_text("for good")
+    expect(page.locator("#trash .gallery-item")).to_have_count(0)
+    assert not any(app.storage.trash_dir.rglob("*.png"))
+
+
+# -- 11: phone: every tab reachable, tapping a thumbnail shows the picture ------------------
+
+@pytest.mark.parametrize("locale", ["en-US", "zh-CN"])
+def test_phone_reaches_every_tab_and_a_tap_shows_the_picture(open_ux, app, locale):
+    text = TEXT[locale]
+    make(app, f"a red kite {token()}")
+    page = open_ux(locale, "phone")
+    tabs = page.get_by_role("tab")
+    for name in ("tab_generate", "tab_history", "tab_compare", "tab_pnginfo"):
+        expect(page.get_by_role("tab", name=text[name], exact=True)).to_be_visible()
+    expect(page.get_by_role("button", name="More tabs")).to_have_count(0)
+    assert tabs.count() >= 4
+    assert page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth") <= 0
+    # Recent: a tap shows the picture at the top of the result.
+    page.locator("#gallery .gallery-item").first.scroll_into_view_if_needed()
+    page.locator("#gallery .gallery-item").first.click()
+    expect(page.locator("#result img")).to_be_visible()
+    expect(page.locator("#result")).to_be_in_viewport(ratio=0.3)
+    # History: a tap shows the picture beside (below) the grid.
+    open_tab(page, text["tab_history"])
+    page.locator("#history_gallery .gallery-item").first.click()
+    expect(page.locator("#history-image img")).to_be_visible()
+    expect(page.locator("#history-image")).to_be_in_viewport(ratio=0.3)
+    shot(page, f"phone-history-{locale}")
+
+
+# -- 10: PNG Info for people --------------------------------------------------------------
+
+def test_pnginfo_reads_a_jpeg_says_what_carries_over_and_one_message_for_a_non_image(open_ux, tmp_path):
+    from PIL import Image
+
+    infotext = ("a moonlit pier\nNegative prompt: blurry\n"
+                "Steps: 20, Sampler: Euler a, CFG scale: 7, Seed: 99, Size: 768x512, Model: FLUX.1-schnell")
+    jpeg = tmp_path / "a1111.jpg"
+    exif = Image.Exif()
+    exif.get_ifd(0x8769)[0x9286] = b"UNICODE\0" + infotext.encode("utf-16-be")
+    Image.new("RGB", (64, 48), "navy").save(jpeg, "JPEG", exif=exif.tobytes())
+    page = open_ux("en-US")
+    open_tab(page, "PNG Info")
+    page.locator("#pnginfo-file input[type=file]").set_input_files(jpeg)
+    expect(page.locator("#pnginfo-image img")).to_be_visible()  # the dropped picture is shown
+    summary = page.locator("#pnginfo-summary")
+    expect(summary).to_contain_text("Stable Diffusion web UI")
+    expect(summary).to_contain_text("Not carried over to Generate")
+    expect(summary).to_contain_text("Steps")
+    shot(page, "pnginfo-jpeg")
+
+    junk = tmp_path / "notes.png"
+    junk.write_text("not a picture at all")
+    page.locator("#pnginfo-file").get_by_role("button", name="Clear").click()
+    page.locator("#pnginfo-file input[type=file]").set_input_files(junk)
+    expect(summary).to_have_text(MESSAGES["en"]["not_an_image"])
+    expect(page.locator("#pnginfo-image img")).to_have_count(0)
+    expect(page.locator(".toast-body")).to_have_count(0)
+    expect(page.get_by_text(re.compile(r"^\s*Error\s*$"))).to_have_count(0)
+
+
+# -- 13: keyboard, background tab ------------------------------------------------------------
+
+def test_recent_is_one_tab_stop_with_arrow_keys_and_a_background_tab_is_told(open_ux, app):
+    for i in range(3):
+        make(app, f"a tin star {i} {token()}")
+    page = open_ux("en-US")
+    thumbs = page.locator("#gallery .thumbnail-item")
+    expect(thumbs.nth(2)).to_be_visible()
+    page.wait_for_function("() => document.querySelectorAll('#gallery .thumbnail-item[tabindex=\"0\"]').length === 1")
+    thumbs.first.focus()
+    page.keyboard.press("ArrowRight")
+    assert page.evaluate("() => document.activeElement === document.querySelectorAll('#gallery .thumbnail-item')[1]")
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => !document.activeElement.closest('#gallery')"), "Tab stayed in the thumbnails"
+
+    # A job that ends while the tab is in the background marks the title.
+    page.evaluate("() => Object.defineProperty(document, 'hidden', {configurable: true, get: () => true})")
+    page.locator(PROMPT).fill(f"a background job {token()}")
+    page.locator("#generate").click()
+    expect(page).to_have_title(re.compile(r"^✓ "))
+
+
+# -- 12: Chinese everywhere ---------------------------------------------------------------------
+
+# Latin words a Chinese page may show: model names, sizes, file names and formats,
+# product names, and what a person types as a value (the API key variable, a flag).
+ALLOWED_LATIN = {
+    "yunyx", "flux", "schnell", "stable", "diffusion", "large", "sd", "png", "jpeg", "jpg", "webp", "json",
+    "api", "web", "ui", "comfyui", "a1111", "demo", "ai", "shift", "enter",
+}
+_VISIBLE_TEXT = """() => {
+  const out = [];
+  const visible = (el) => { const r = el.getBoundingClientRect(); const s = getComputedStyle(el);
+    return r.width > 0 && r.height > 0 && s.visibility !== 'hidden' && s.display !== 'none'; };
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    const node = walker.currentNode, el = node.parentElement;
+    if (!el || !node.nodeValue.trim() || el.closest('script,style,code,[data-testid="textbox"],textarea,img')) continue;
+    if (el.closest('#gallery, #history_gallery, #trash, #result-info, #history-path, #history-card, #card, #model, '
+                   + '#compare-models, #compare-grid, #compare-prompt, footer')) continue;  // data, not words of ours
+    if (visible(el)) out.push(node.nodeValue.trim());
+  }
+  document.querySelectorAll('[title], [aria-label], [placeholder]').forEach((el) => {
+    if (!visible(el) || el.closest('#gallery, #history_gallery, #trash, footer')) return;
+    for (const a of ['title', 'aria-label', 'placeholder']) if (el.getAttribute(a)) out.push(el.getAttribute(a));
+  });
+  return out;
+}"""
+
+
+def latin_words(texts: list[str]) -> set[str]:
+    found = set()
+    for text in texts:
+        for word in re.findall(r"(?<![A-Za-z0-9])[A-Za-z][A-Za-z0-9]*(?:[.-][A-Za-z0-9]+)*", text):
+            parts = re.split(r"[.-]", word.lower())
+            if not all(p in ALLOWED_LATIN or p.isdigit() or re.fullmatch(r"\d+x\d+", p) for p in parts):
+                found.add(word)
+    return found
+
+
+def test_every_tab_in_chinese_has_no_stray_english(open_ux, app):
+    make(app, "a lighthouse")
+    page = open_ux("zh-CN")
+    problems = {}
+    page.locator(PROMPT).fill("灯塔")
+    page.locator("#generate").click()
+    expect(status(page)).to_have_attribute("data-state", "done")
+    page.locator("#prompt-help").get_by_text(ZH["help_title"]).click()
+    page.locator("#details").get_by_text(ZH["details"]).click()
+    problems["generate"] = latin_words(page.evaluate(_VISIBLE_TEXT))
+    for tab, shown in (("tab_history", "#history_gallery"), ("tab_compare", "#compare-run"),
+                       ("tab_matrix", "#matrix-run"), ("tab_pnginfo", "#pnginfo-file")):
+        open_tab(page, ZH[tab])
+        expect(page.locator(shown)).to_be_visible()
+        if tab == "tab_history":
+            page.locator("#history_gallery .gallery-item").first.click()
+            expect(page.locator("#history-image img")).to_be_visible()
+        problems[tab] = latin_words(page.evaluate(_VISIBLE_TEXT))
+        shot(page, f"zh-{tab}")
+    problems = {k: sorted(v) for k, v in problems.items() if v}
+    assert not problems, f"English on a Chinese page: {problems}"
