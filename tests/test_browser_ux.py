@@ -401,7 +401,7 @@ def test_recent_is_one_tab_stop_with_arrow_keys_and_a_background_tab_is_told(ope
 # product names, and what a person types as a value (the API key variable, a flag).
 ALLOWED_LATIN = {
     "yunyx", "flux", "schnell", "stable", "diffusion", "large", "sd", "png", "jpeg", "jpg", "webp", "json",
-    "api", "web", "ui", "comfyui", "a1111", "demo", "ai", "shift", "enter",
+    "api", "web", "ui", "comfyui", "a1111", "demo", "ai", "shift", "enter", "zip", "csv", "html",
 }
 _VISIBLE_TEXT = """() => {
   const out = [];

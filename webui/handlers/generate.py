@@ -317,11 +317,11 @@ class GenerateHandlers:
     def quota_left(self, request: gr.Request | None) -> tuple[int, int] | None:
         """(left, limit) today for a logged-in user with a daily limit, else None."""
         user = user_of(request)
-        limit = self.generator.limits.limit_for(user)
-        if user is None or limit is None:
+        limit = self.generator._quota.limits.limit_for(user)
+        left = self.generator.remaining_today(user)
+        if user is None or limit is None or left is None:
             return None
-        used = self.storage.quota_used(user, self.storage.today())
-        return max(0, limit - used), limit
+        return left, limit
 
     def quota(self, request: gr.Request) -> gr.Markdown:
         """"2 of 3 left today" beside Generate (hidden without a daily limit)."""

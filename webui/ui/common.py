@@ -80,14 +80,21 @@ HEAD = """
   if (zh) {
     const words = %s;
     const say = (v) => words[v] || v.replace(/^Thumbnail (\\d+) of (\\d+)$/, "第 $1/$2 张缩略图");
-    const fix = () => document.querySelectorAll("[title], [aria-label]").forEach((el) => {
-      for (const a of ["title", "aria-label"]) {
-        const v = el.getAttribute(a);
-        if (v && /[A-Za-z]/.test(v) && say(v) !== v) el.setAttribute(a, say(v));
+    const fix = () => {
+      document.querySelectorAll("[title], [aria-label]").forEach((el) => {
+        for (const a of ["title", "aria-label"]) {
+          const v = el.getAttribute(a);
+          if (v && /[A-Za-z]/.test(v) && say(v) !== v) el.setAttribute(a, say(v));
+        }
+      });
+      const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+      while (walk.nextNode()) {
+        const n = walk.currentNode, v = n.nodeValue.trim();
+        if (v === "common.complete") n.nodeValue = words[v];
       }
-    });
-    new MutationObserver(fix).observe(document.body, {childList: true, subtree: true, attributes: true,
-                                                      attributeFilter: ["title", "aria-label"]});
+    };
+    new MutationObserver(fix).observe(document.body, {childList: true, subtree: true, characterData: true,
+                                                      attributes: true, attributeFilter: ["title", "aria-label"]});
   }
   // Recent images: one Tab stop; the arrow keys move between thumbnails (roving tabindex).
   const rove = () => {
