@@ -12,13 +12,13 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-import threading
 import time
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Literal, Mapping, Sequence
 
+from .db import SharedConnection
 from .query import Query, Term, parse_query
 from .record import ROW_COLUMNS, Record
 
@@ -141,6 +141,12 @@ class IndexUnreadable(Exception):
     """The file exists but is not a usable index (corrupt, foreign, unknown version)."""
 
 
+def _prepare(conn: sqlite3.Connection) -> None:
+    # The index can be rebuilt from the PNGs: a WAL without fsync per commit is enough.
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.create_function("contains_ci", 2, _contains, deterministic=True)
+
+
 def _contains(haystack: str | None, needle: str) -> int:
     """Case-insensitive substring test for SQL; casefold handles non-ASCII too (LIKE doesn't)."""
     return int(haystack is not None and needle in haystack.casefold())
@@ -172,33 +178,12 @@ class HistoryIndex:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._conn: sqlite3.Connection | None = None
-        self._lock = threading.RLock()
+        self._connect = SharedConnection(path, _prepare)
 
     # -- lifecycle ------------------------------------------------------------------
 
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        """The one connection, opened on first use and shared under a lock.
-
-        Reopening per call made every save recreate the WAL files and checkpoint on
-        close; one long-lived connection makes an insert a WAL append.
-        """
-        with self._lock:
-            if self._conn is None:
-                conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
-                conn.execute("PRAGMA busy_timeout = 30000")
-                # The index can be rebuilt from the PNGs: a WAL without fsync per commit is enough.
-                conn.execute("PRAGMA synchronous = NORMAL")
-                conn.create_function("contains_ci", 2, _contains, deterministic=True)
-                self._conn = conn
-            yield self._conn
-
     def close(self) -> None:
-        with self._lock:
-            if self._conn is not None:
-                self._conn.close()
-                self._conn = None
+        self._connect.close()
 
     def check(self) -> None:
         """Raise IndexUnreadable unless the file is our index; upgrade an older schema in place.

@@ -20,17 +20,15 @@ from __future__ import annotations
 import itertools
 import json
 import re
-import sqlite3
 import tempfile
-import threading
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from .db import SharedConnection
 from .generator import InvalidInputError, validate, with_seed
 from .service import GenerationParams
 
@@ -274,30 +272,19 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
+def _create_schema(conn: sqlite3.Connection) -> None:
+    conn.executescript(_SCHEMA)
+
+
 class Library:
     """Recipes in `library.sqlite3` beside the images; a user sees their own and the shared ones."""
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self._lock = threading.Lock()
-        self._conn: sqlite3.Connection | None = None
-
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            if self._conn is None:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
-                conn.execute("PRAGMA busy_timeout = 30000")
-                conn.executescript(_SCHEMA)
-                self._conn = conn
-            yield self._conn
+        self._connect = SharedConnection(self.path, _create_schema)
 
     def close(self) -> None:
-        with self._lock:
-            if self._conn is not None:
-                self._conn.close()
-                self._conn = None
+        self._connect.close()
 
     def visible(self, user: str | None, is_admin: bool = False) -> list[Recipe]:
         """The user's own recipes and the team's shared ones, most used first."""

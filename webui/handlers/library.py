@@ -348,6 +348,21 @@ class LibraryHandlers:
         self.delete_recipe(str(recipe_id), request)
         return self.choices(request)
 
+    def _page_plan(
+        self,
+        prompts: str,
+        recipe_id: str | None,
+        slot_lines: str,
+        models: list[str],
+        sizes: list[str],
+        both: bool,
+        seed: Any,
+        request: gr.Request | None,
+    ) -> MatrixPlan:
+        """The Matrix tab's form as a plan: slot values as `name: a | b` lines, enhancement as off/on."""
+        enhancements = [False, True] if both else [False]
+        return self.plan(prompts, recipe_id or "", _slot_lines(slot_lines), models, sizes, enhancements, seed, request)
+
     def count_line(
         self,
         prompts: str,
@@ -361,16 +376,7 @@ class LibraryHandlers:
         """ "This makes N images (M left today)", or what stops the matrix, before anything runs."""
         lang = language(request)
         try:
-            plan = self.plan(
-                prompts,
-                recipe_id or "",
-                _slot_lines(slot_lines),
-                models,
-                sizes,
-                [False, True] if both else [False],
-                -1,
-                request,
-            )
+            plan = self._page_plan(prompts, recipe_id, slot_lines, models, sizes, both, -1, request)
         except AppError as exc:
             return render(exc, lang)
         left = self.generator.remaining_today(user_of(request))
@@ -393,16 +399,7 @@ class LibraryHandlers:
         """The page's matrix: the labelled grid fills in as cells finish."""
         lang = language(request)
         try:
-            plan = self.plan(
-                prompts,
-                recipe_id or "",
-                _slot_lines(slot_lines),
-                models,
-                sizes,
-                [False, True] if both else [False],
-                seed,
-                request,
-            )
+            plan = self._page_plan(prompts, recipe_id, slot_lines, models, sizes, both, seed, request)
             self._check_quota(plan, request)
         except AppError as exc:
             raise fail(render(exc, lang), lang) from None
