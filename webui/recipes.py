@@ -20,6 +20,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
+import sqlite3
 import tempfile
 import uuid
 from collections.abc import Mapping, Sequence
