@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-
 import io
 import logging
 from datetime import UTC, datetime

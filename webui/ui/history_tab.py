@@ -4,7 +4,6 @@ deleted images wait in the Trash view (`#trash`) until restored or the trash is 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import gradio as gr
 
