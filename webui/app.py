@@ -153,7 +153,7 @@ def make_auth(accounts: Accounts | None) -> Callable[[str, str], Awaitable[bool]
     return check
 
 
-def operator_check(core: Core):
+def operator_check(core: Core) -> Callable[[gr.Request | None], bool]:
     """Whoever runs the app: everyone without login, else the admin. Only they see setup steps."""
     def is_operator(request: gr.Request | None) -> bool:
         return core.accounts is None or core.is_admin(getattr(request, "username", None))

@@ -552,7 +552,7 @@ class Storage:
         """Delete one trashed image for good (ValueError outside the trash)."""
         self._trashed(trash_path).unlink(missing_ok=True)
 
-    def preview(self, relative: str, size: tuple[int, int] = (256, 256)):
+    def preview(self, relative: str, size: tuple[int, int] = (256, 256)) -> Any:
         """A small in-memory RGB preview of an image under the outputs folder (None if unreadable).
 
         The trash view shows these: the trash folder itself is never served."""

@@ -406,7 +406,7 @@ class GenerateHandlers:
         records = self.storage.history("", 0, RECENT, user=user_of(request))
         return [(str(self.storage.thumbnail(r)), caption(r)) for r in records], [r["id"] for r in records]
 
-    def show_recent(self, ids: list[str], tz: str | None, evt: gr.SelectData, request: gr.Request):
+    def show_recent(self, ids: list[str], tz: str | None, evt: gr.SelectData, request: gr.Request) -> Any:
         """A click on a recent thumbnail shows that image full size with its details.
 
         Returns (image, record, card, info line, status): the status line clears.

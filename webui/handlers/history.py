@@ -91,7 +91,9 @@ class HistoryHandlers:
         lang = language(request)
         owner = self._visible_owner(request, mine=False)  # private mode: only their own values
 
-        def choices(column: DistinctColumn, everything: str, name=lambda v: v) -> list[tuple[str, str]]:
+        def choices(
+            column: DistinctColumn, everything: str, name: Callable[[str], str] = lambda v: v
+        ) -> list[tuple[str, str]]:
             return [(i18n.label(everything, lang), ALL)] + [(name(v), v) for v in self.storage.distinct(column, owner)]
 
         models = choices("model", "all_models")
@@ -154,7 +156,7 @@ class HistoryHandlers:
     def step(page_no: float, delta: int) -> int:
         return max(1, int(page_no or 1) + delta)
 
-    def select(self, ids: list[str], tz: str | None, evt: gr.SelectData, request: gr.Request):
+    def select(self, ids: list[str], tz: str | None, evt: gr.SelectData, request: gr.Request) -> Any:
         """Show the chosen image in full with its settings card and where it lives.
 
         Returns (image, record, card, where, selected id, Reuse, Variation, Delete, status).
@@ -183,7 +185,7 @@ class HistoryHandlers:
         """Fill the Generate form with the selected image's settings, seed included."""
         return (*form_values(self._selected(record_id, request)), gr.Tabs(selected="generate"))
 
-    def variation(self, record_id: str | None, request: gr.Request):
+    def variation(self, record_id: str | None, request: gr.Request) -> Any:
         """The same settings with a new random seed, and a new value for the page's `again`
         state, which runs the one generation event (Stop, Recent and last seed included)."""
         return (*form_values(self._selected(record_id, request), seed=RANDOM_SEED), gr.Tabs(selected="generate"),
@@ -197,7 +199,7 @@ class HistoryHandlers:
     def cancel_delete() -> Any:
         return gr.Row(visible=False)
 
-    def delete(self, record_id: str | None, request: gr.Request):
+    def delete(self, record_id: str | None, request: gr.Request) -> Any:
         """Move the selected image to the trash; the status line offers Undo.
 
         Returns (confirm row, image, record, card, where, selected, Reuse, Variation,
@@ -224,7 +226,7 @@ class HistoryHandlers:
         user = user_of(request)
         return None if user is None or self.is_admin(user) else user
 
-    def undo(self, trash_path: str | None, request: gr.Request):
+    def undo(self, trash_path: str | None, request: gr.Request) -> Any:
         """Put the image just deleted back; returns (status, Undo button, path to undo)."""
         lang = language(request)
         self._restore(trash_path, request)
@@ -243,7 +245,7 @@ class HistoryHandlers:
 
     # -- the trash view ---------------------------------------------------------------------
 
-    def trash(self, tz: str | None, request: gr.Request):
+    def trash(self, tz: str | None, request: gr.Request) -> Any:
         """The visitor's trashed images (everyone's for the admin or without login).
 
         Returns (gallery of small previews, their paths, note, Restore, Empty trash). The
@@ -263,7 +265,7 @@ class HistoryHandlers:
                 gr.Button(interactive=False), gr.Button(interactive=bool(items)))
 
     @staticmethod
-    def trash_select(paths: list[str], evt: gr.SelectData):
+    def trash_select(paths: list[str], evt: gr.SelectData) -> Any:
         """Remember the picked trashed image; Restore becomes possible."""
         index = evt.index if isinstance(evt.index, int) else -1
         chosen = paths[index] if 0 <= index < len(paths) else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import gradio as gr
 
@@ -51,7 +52,7 @@ def build_compare_tab() -> CompareTab:
 
 def wire_compare_tab(tab: CompareTab, handlers: GenerateHandlers, shared: Shared, compare_tab: gr.Tab,
                      concurrency: int, refresh_recent: dict) -> None:
-    private = {"api_visibility": "private"}
+    private: dict[str, Any] = {"api_visibility": "private"}
     form = shared.form
     gr.on(
         [compare_tab.select, tab.models.change, tab.sizes.change, tab.enhancement_both.change],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import gradio as gr
 
@@ -18,7 +19,7 @@ from ..handlers import GenerateHandlers
 from .common import Form, T
 
 EXAMPLE_COUNT = 4  # example prompts, in the visitor's language (i18n "example_N")
-NO_SHARE = ["download", "fullscreen"]  # Gradio's Share button only works on Hugging Face Spaces
+NO_SHARE: list[Any] = ["download", "fullscreen"]  # Gradio's Share button only works on Hugging Face Spaces
 
 
 @dataclass
@@ -131,7 +132,7 @@ def wire_generate_tab(tab: GenerateTab, handlers: GenerateHandlers, recent: gr.G
     Enter, Try again and Variation (through `again`) all trigger it, so every run gets
     the same waiting state, Stop, Recent refresh and last seed."""
     form = tab.form
-    private = {"api_visibility": "private"}
+    private: dict[str, Any] = {"api_visibility": "private"}
     tab.api_trigger.click(
         handlers.generate, inputs=form.fields, outputs=[tab.image, tab.record], api_name="generate",
         concurrency_limit=concurrency, concurrency_id="generate",

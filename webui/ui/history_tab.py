@@ -4,6 +4,7 @@ deleted images wait in the Trash view (`#trash`) until restored or the trash is 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import gradio as gr
 
@@ -125,12 +126,12 @@ def wire_history_tab(tab: HistoryTab, handlers: HistoryHandlers, shared: Shared,
     listing = [tab.query, tab.model, tab.size, tab.mine, tab.by_user, tab.page_no, shared.tz]
     shown = [tab.gallery, tab.ids, tab.page_label, tab.page_no, tab.prev, tab.next, tab.empty, tab.clear]
     # Browsing answers at once: no "In queue…" overlay (in English on a Chinese page) over the grid.
-    private = {"api_visibility": "private", "show_progress": "hidden"}
+    private: dict[str, Any] = {"api_visibility": "private", "show_progress": "hidden"}
     page = {"fn": handlers.page, "inputs": listing, "outputs": shown, **private}
     trash_shown = [tab.trash, tab.trash_paths, tab.trash_note, tab.restore, tab.empty_trash]
     trash = {"fn": handlers.trash, "inputs": [shared.tz], "outputs": trash_shown, **private}
 
-    def refresh(trigger_events, **options):
+    def refresh(trigger_events: list[Any], **options: Any) -> Any:
         """Re-list from page 1 when the search changes; return the event to chain on."""
         start = gr.on(trigger_events, handlers.first_page, outputs=[tab.page_no], queue=False, **options, **private)
         return start.then(**page)
