@@ -56,6 +56,25 @@ def test_png_info_shows_a_bounded_part_of_huge_chunks_and_offers_the_rest(demo_a
 
 @attack(
     "Flooding",
+    "Send the same kind of PNG (a 10 MB text chunk, 300 more) to the /png_info endpoint",
+    "the same bounded answer as the page: chunks and record fields cut at 20,000 characters, "
+    "\"truncated\": true",
+)
+def test_the_png_info_endpoint_is_bounded_too(demo_app: ServedApp) -> None:
+    from gradio_client import Client, handle_file
+
+    huge = "word " * 2_000_000
+    png = metadata.add_text_chunks(small_png(), {"parameters": huge, **{f"n{i:03d}": "x" for i in range(300)}})
+    path = Path(demo_app.cwd) / "huge-endpoint.png"
+    path.write_bytes(png)
+    info = Client(demo_app.url, verbose=False).predict(handle_file(str(path)), api_name="/png_info")
+    assert len(json.dumps(info)) < 400_000
+    assert info["truncated"] is True and len(info["chunks"]) == SHOWN_CHUNKS + 1
+    assert info["chunks"]["parameters"].startswith("word word") and "more characters" in info["chunks"]["parameters"]
+
+
+@attack(
+    "Flooding",
     "Upload a file just over 50 MB",
     "refused by Gradio's upload limit with 413 and its message that the file is too large",
 )

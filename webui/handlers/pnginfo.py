@@ -119,7 +119,12 @@ class PngInfoHandlers:
         info = formats.read_image(data)
         source, record = describe(info)
         fields = _fields(record, source == "ours")
-        return {"format": kind, "kind": source, "chunks": info.chunks, "record": record, "fields": fields,
+        # Bounded like the page's view: a 50 MB chunk must not become a 50 MB answer.
+        shown = _Shown(language(request))
+        chunks = shown.chunks(info.chunks)
+        shown_record = {k: shown.text(v) if isinstance(v, str) else v for k, v in (record or {}).items()}
+        return {"format": kind, "kind": source, "chunks": chunks, "record": shown_record if record else None,
+                "fields": fields, "truncated": shown.cut,
                 "left_out": formats.left_out(record, fields) if record and source != "ours" else [],
                 "labels": info.provenance.as_dict()}
 
