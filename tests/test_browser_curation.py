@@ -38,6 +38,8 @@ def test_star_board_filter_and_export(serve, open_page, tmp_path: Path) -> None:
     thumbs = open_history(page)
     expect(thumbs).to_have_count(4)
     record = page.locator("#history-record")
+    thumbs.first.click()
+    page.locator("#history-technical").get_by_text("Technical details").click()  # the raw record, folded away
     for index in range(3):  # star three, rate them 4, put them on one board
         thumbs.nth(index).click()
         expect(record).to_contain_text(f'"a curated lighthouse {3 - index}"')

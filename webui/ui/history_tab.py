@@ -105,7 +105,7 @@ def build_history_tab(logged_in: bool) -> HistoryTab:
             curate = build_curate_controls()
             card = gr.HTML(elem_id="history-card")
             where = gr.Markdown(elem_id="history-path")
-            with gr.Accordion(T("technical_details"), open=False):
+            with gr.Accordion(T("technical_details"), open=False, elem_id="history-technical"):
                 record = gr.JSON(label=T("technical_details"), elem_id="history-record")
     with gr.Accordion(T("trash_title"), open=False, elem_id="trash-view") as trash_open:
         trash_note = gr.Markdown(elem_id="trash-note")
