@@ -143,7 +143,7 @@ def test_two_apps_on_one_outputs_folder_lose_nothing(tmp_path: Path, backend) ->
 
 def test_fifty_at_once_all_succeed_within_the_concurrency_limit(serve, backend) -> None:
     backend.set_faults(delay=0.2)  # long enough that all four slots fill
-    app = serve("--concurrency", "4", env=backend.app_env())
+    app = serve("--concurrency", "4", "--visitor-queue", "50", env=backend.app_env())  # one client, 50 jobs
     client = Client(app.url, verbose=False)
     jobs = [client.submit(f"load test {i}", "FLUX.1-schnell", "768x512", False, i, api_name="/generate")
             for i in range(50)]
