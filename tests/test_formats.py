@@ -222,8 +222,10 @@ def test_png_info_reads_xmp_description_and_aigc_only_files(tmp_path: Path) -> N
 
 
 def test_png_info_refuses_what_is_not_an_image(tmp_path: Path) -> None:
-    with pytest.raises(Exception, match="could not be read as an image"):
-        inspect(tmp_path, b"GIF89a not really", ".gif")
+    """One plain message in the summary (not an error toast), and nothing offered to Generate."""
+    _, _, (summary, parameters, _, chunks, fields, _) = inspect(tmp_path, b"GIF89a not really", ".gif")
+    assert summary == "That file is not a picture this tab can read. Drop a PNG, JPEG or WebP file."
+    assert (parameters, chunks, fields) == ("", {}, None)
 
 
 def test_history_rebuild_reads_other_tools_pngs(tmp_path: Path) -> None:
