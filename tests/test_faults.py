@@ -68,8 +68,8 @@ def generate(client: Client, prompt: str = "a quiet harbour", model: str = "FLUX
 FAULTS = [
     # (knobs, English words, Chinese words)
     ({"status": 400}, "rejected the request (400)", "拒绝了请求"),
-    ({"status": 401}, "API key was refused", "API 密钥被拒绝"),
-    ({"status": 429, "retry_after": 120}, "Try again in 120 s", "120 秒后重试"),
+    ({"status": 401}, "refused this app's API key", "API 密钥"),
+    ({"status": 429, "retry_after": 120}, "Try again in about 2 min", "大约 2 分钟"),
     ({"status": 429}, "busy", "繁忙"),
     ({"status": 500}, "temporarily unavailable (HTTP 500)", "暂时不可用"),
     ({"status": 503}, "temporarily unavailable (HTTP 503)", "暂时不可用"),

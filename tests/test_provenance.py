@@ -230,7 +230,8 @@ def test_history_detail_says_the_image_is_labelled(saved) -> None:
     storage = Storage(path.parents[1]).open()
     try:
         request = SimpleNamespace(headers={"accept-language": "en"}, username=None)
-        _image, _record, where, _id = HistoryHandlers(storage).select([record["id"]], SimpleNamespace(index=0), request)
+        shown = HistoryHandlers(storage).select([record["id"]], None, SimpleNamespace(index=0), request)
+        where = shown[3]  # (image, record, card, where, ...)
     finally:
         storage.close()
     assert "AI-generated · labelled (China GB 45438, IPTC) · no C2PA manifest" in where

@@ -154,7 +154,7 @@ def wire_generate_tab(tab: GenerateTab, handlers: GenerateHandlers, recent: gr.G
     tab.stop.click(handlers.stop, outputs=[tab.status, tab.stop], queue=False, **private)
     # Whatever happened (even a stopped or failed batch), refresh what was saved.
     run.then(handlers.last_seed, inputs=[tab.record, tab.last_seed], outputs=[tab.last_seed, tab.reuse_seed],
-             **private).then(handlers.recent, outputs=[recent, recent_ids], **private).then(
+             **private).then(handlers.recent, outputs=[recent, recent_ids], queue=False, **private).then(
         handlers.quota, outputs=[tab.quota], **private)
     gr.on([tab.count.change], _batch_visibility, inputs=[tab.count], outputs=[tab.batch], queue=False, **private)
     gr.on([tab.count.change], handlers.plan, inputs=[tab.count], outputs=[tab.plan], **private)

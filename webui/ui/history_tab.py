@@ -127,7 +127,7 @@ def wire_history_tab(tab: HistoryTab, handlers: HistoryHandlers, shared: Shared,
     shown = [tab.gallery, tab.ids, tab.page_label, tab.page_no, tab.prev, tab.next, tab.empty, tab.clear]
     # Browsing answers at once: no "In queue…" overlay (in English on a Chinese page) over the grid.
     private: dict[str, Any] = {"api_visibility": "private", "show_progress": "hidden"}
-    page = {"fn": handlers.page, "inputs": listing, "outputs": shown, **private}
+    page = {"fn": handlers.page, "inputs": listing, "outputs": shown, "queue": False, **private}  # browsing: no queue
     trash_shown = [tab.trash, tab.trash_paths, tab.trash_note, tab.restore, tab.empty_trash]
     trash = {"fn": handlers.trash, "inputs": [shared.tz], "outputs": trash_shown, **private}
 
@@ -142,14 +142,15 @@ def wire_history_tab(tab: HistoryTab, handlers: HistoryHandlers, shared: Shared,
     refresh([tab.query.submit, tab.model.change, tab.size.change, tab.mine.change, tab.by_user.change])
     tab.clear.click(handlers.clear_filters, outputs=[tab.query, tab.model, tab.size, tab.by_user, tab.page_no],
                     queue=False, **private).then(**page)
-    history_tab.select(handlers.filters, outputs=[tab.model, tab.size, tab.by_user, tab.mine], **private).then(**page)
+    history_tab.select(handlers.filters, outputs=[tab.model, tab.size, tab.by_user, tab.mine], queue=False,
+                       **private).then(**page)
     tab.prev.click(lambda p: handlers.step(p, -1), inputs=[tab.page_no], outputs=[tab.page_no], **private).then(**page)
     tab.next.click(lambda p: handlers.step(p, +1), inputs=[tab.page_no], outputs=[tab.page_no], **private).then(**page)
 
     actions = [tab.reuse, tab.variation, tab.delete]
     selecting = tab.gallery.select(handlers.select, inputs=[tab.ids, shared.tz],
                                    outputs=[tab.image, tab.record, tab.card, tab.where, tab.selected, *actions,
-                                            tab.status], **private)
+                                            tab.status], queue=False, **private)
     selecting.then(None, js=_SHOW_SELECTED)
     form = shared.form.fields
     tab.reuse.click(handlers.reuse, inputs=[tab.selected], outputs=[*form, shared.tabs], **private)
