@@ -125,3 +125,24 @@ def test_token_command_prints_a_token_stores_only_its_hash_and_revokes(tmp_path)
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and "revoked 1" in done.stdout
     assert ApiTokens(tmp_path / "api-tokens.txt").user_for(issued) is None
+
+
+@attack("Tokens", "A script calls the REST API (`/api/v1/history`, `/api/v1/images/{id}`) with user A's personal "
+        "token from `launch.py token`", "A's own images only; B's image by id is 404; a revoked token is 401")
+def test_the_rest_api_accepts_the_same_personal_tokens(team) -> None:
+    app, _ = team
+    api = app.url + "api/v1/"
+    store = ApiTokens(tokens_path(app.app.settings.users_file, Path.cwd()))
+    alice_token, bob_token = store.issue("alice"), store.issue("bob")  # fresh: earlier tests revoke
+    alice = requests.get(api + "history", headers={"Authorization": f"Bearer {alice_token}"}, timeout=30)
+    assert alice.status_code == 200, alice.text
+    mine = alice.json()
+    assert mine and {r["user"] for r in mine} == {"alice"}
+    bobs = requests.get(api + "history", headers={"Authorization": f"Bearer {bob_token}"}, timeout=30).json()
+    assert bobs and {r["user"] for r in bobs} == {"bob"}
+    other = requests.get(api + f"images/{bobs[0]['id']}", headers={"Authorization": f"Bearer {alice_token}"},
+                         timeout=30)
+    assert other.status_code == 404
+    store.revoke("alice")
+    gone = requests.get(api + "history", headers={"Authorization": f"Bearer {alice_token}"}, timeout=30)
+    assert gone.status_code == 401
