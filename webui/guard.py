@@ -23,7 +23,6 @@ answer as a missing file, so nothing tells what exists.
 from __future__ import annotations
 
 import os
-from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Mapping
 
@@ -31,6 +30,7 @@ from starlette.concurrency import run_in_threadpool
 
 from .history import HistoryIndex
 from .storage import Storage, record_in_file
+from .tokens import cookie_user
 
 ASGIApp = Callable[[dict, Callable, Callable], Awaitable[None]]
 
@@ -140,22 +140,9 @@ def _client_paths(scope: dict) -> list[str]:
 
 
 def current_user(scope: dict) -> str | None:
-    """The logged-in user, read the way Gradio's own routes read it (its login cookie)."""
-    app: Any = scope.get("app")
-    tokens = getattr(app, "tokens", None)
-    cookie_id = getattr(app, "cookie_id", None)
-    if not tokens or cookie_id is None:
-        return None
+    """The logged-in user of this request's Gradio login cookie (None without one)."""
     header = next((v for k, v in scope.get("headers", []) if k == b"cookie"), b"")
-    cookies: SimpleCookie = SimpleCookie()
-    try:
-        cookies.load(header.decode("latin-1"))
-    except Exception:  # a malformed cookie header: nobody
-        return None
-    for name in (f"access-token-{cookie_id}", f"access-token-unsecure-{cookie_id}"):
-        if name in cookies:
-            return tokens.get(cookies[name].value)
-    return None
+    return cookie_user(scope.get("app"), header.decode("latin-1"))
 
 
 async def _not_found(send: Callable) -> None:

@@ -169,7 +169,7 @@ class Identity:
             raw = [(k, v) for k, v in raw if k.lower() != b"cookie"]
             raw.append((b"cookie", f"access-token-{gradio.cookie_id}={self._session(gradio, user)}".encode()))
         else:
-            user = _cookie_user(gradio, headers.get("cookie", ""))
+            user = cookie_user(gradio, headers.get("cookie", ""))
             if user is None and scope.get("path", "").startswith(MCP_PATH):
                 await _unauthorized(send, scope, "Log in first: send Authorization: Bearer <your API token>.")
                 return
@@ -187,7 +187,7 @@ class Identity:
         return session
 
 
-def _cookie_user(gradio: Any, header: str) -> str | None:
+def cookie_user(gradio: Any, header: str) -> str | None:
     """The user of Gradio's login cookie, read the way Gradio's own routes read it."""
     tokens, cookie_id = getattr(gradio, "tokens", None), getattr(gradio, "cookie_id", None)
     if not tokens or cookie_id is None or not header:
