@@ -33,7 +33,7 @@ QUICK = settings(suppress_health_check=[HealthCheck.too_slow])  # examples: the 
 PROMPT = "a lighthouse on a cliff, 海鸥 & \"moonlight\" <b>"
 FIELDS = {"prompt": PROMPT, "model": "FLUX.1-schnell", "image_size": "1024x1024", "prompt_enhancement": False,
           "seed": 42, "inference": 1234, "user": None}
-LABELLER = provenance.Labeller(producer="api.yunyx.top", propagator="Example Studio 示例")
+LABELLER = provenance.Labeller(producer="images.provider.example", propagator="Example Studio 示例")
 # A1111's own pattern and parser shape (modules/infotext_utils.py), as an independent reader.
 A1111_RE_PARAM = re.compile(r'\s*(\w[\w \-/]+):\s*("(?:\\.|[^\\"])+"|[^,]*)(?:,|$)')
 
@@ -84,7 +84,7 @@ def test_saved_png_carries_both_labels_with_the_standard_fields(saved) -> None:
     assert list(aigc) == ["Label", "ContentProducer", "ProduceID", "ReservedCode1", "ContentPropagator",
                           "PropagateID", "ReservedCode2"]  # GB 45438-2025 Appendix E, in its order
     assert aigc["Label"] == "1"
-    assert aigc["ContentProducer"] == "api.yunyx.top"
+    assert aigc["ContentProducer"] == "images.provider.example"
     assert aigc["ProduceID"] == record["id"]  # the API gave no id: ours
     assert aigc["ContentPropagator"] == "Example Studio 示例"
     assert aigc["PropagateID"] == record["id"]
