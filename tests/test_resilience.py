@@ -7,7 +7,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -127,10 +126,11 @@ def test_two_apps_on_one_outputs_folder_lose_nothing(tmp_path: Path, backend) ->
     try:
         clients = [Client(a.url, verbose=False), Client(b.url, verbose=False)]
         # Same prompt and seed everywhere: every file name would collide without reservation.
-        with ThreadPoolExecutor(8) as pool:
-            jobs = [pool.submit(clients[i % 2].predict, "same prompt", "FLUX.1-schnell", "768x512", False, 9,
-                                api_name="/generate") for i in range(16)]
-            records = [job.result()[1] for job in jobs]
+        # All submitted up front: a gradio_client shared by threads that call predict one
+        # after another can lose a job when its event stream closes between two calls.
+        jobs = [clients[i % 2].submit("same prompt", "FLUX.1-schnell", "768x512", False, 9, api_name="/generate")
+                for i in range(16)]
+        records = [job.result(timeout=120)[1] for job in jobs]
         files = {r["file"] for r in records}
         assert len(files) == 16
         for client in clients:
