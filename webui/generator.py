@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any, Iterator, Sequence
 
 from .errors import InvalidInputError, StorageFailedError
-from .quota import DailyLimits, Quota  # noqa: F401 (DailyLimits: imported from here too)
+from .quota import Quota
 from .service import IMAGE_SIZES, KNOWN_MODELS, MAX_SEED, GenerationParams, ImageService
 from .storage import SaveError, Storage
 
@@ -153,7 +153,6 @@ class Generator:
 
     def __post_init__(self) -> None:
         self._slots = threading.BoundedSemaphore(self.concurrency)
-        self._quota: Quota = self.quota or Quota(self.storage.index)
 
     def generate(
         self, params: GenerationParams, user: str | None = None, stop: threading.Event | None = None
@@ -167,15 +166,15 @@ class Generator:
         params = with_seed(params)
         if stop is not None and stop.is_set():
             raise StoppedError()
-        day = self._quota.take(user)
+        day = self.quota.take(user) if self.quota is not None else None
         try:
             with self._slots:
                 if stop is not None and stop.is_set():
                     raise StoppedError()
                 image = self.service.generate(params)
         except BaseException:
-            if day is not None:  # no image, so it doesn't count
-                self._quota.give_back(user, day)
+            if day is not None and self.quota is not None:  # no image, so it doesn't count
+                self.quota.give_back(user, day)
             raise
         fields = {
             **asdict(params),  # the request's fields are record fields of the same names
@@ -188,9 +187,9 @@ class Generator:
         except SaveError as exc:
             raise StorageFailedError(exc.folder, exc.detail, image.png, fields) from exc
 
-    def remaining_today(self, user: str | None) -> int | None:
-        """Images `user` may still make today; None when no daily limit applies."""
-        return self._quota.remaining(user)
+    def allowance(self, user: str | None) -> tuple[int, int] | None:
+        """(images `user` may still make today, their daily limit); None when no limit applies."""
+        return self.quota.allowance(user) if self.quota is not None else None
 
     def generate_many(
         self, jobs: Sequence[GenerationParams], user: str | None = None, stop: threading.Event | None = None

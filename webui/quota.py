@@ -60,12 +60,12 @@ class Quota:
         """An image reserved on `day` never came: it does not count."""
         self.index.release_quota(user or "", day)
 
-    def remaining(self, user: str | None) -> int | None:
-        """Images `user` may still make today; None when no daily limit applies."""
+    def allowance(self, user: str | None) -> tuple[int, int] | None:
+        """(images `user` may still make today, their daily limit); None when no limit applies."""
         limit = self.limits.limit_for(user)
         if limit is None:
             return None
-        return max(0, limit - self.index.quota_used(user or "", self.today()))
+        return max(0, limit - self.index.quota_used(user or "", self.today())), limit
 
     def usage(self, days: int = 30) -> list[dict[str, Any]]:
         """Images and inference time per day, user and model, for the `days` days ending today."""

@@ -317,11 +317,7 @@ class GenerateHandlers:
     def quota_left(self, request: gr.Request | None) -> tuple[int, int] | None:
         """(left, limit) today for a logged-in user with a daily limit, else None."""
         user = user_of(request)
-        limit = self.generator._quota.limits.limit_for(user)
-        left = self.generator.remaining_today(user)
-        if user is None or limit is None or left is None:
-            return None
-        return left, limit
+        return self.generator.allowance(user) if user is not None else None
 
     def quota(self, request: gr.Request) -> gr.Markdown:
         """"2 of 3 left today" beside Generate (hidden without a daily limit)."""

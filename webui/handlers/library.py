@@ -255,7 +255,8 @@ class LibraryHandlers:
                     log.warning("Matrix images not put on board %r: %s", board, exc)
 
     def _check_quota(self, plan: MatrixPlan, request: gr.Request | None) -> None:
-        left = self.generator.remaining_today(user_of(request))
+        allowance = self.generator.allowance(user_of(request))
+        left = allowance[0] if allowance is not None else None
         if left is not None and plan.size > left:
             raise InvalidInputError("matrix_over_limit", count=plan.size, left=left)
 
@@ -379,7 +380,8 @@ class LibraryHandlers:
             plan = self._page_plan(prompts, recipe_id, slot_lines, models, sizes, both, -1, request)
         except AppError as exc:
             return render(exc, lang)
-        left = self.generator.remaining_today(user_of(request))
+        allowance = self.generator.allowance(user_of(request))
+        left = allowance[0] if allowance is not None else None
         text = i18n.label("matrix_count", lang, count=plan.size, rows=len(plan.rows), columns=len(plan.columns))
         if left is not None:
             text += " " + i18n.label("matrix_left", lang, left=left)
