@@ -230,6 +230,45 @@ def test_variation_runs_the_one_generation_event(open_ux, app):
     assert original["seed"] == 4242
 
 
+# -- 4: the Matrix tab waits, stops and fails like Generate and Compare ---------------------
+
+@pytest.mark.parametrize("locale", ["en-US", "zh-CN"])
+def test_matrix_uses_the_one_waiting_state_and_errors_stay(open_ux, app, fake, locale):
+    text, lang = TEXT[locale], locale[:2]
+    page = open_ux(locale)
+    open_tab(page, text["tab_matrix"])
+    line = page.locator("#matrix-status .status-line")
+    expect(page.locator("#matrix-stop")).to_be_disabled()
+    # Nothing to make: said in the status line, not a toast.
+    page.locator("#matrix-run").click()
+    expect(line).to_have_attribute("data-state", "error")
+    expect(line).to_contain_text(MESSAGES[lang]["empty_prompt"][:8])
+    expect(page.locator(".toast-body")).to_have_count(0)
+
+    word = token()
+    page.locator("#matrix-prompts textarea").fill(f"a brass key {word}\na wax seal {word}")
+    fake.set_faults(delay=1.5)
+    page.locator("#matrix-run").click()
+    expect(line).to_have_attribute("data-state", "waiting")
+    expect(line.locator(".elapsed")).to_be_visible()  # elapsed time, counted in the browser
+    expect(line).to_contain_text(re.compile(r"2"))
+    expect(page.locator("#matrix-stop")).to_be_enabled()
+    expect(line).to_have_attribute("data-state", "done", timeout=60_000)
+    expect(page.locator("#matrix-grid img")).to_have_count(2)
+    expect(page.locator("#matrix-stop")).to_be_disabled()
+    # No Gradio progress text ("processing | 1.2/2.4s") anywhere on the tab.
+    expect(page.locator("#tab-matrix .progress-text, #tab-matrix .eta-bar")).to_have_count(0)
+
+    fake.set_faults(status=401, count=10)
+    page.locator("#matrix-run").click()
+    expect(line).to_have_attribute("data-state", "error", timeout=60_000)
+    expect(line).to_contain_text(MESSAGES[lang]["auth"][:12])
+    expect(page.locator("#matrix-retry")).to_be_visible()
+    expect(page.locator(".toast-body")).to_have_count(0)
+    expect(page.get_by_text(re.compile(r"^\s*(Error|错误)\s*$"))).to_have_count(0)
+    shot(page, f"matrix-error-{locale}")
+
+
 # -- 7: History uses the page; search as you type; no matches; one size label -------------
 
 @pytest.mark.parametrize("locale", ["en-US", "zh-CN"])

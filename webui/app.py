@@ -166,10 +166,11 @@ def create_app(settings: Settings) -> App:
     is_admin = core.is_admin
     files = ServedFiles(core.storage, core.storage.index, private=settings.private_history, is_admin=is_admin)
     curator = Curator(core.storage, private=settings.private_history, is_admin=is_admin)
+    generate = GenerateHandlers(core.generator, core.storage, is_operator=operator_check(core))
     handlers = Handlers(
-        generate=GenerateHandlers(core.generator, core.storage, is_operator=operator_check(core)),
+        generate=generate,
         history=HistoryHandlers(core.storage, private=settings.private_history, is_admin=is_admin),
-        library=LibraryHandlers(core.library, core.generator, core.storage, curator, is_admin),
+        library=LibraryHandlers(core.library, core.generator, core.storage, curator, is_admin, jobs=generate),
         pnginfo=PngInfoHandlers(files),
         usage=UsageHandlers(Quota(core.storage.index), is_admin),
         curation=CurationHandlers(curator, core.generator, PngInfoHandlers(files),

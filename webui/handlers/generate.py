@@ -163,7 +163,7 @@ class GenerateHandlers:
                                 stop=_stop_button(False), retry=gr.Button(visible=False))
             return
         done: dict[int, dict[str, Any]] = {}
-        for event in self._progress(jobs, lang, tz, request):
+        for event in self.progress(jobs, lang, tz, request):
             kind, value = event
             if kind == "record":
                 done[value["__index"]] = record = value["record"]
@@ -210,7 +210,7 @@ class GenerateHandlers:
                 gr.Button(visible=False)
             return
         cells: dict[int, dict[str, Any]] = {}
-        for kind, value in self._progress(jobs, lang, tz, request):
+        for kind, value in self.progress(jobs, lang, tz, request):
             if kind == "record":
                 cells[value["__index"]] = value["record"]
                 yield compare_grid(jobs, cells, self.storage, lang), gr.skip(), gr.skip(), gr.skip()
@@ -222,7 +222,7 @@ class GenerateHandlers:
                 html, retry = value
                 yield gr.skip(), html, _stop_button(False), gr.Button(visible=retry)
 
-    def _progress(self, jobs: list[GenerationParams], lang: str, tz: str | None,
+    def progress(self, jobs: list[GenerationParams], lang: str, tz: str | None,
                   request: gr.Request) -> Iterator[tuple[str, Any]]:
         """Run `jobs`, telling what happens: ("start"|"status", html), ("record", {index, record}),
         ("rescued", (path, record)), and last ("end", (html, offer Try again)).

@@ -34,7 +34,9 @@ from ..recipes import (
     write_export,
 )
 from ..storage import Storage
+from . import status
 from .common import fail, language, refuse, user_of
+from .generate import GenerateHandlers
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +50,7 @@ class LibraryHandlers:
     storage: Storage
     curator: Curator
     is_admin: Callable[[str | None], bool] = lambda name: False  # noqa: E731 (set per instance)
+    jobs: GenerateHandlers | None = None  # the page's waiting state and Stop, shared with Generate and Compare
 
     def _who(self, request: gr.Request | None) -> tuple[str | None, bool]:
         user = user_of(request)
@@ -246,13 +249,17 @@ class LibraryHandlers:
                     made.append(str(outcome["id"]))
                 yield index, outcome
         finally:
-            if recipe_id:
-                self.library.used(str(recipe_id), len(made))
-            if made:
-                try:
-                    self.curator.board(made, user, add=[board])
-                except AppError as exc:  # the images are saved; only the board is missing
-                    log.warning("Matrix images not put on board %r: %s", board, exc)
+            self._file_away(made, recipe_id, board, user)
+
+    def _file_away(self, made: list[str], recipe_id: str | None, board: str, user: str | None) -> None:
+        """After a matrix (finished, failed or stopped): count the recipe's uses, put what was made on `board`."""
+        if recipe_id:
+            self.library.used(str(recipe_id), len(made))
+        if made:
+            try:
+                self.curator.board(made, user, add=[board])
+            except AppError as exc:  # the images are saved; only the board is missing
+                log.warning("Matrix images not put on board %r: %s", board, exc)
 
     def _check_quota(self, plan: MatrixPlan, request: gr.Request | None) -> None:
         allowance = self.generator.allowance(user_of(request))
@@ -396,32 +403,53 @@ class LibraryHandlers:
         sizes: list[str],
         both: bool,
         seed: Any,
+        tz: str | None,
         request: gr.Request,
-    ) -> Iterator[str]:
-        """The page's matrix: the labelled grid fills in as cells finish."""
+    ) -> Iterator[tuple[Any, Any, Any, Any]]:
+        """The page's matrix: the labelled grid fills in as cells finish.
+
+        Yields (grid, status, Stop, Try again) like Compare: the page's one waiting state
+        (elapsed and typical time), cooperative Stop and errors that stay in the status line.
+        """
         lang = language(request)
+        jobs = self.jobs
+        assert jobs is not None, "LibraryHandlers.jobs is set by create_app"
         try:
             plan = self._page_plan(prompts, recipe_id, slot_lines, models, sizes, both, seed, request)
             self._check_quota(plan, request)
         except AppError as exc:
-            raise fail(render(exc, lang), lang) from None
+            yield gr.skip(), status.failed(lang, jobs.explain(exc, lang, tz, request)), \
+                gr.Button(interactive=False), gr.Button(visible=False)
+            return
         board = _board_name("")
         cells: dict[int, tuple[str, str]] = {}
-        failed: list[BaseException] = []
-        yield self.grid_html(plan, cells, board, lang)
-        for index, outcome in self._run(plan, recipe_id, board, request):
-            if isinstance(outcome, BaseException):
-                failed.append(outcome)
-                cells[index] = ("", render(outcome, lang))
-            else:
-                cells[index] = (str(self.storage.thumbnail(outcome)), str(self.storage.path_of(outcome)))
-            yield self.grid_html(plan, cells, board, lang)
-        if failed and len(failed) == plan.size:
-            raise fail(render(failed[0], lang), lang)
+        made: list[str] = []
+        try:
+            for kind, value in jobs.progress(plan.jobs, lang, tz, request):
+                if kind == "record":
+                    record = value["record"]
+                    made.append(str(record["id"]))
+                    cells[value["__index"]] = (str(self.storage.thumbnail(record)), str(self.storage.path_of(record)))
+                    yield self.grid_html(plan, cells, board, lang), gr.skip(), gr.skip(), gr.skip()
+                elif kind == "start":
+                    yield self.grid_html(plan, cells, board, lang), value, gr.Button(interactive=True), \
+                        gr.Button(visible=False)
+                elif kind == "status":
+                    yield gr.skip(), value, gr.skip(), gr.skip()
+                elif kind == "end":
+                    line, retry = value
+                    yield self.grid_html(plan, cells, board, lang, finished=True), line, \
+                        gr.Button(interactive=False), gr.Button(visible=retry)
+        finally:
+            self._file_away(made, recipe_id, board, user_of(request))
 
     @staticmethod
-    def grid_html(plan: MatrixPlan, cells: dict[int, tuple[str, str]], board: str, lang: str) -> str:
+    def grid_html(plan: MatrixPlan, cells: dict[int, tuple[str, str]], board: str, lang: str,
+                  finished: bool = False) -> str:
         """A table: a header row of columns, a header cell per row, a thumbnail per cell.
+
+        A cell is (thumbnail, full PNG), ("", message) when it failed, or missing: waiting,
+        or once `finished` not made (the status line says why).
 
         Cells link to the full PNG; file URLs go through Gradio's file route (and the
         private-mode guard), so the grid shows nothing a visitor couldn't open anyway.
@@ -441,6 +469,8 @@ class LibraryHandlers:
                     )
                 elif full:
                     tds.append(f"<td class='failed'>{html.escape(full)}</td>")
+                elif finished:
+                    tds.append(f"<td class='failed'>{html.escape(i18n.label('matrix_not_made', lang))}</td>")
                 else:
                     tds.append("<td class='waiting' aria-busy='true'>…</td>")
             body.append(f"<tr><th scope='row'>{html.escape(label)}</th>{''.join(tds)}</tr>")

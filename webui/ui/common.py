@@ -63,7 +63,7 @@ HEAD = """
   // browser notification, if the visitor allowed them).
   const last = {};
   new MutationObserver(() => {
-    document.querySelectorAll("#status .status-line, #compare-status .status-line").forEach((el) => {
+    document.querySelectorAll("#status .status-line, #compare-status .status-line, #matrix-status .status-line").forEach((el) => {
       const where = el.closest("[id]").id, state = el.dataset.state, before = last[where];
       last[where] = state;
       if (before !== "waiting" || state === "waiting" || !document.hidden) return;
@@ -177,7 +177,7 @@ button.copy.copied { background: var(--color-accent-soft); }
 @media (max-width: 640px) {
   #result, #history-image { height: auto !important; max-height: 70vh; }
   /* Generate and Stop always in reach: a bar along the bottom of the screen */
-  #actions, #compare-actions { position: fixed; left: 0; right: 0; bottom: 0; z-index: 30; margin: 0;
+  #actions, #compare-actions, #matrix-actions { position: fixed; left: 0; right: 0; bottom: 0; z-index: 30; margin: 0;
     padding: 0.5rem 0.75rem; background: var(--background-fill-primary); box-shadow: 0 -2px 8px rgba(0,0,0,0.12); }
   body { padding-bottom: 4.5rem; }
 }

@@ -36,6 +36,8 @@ class MatrixTab:
     count: gr.Markdown
     run: gr.Button
     stop: gr.Button
+    status: gr.HTML
+    retry: gr.Button
     grid: gr.HTML
 
     @property
@@ -94,11 +96,14 @@ def build_matrix_tab() -> MatrixTab:
             )
             both = gr.Checkbox(False, label=T("matrix_both"), elem_id="matrix-both")
     count = gr.Markdown(elem_id="matrix-count")
-    with gr.Row():
+    with gr.Row(equal_height=True, elem_id="matrix-actions"):
         run = gr.Button(T("matrix_run"), variant="primary", scale=3, elem_id="matrix-run")
-        stop = gr.Button(T("stop"), variant="stop", scale=1, elem_id="matrix-stop")
+        stop = gr.Button(T("stop"), variant="stop", scale=1, elem_id="matrix-stop", interactive=False)
+    # The same status line as Generate and Compare (waiting, done, stopped, what went wrong).
+    status = gr.HTML(elem_id="matrix-status")
+    retry = gr.Button(T("try_again"), visible=False, size="sm", elem_id="matrix-retry")
     grid = gr.HTML(elem_id="matrix-grid")
-    return MatrixTab(recipe, prompts, slot_values, models, sizes, both, count, run, stop, grid)
+    return MatrixTab(recipe, prompts, slot_values, models, sizes, both, count, run, stop, status, retry, grid)
 
 
 def wire_library(
@@ -147,17 +152,22 @@ def wire_library(
         show_progress="hidden",
         api_visibility="private",
     )
-    run = matrix.run.click(
+    run = gr.on(
+        [matrix.run.click, matrix.retry.click],
         handlers.run_matrix,
-        inputs=[*matrix.plan_inputs, form.seed],
-        outputs=[matrix.grid],
+        inputs=[*matrix.plan_inputs, form.seed, shared.tz],
+        outputs=[matrix.grid, matrix.status, matrix.stop, matrix.retry],
         concurrency_limit=concurrency,
         concurrency_id="generate",
+        show_progress="hidden",
         trigger_mode="once",
         api_visibility="private",
     )
     run.then(**refresh_recent)
-    matrix.stop.click(None, cancels=[run], api_visibility="private")
+    # Stop is cooperative, as on Generate and Compare: what reached the API still lands and shows.
+    if handlers.jobs is not None:
+        matrix.stop.click(handlers.jobs.stop, outputs=[matrix.status, matrix.stop], queue=False,
+                          api_visibility="private")
 
     for fn, name in (
         (handlers.recipes, "recipes"),
