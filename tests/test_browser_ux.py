@@ -355,6 +355,51 @@ def test_delete_undo_trash_restore_and_empty(open_ux, app):
     assert not any(app.storage.trash_dir.rglob("*.png"))
 
 
+@pytest.mark.parametrize("locale", ["en-US", "zh-CN"])
+def test_history_refusals_stay_in_the_status_line_in_the_visitors_language(open_ux, app, locale):
+    text, lang = TEXT[locale], locale[:2]
+    word = token()
+    vanishing, undone = make(app, f"a vanishing vase {word}"), make(app, f"an undone knot {word}")
+    page = open_ux(locale)
+    open_tab(page, text["tab_history"])
+    box = page.locator("#history-search input, #history-search textarea")
+    box.fill(word)
+    box.press("Enter")
+    items = page.locator("#history_gallery .gallery-item")
+    expect(items).to_have_count(2)
+    line = page.locator("#history-status .status-line")
+    gone = MESSAGES[lang]["not_found"]
+
+    # Someone else deletes the picked image meanwhile: Reuse and Delete say so, and stay.
+    items.filter(has_text="vanishing").click()
+    expect(page.locator("#reuse")).to_be_enabled()
+    app.storage.delete(vanishing["id"])
+    page.locator("#reuse").click()
+    expect(line).to_have_attribute("data-state", "error")
+    expect(line).to_have_text(re.compile(re.escape(gone)))
+    expect(page.get_by_role("tab", name=text["tab_history"], exact=True)).to_have_attribute("aria-selected", "true")
+    page.locator("#delete").click()
+    page.locator("#delete-confirm").click()
+    expect(page.locator("#delete-confirm-row")).to_be_hidden()
+    expect(line).to_have_text(re.compile(re.escape(gone)))
+
+    # Undo of an image someone emptied from the trash meanwhile.
+    items.filter(has_text="undone").click()
+    page.locator("#delete").click()
+    page.locator("#delete-confirm").click()
+    expect(page.locator("#undo")).to_be_visible()
+    for path, record in app.storage.trashed(None, limit=1000):
+        if record["id"] == undone["id"]:
+            app.storage.purge(path)
+    page.locator("#undo").click()
+    expect(line).to_have_attribute("data-state", "error")
+    expect(line).to_have_text(re.compile(re.escape(gone)))
+    expect(page.locator("#undo")).to_be_hidden()
+    expect(page.locator(".toast-body")).to_have_count(0)
+    expect(page.get_by_text(re.compile(r"^\s*(Error|错误)\s*$"))).to_have_count(0)
+    shot(page, f"history-refusal-{locale}")
+
+
 # -- 11: phone: every tab reachable, tapping a thumbnail shows the picture ------------------
 
 @pytest.mark.parametrize("locale", ["en-US", "zh-CN"])

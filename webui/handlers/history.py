@@ -11,7 +11,7 @@ from typing import Any, Callable
 import gradio as gr
 
 from .. import i18n, provenance
-from ..errors import render
+from ..errors import AppError, render
 from ..generator import RANDOM_SEED
 from ..history import MAX_LIMIT, DistinctColumn
 from ..query import QueryError
@@ -177,19 +177,34 @@ class HistoryHandlers:
     def _selected(self, record_id: str | None, request: gr.Request) -> dict[str, Any]:
         record = self.storage.get(record_id) if record_id else None
         if record is None or not self.may_see(record, request):
-            lang = language(request)
-            raise refuse("not_found", lang)
+            raise AppError("nothing_selected" if not record_id else "not_found")
         return record
 
+    @staticmethod
+    def _refused(error: AppError, lang: str) -> str:
+        """A refusal in the History tab's status line, where it stays until the next action."""
+        return status.failed(lang, render(error, lang))
+
     def reuse(self, record_id: str | None, request: gr.Request) -> Any:
-        """Fill the Generate form with the selected image's settings, seed included."""
-        return (*form_values(self._selected(record_id, request)), gr.Tabs(selected="generate"))
+        """Fill the Generate form with the selected image's settings, seed included.
+
+        Returns (the form's fields…, tabs, History status); a refusal stays on the History tab."""
+        try:
+            record = self._selected(record_id, request)
+        except AppError as exc:
+            return (*[gr.skip()] * 5, gr.skip(), self._refused(exc, language(request)))
+        return (*form_values(record), gr.Tabs(selected="generate"), "")
 
     def variation(self, record_id: str | None, request: gr.Request) -> Any:
         """The same settings with a new random seed, and a new value for the page's `again`
-        state, which runs the one generation event (Stop, Recent and last seed included)."""
-        return (*form_values(self._selected(record_id, request), seed=RANDOM_SEED), gr.Tabs(selected="generate"),
-                uuid.uuid4().hex)
+        state, which runs the one generation event (Stop, Recent and last seed included).
+
+        Returns (the form's fields…, tabs, again, History status)."""
+        try:
+            record = self._selected(record_id, request)
+        except AppError as exc:
+            return (*[gr.skip()] * 5, gr.skip(), gr.skip(), self._refused(exc, language(request)))
+        return (*form_values(record, seed=RANDOM_SEED), gr.Tabs(selected="generate"), uuid.uuid4().hex, "")
 
     @staticmethod
     def ask_delete(record_id: str | None) -> Any:
@@ -205,14 +220,17 @@ class HistoryHandlers:
         Returns (confirm row, image, record, card, where, selected, Reuse, Variation,
         Delete, status, Undo button, path to undo).
         """
-        record = self._selected(record_id, request)
         lang = language(request)
-        if not self._may_change(record, request):
-            raise fail(i18n.message("not_yours", lang), lang)
         try:
-            trashed = self.storage.delete(record["id"])
-        except (KeyError, ValueError):  # deleted meanwhile by someone else, or a bad row
-            raise fail(i18n.message("not_found", lang), lang) from None
+            record = self._selected(record_id, request)
+            if not self._may_change(record, request):
+                raise AppError("not_yours")
+            try:
+                trashed = self.storage.delete(record["id"])
+            except (KeyError, ValueError):  # deleted meanwhile by someone else, or a bad row
+                raise AppError("not_found") from None
+        except AppError as exc:  # said in the status line; the selection stays as it was
+            return (gr.Row(visible=False), *[gr.skip()] * 8, self._refused(exc, lang), gr.Button(visible=False), None)
         note = status.plain(i18n.label("deleted", lang))
         return (gr.Row(visible=False), None, None, "", "", None, *_actions(False), note, gr.Button(visible=True),
                 self.storage.relative(trashed))
@@ -229,19 +247,24 @@ class HistoryHandlers:
     def undo(self, trash_path: str | None, request: gr.Request) -> Any:
         """Put the image just deleted back; returns (status, Undo button, path to undo)."""
         lang = language(request)
-        self._restore(trash_path, request)
+        try:
+            self._restore(trash_path, request)
+        except AppError as exc:
+            return self._refused(exc, lang), gr.Button(visible=False), None
         return status.plain(i18n.label("restored", lang)), gr.Button(visible=False), None
 
     def _restore(self, trash_path: str | None, request: gr.Request) -> dict[str, Any]:
-        lang = language(request)
+        """Raises AppError: nothing picked, or not in this visitor's trash (any more)."""
+        if not trash_path:
+            raise AppError("nothing_selected")
         owner = self._trash_owner(request)
         allowed = {path for path, _ in self.storage.trashed(owner)}
-        if not trash_path or trash_path not in allowed:
-            raise fail(i18n.message("not_found", lang), lang)
+        if trash_path not in allowed:
+            raise AppError("not_found")
         try:
             return self.storage.restore(trash_path)
         except (FileNotFoundError, ValueError):
-            raise fail(i18n.message("not_found", lang), lang) from None
+            raise AppError("not_found") from None
 
     # -- the trash view ---------------------------------------------------------------------
 
@@ -272,9 +295,13 @@ class HistoryHandlers:
         return chosen, gr.Button(interactive=chosen is not None)
 
     def restore(self, trash_path: str | None, request: gr.Request) -> str:
-        """Restore the picked trashed image; returns the status line."""
-        self._restore(trash_path, request)
-        return status.plain(i18n.label("restored", language(request)))
+        """Restore the picked trashed image; returns the status line (what went wrong, if anything)."""
+        lang = language(request)
+        try:
+            self._restore(trash_path, request)
+        except AppError as exc:
+            return self._refused(exc, lang)
+        return status.plain(i18n.label("restored", lang))
 
     def empty_trash(self, request: gr.Request) -> str:
         """Delete for good what this visitor may: their own trashed images (all for the admin)."""

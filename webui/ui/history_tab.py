@@ -153,9 +153,9 @@ def wire_history_tab(tab: HistoryTab, handlers: HistoryHandlers, shared: Shared,
                                             tab.status], queue=False, **private)
     selecting.then(None, js=_SHOW_SELECTED)
     form = shared.form.fields
-    tab.reuse.click(handlers.reuse, inputs=[tab.selected], outputs=[*form, shared.tabs], **private)
+    tab.reuse.click(handlers.reuse, inputs=[tab.selected], outputs=[*form, shared.tabs, tab.status], **private)
     # Variation fills the form and bumps `again`: the Generate tab's one event does the rest.
-    tab.variation.click(handlers.variation, inputs=[tab.selected], outputs=[*form, shared.tabs, shared.again],
+    tab.variation.click(handlers.variation, inputs=[tab.selected], outputs=[*form, shared.tabs, shared.again, tab.status],
                         **private)
     tab.delete.click(handlers.ask_delete, inputs=[tab.selected], outputs=[tab.confirm_row], **private)
     tab.cancel.click(handlers.cancel_delete, outputs=[tab.confirm_row], **private)
