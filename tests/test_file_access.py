@@ -28,13 +28,18 @@ def login(app: ServedApp, name: str) -> requests.Session:
     return s
 
 
+def call(app: ServedApp, s: requests.Session, name: str, data: list) -> list:
+    """Call a named endpoint over Gradio's HTTP API as the session's user; its output data."""
+    event = s.post(f"{app.url}gradio_api/call/{name}", json={"data": data}, timeout=30).json()["event_id"]
+    text = s.get(f"{app.url}gradio_api/call/{name}/{event}", timeout=60).text
+    assert "event: complete" in text, text[-500:]
+    return json.loads(text.split("event: complete\ndata: ", 1)[1].splitlines()[0])
+
+
 def generate(app: ServedApp, s: requests.Session, prompt: str, model: str = "FLUX.1-schnell",
              size: str = "768x512") -> tuple[str, dict]:
     """Generate over Gradio's HTTP API as the session's user: the served cache copy's path and the record."""
-    event = s.post(app.url + "gradio_api/call/generate",
-                   json={"data": [prompt, model, size, False, 5]}, timeout=30).json()["event_id"]
-    text = s.get(f"{app.url}gradio_api/call/generate/{event}", timeout=60).text
-    data = json.loads(text.split("event: complete\ndata: ", 1)[1].splitlines()[0])
+    data = call(app, s, "generate", [prompt, model, size, False, 5])
     return data[0]["path"], data[1]
 
 
@@ -204,3 +209,62 @@ def test_filter_choices_carry_only_the_users_own_values(team: ServedApp) -> None
     assert "FLUX.1-schnell" in seen and "768x512" in seen
     assert "bob" not in seen and "stable-diffusion-3-5-large" not in seen and "1024x576" not in seen
     assert all(word in choices("carol") for word in ("alice", "bob", "stable-diffusion-3-5-large", "1024x576"))
+
+
+@pytest.fixture(scope="module")
+def alices_made(team: ServedApp) -> dict[str, str]:
+    """Files the app made for alice in Gradio's folders: a share pack, a library export, a trash
+    preview, a PNG Info download, and an upload of hers."""
+    alice = login(team, "alice")
+    _, record = generate(team, alice, "alice's zipped secret")
+    call(team, alice, "recipe_save", ["alice's private recipe", "a {secret} plan", "", "", False, False, "", ""])
+    events = Events(team.url, alice)
+    library = events.call(events.find(writes=("library-export",)), [])
+    assert library["success"], library
+    _, trashed = generate(team, alice, "alice's trashed secret")
+    call(team, alice, "delete", [trashed["id"]])
+    trash = events.call(events.find(writes=("trash",)), ["UTC"])
+    assert trash["success"], trash
+    uploaded = alice.post(team.url + "gradio_api/upload", files={"files": ("mine.json", b'{"recipes": []}')},
+                          timeout=10)
+    assert uploaded.ok, uploaded.text
+    return {
+        "share pack": call(team, alice, "export", ["", [record["id"]], False])[0]["path"],
+        "library export": library["output"]["data"][0]["path"],
+        "trash preview": trash["output"]["data"][0]["value"][0]["image"]["path"],
+        "upload": uploaded.json()[0],
+    }
+
+
+@attack(
+    "Privacy",
+    "User B fetches files the app made for user A in Gradio's cache: A's share-pack ZIP (`/export`), A's "
+    "prompt-library export, A's trash preview, A's upload; through `file=` and `file/`, encoded, dotted, "
+    "relative; by GET, HEAD and Range",
+    "404 for every one: a file in Gradio's folders goes only to the users the app handed it to (and the admin)",
+)
+@pytest.mark.parametrize("what", ["share pack", "library export", "trash preview", "upload"])
+def test_files_made_for_a_user_go_to_that_user_only(team: ServedApp, alices_made: dict[str, str],
+                                                    what: str) -> None:
+    path = alices_made[what]
+    assert Path(path).is_file(), path
+    for name in ("alice", "carol"):
+        for how, status, _ in fetch_all(team, login(team, name), path):
+            assert status in (200, 206) or no_head(how, status), (name, how, status)
+    for how, status, body in fetch_all(team, login(team, "bob"), path):
+        assert status == 404 or no_head(how, status), (how, status)
+        assert b"secret" not in body and b"PK" not in body[:2], how
+
+
+@attack(
+    "Privacy",
+    "User B sends user A's prompt-library export (its path in Gradio's cache) as the library-import input "
+    "over `/gradio_api/queue/join`",
+    "refused as not found: none of A's private recipes becomes B's",
+)
+def test_the_library_import_reads_only_the_visitors_own_files(team: ServedApp, alices_made: dict[str, str]) -> None:
+    bob = login(team, "bob")
+    events = Events(team.url, bob)
+    answer = events.call(events.find(reads=("library-import",)), [file_data(alices_made["library export"])])
+    assert not answer["success"], answer
+    assert "alice's private recipe" not in json.dumps(call(team, bob, "recipes", []))

@@ -164,13 +164,15 @@ def create_app(settings: Settings) -> App:
     """Build the core (storage, service, generator; the demo backend without a key) and the page."""
     core = open_core(settings)
     is_admin = core.is_admin
-    files = ServedFiles(core.storage, core.storage.index, private=settings.private_history, is_admin=is_admin)
+    files = ServedFiles(core.storage, core.storage.index, private=settings.private_history, is_admin=is_admin,
+                        logins=core.accounts is not None)
     curator = Curator(core.storage, private=settings.private_history, is_admin=is_admin)
     generate = GenerateHandlers(core.generator, core.storage, is_operator=operator_check(core))
     handlers = Handlers(
         generate=generate,
         history=HistoryHandlers(core.storage, private=settings.private_history, is_admin=is_admin),
-        library=LibraryHandlers(core.library, core.generator, core.storage, curator, is_admin, jobs=generate),
+        library=LibraryHandlers(core.library, core.generator, core.storage, curator, is_admin, jobs=generate,
+                                files=files),
         pnginfo=PngInfoHandlers(files),
         usage=UsageHandlers(Quota(core.storage.index), is_admin),
         curation=CurationHandlers(curator, core.generator, PngInfoHandlers(files),
@@ -180,6 +182,7 @@ def create_app(settings: Settings) -> App:
                       concurrency=settings.concurrency, logged_in=core.accounts is not None)
     # api_open=False: no route skips the queue (and so the per-visitor cap); max_size=None: browsing
     # is never "queue full", generations are bounded per visitor and in total by VisitorQueue.
+    files.watch(blocks)  # the owner ledger of every file an event hands out
     blocks.queue(default_concurrency_limit=settings.concurrency, max_size=None, api_open=False)
     blocks.delete_cache = CACHE_SWEEP
     quiet_queue(blocks)

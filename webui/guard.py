@@ -11,39 +11,138 @@ file itself:
 - inside the outputs folder only the app's own images are served (saved PNGs and their
   thumbnails): never the index, a moved-aside copy of it, the trash, or any other file
   that happens to sit there (with `--outputs .`, the source and `.git`);
+- with logins, a file in Gradio's own folders (its cache and uploads: copies of images,
+  thumbnails, share-pack ZIPs, library exports, trash previews, uploads) goes only to
+  the users the app handed it to (`HandedFiles`: every event's output files, recorded as
+  the answer leaves, and every upload, recorded from the upload route's answer) and to
+  the admin; a file the app handed to nobody goes to nobody;
 - in private mode an image of ours, wherever it lies (e.g. Gradio's cache copy of it),
   goes to its owner and the admin only (and to teammates where it is on a board shared
   with the team): each PNG carries its owner in its record, and a thumbnail is named by
   its record's id.
 
 Anything else that Gradio would serve passes untouched. A refusal is a 404, the same
-answer as a missing file, so nothing tells what exists.
+answer as a missing file, so nothing tells what exists. Events that read a client-named
+file (PNG Info, the library import) ask `ServedFiles.may_read`, the same rule.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import threading
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Mapping
+from typing import Any, Awaitable, Callable, Iterable, Iterator, Mapping
 
+from gradio import utils as gradio_utils
 from starlette.concurrency import run_in_threadpool
 
 from .history import HistoryIndex
 from .storage import Storage, record_in_file
-from .tokens import cookie_user
+from .tokens import cookie_user, request_user
 
 ASGIApp = Callable[[dict, Callable, Callable], Awaitable[None]]
 
 # Routes that join a path onto Gradio's own package folders (its front end), never ours.
 PACKAGE_ROUTES = ("/static/", "/assets/", "/svelte/", "/custom_component/")
+UPLOAD_ROUTE = "/gradio_api/upload"  # answers with the paths of the uploaded files
+MAX_UPLOAD_ANSWER = 1024 * 1024  # bytes of an upload answer read for its paths
+
+
+class HandedFiles:
+    """Which users the app handed each file in Gradio's folders to: the owner ledger.
+
+    Keyed by the resolved path. Gradio's cache is swept (see `App`), so entries whose
+    file is gone are dropped once the ledger grows past `limit`.
+    """
+
+    def __init__(self, limit: int = 50_000) -> None:
+        self.limit = limit
+        self._owners: dict[str, set[str | None]] = {}
+        self._lock = threading.Lock()
+
+    def hand(self, paths: Iterable[str], user: str | None) -> None:
+        keys = [k for k in (_key(p) for p in paths) if k is not None]
+        with self._lock:
+            for key in keys:
+                self._owners.setdefault(key, set()).add(user)
+            if len(self._owners) > self.limit:
+                self._prune()
+
+    def owners(self, path: Path) -> frozenset[str | None]:
+        """Who was handed the file (empty: nobody)."""
+        key = _key(str(path))
+        with self._lock:
+            return frozenset(self._owners.get(key, ())) if key is not None else frozenset()
+
+    def _prune(self) -> None:
+        for key in [k for k in self._owners if not os.path.exists(k)]:
+            del self._owners[key]
+        while len(self._owners) > self.limit:  # all still there: the oldest go
+            del self._owners[next(iter(self._owners))]
+
+
+def _key(path: str) -> str | None:
+    try:
+        return str(Path(os.path.abspath(path)).resolve())
+    except (OSError, ValueError, RuntimeError):
+        return None
+
+
+def output_files(value: Any) -> Iterator[str]:
+    """Every file path in an event's output data (FileData dicts, however nested: galleries, updates, diffs)."""
+    if isinstance(value, dict):
+        path = value.get("path")
+        if isinstance(path, str) and path and "://" not in path:
+            yield path
+        for item in value.values():
+            if isinstance(item, (dict, list, tuple)):
+                yield from output_files(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from output_files(item)
+
+
+def gradio_folders(blocks: Any = None) -> list[Path]:
+    """The folders Gradio serves files it made from: uploads, its cache, cached examples."""
+    folders = [gradio_utils.get_upload_folder(), gradio_utils.get_cache_folder()]
+    if blocks is not None and getattr(blocks, "GRADIO_CACHE", None):
+        folders.append(blocks.GRADIO_CACHE)
+    found = []
+    for folder in folders:
+        try:
+            found.append(Path(os.path.abspath(folder)).resolve())
+        except (OSError, ValueError, RuntimeError):
+            continue
+    return found
 
 
 class ServedFiles:
     """The rule: may `user` be sent the file a route was asked for? (`allows`, run in a thread)."""
 
     def __init__(self, store: Storage, index: HistoryIndex, *, private: bool,
-                 is_admin: Callable[[str | None], bool]) -> None:
+                 is_admin: Callable[[str | None], bool], logins: bool | None = None) -> None:
         self.store, self.index, self.private, self.is_admin = store, index, private, is_admin
+        self.logins = private if logins is None else logins  # private mode implies logins
+        self.handed = HandedFiles()
+        self._blocks: Any = None
+
+    def watch(self, blocks: Any) -> None:
+        """Record the files each event hands its caller: wraps the Blocks' `process_api`, the one
+        function every event, API call and MCP tool goes through, as its answer leaves."""
+        self._blocks = blocks
+        original = blocks.process_api
+
+        async def process_api(*args: Any, **kwargs: Any) -> Any:
+            result = await original(*args, **kwargs)
+            request = kwargs.get("request", args[3] if len(args) > 3 else None)
+            if isinstance(request, list):
+                request = request[0] if request else None
+            if isinstance(result, dict):
+                self.handed.hand(output_files(result.get("data")), request_user(request))
+            return result
+
+        blocks.process_api = process_api
 
     def allows(self, raw: str, user: str | None) -> bool:
         if "://" in raw or raw.startswith(("http:", "https:", "data:")):
@@ -57,8 +156,21 @@ class ServedFiles:
         if lexical.is_relative_to(root) or real.is_relative_to(root):
             record = self.store.image_at(real)  # None for a link out of the folder, too
             return record is not None and self._may_see(record, user)
-        if not self.private:
-            return True  # Gradio's cache: files it made for a visitor
+        if not self._in_gradio_folders(lexical, real):
+            return True  # not a file Gradio made: its own rules (allowed and blocked paths) apply
+        return self._may_have(real, user)
+
+    def _in_gradio_folders(self, *paths: Path) -> bool:
+        folders = gradio_folders(self._blocks)
+        return any(p.is_relative_to(f) for p in paths for f in folders)
+
+    def _may_have(self, real: Path, user: str | None) -> bool:
+        """A file in Gradio's folders: to whom the app handed it, and the admin; in private mode
+        an image of ours also by the owner rule (a board unshared since takes it back)."""
+        if not self.logins:
+            return True  # one visitor, or everyone alike
+        if not self.is_admin(user) and user not in self.handed.owners(real):
+            return False
         return self._may_see(self.owner_record(real), user)
 
     def owner_record(self, path: Path) -> Mapping[str, Any] | None:
@@ -84,19 +196,19 @@ class ServedFiles:
         return record.get("user") == user or self.index.on_shared_board(str(record.get("id")))
 
     def may_read(self, path: str | Path, user: str | None) -> bool:
-        """The owner rule for a file an event was handed (PNG Info): an image of someone
-        else's is refused in private mode, wherever it lies."""
-        if not self.private or self.is_admin(user):
-            return True
+        """The rule for a file a client named as an event's input (PNG Info, the library
+        import): in Gradio's folders only what the app handed this user (their uploads,
+        their outputs); in private mode an image of someone else's, wherever it lies, never."""
         try:
-            real = Path(path).resolve(strict=True)
+            lexical = Path(os.path.abspath(path))
+            real = lexical.resolve(strict=True)
         except (OSError, ValueError, RuntimeError):
             return True  # nothing to show: the reader says so
         if real.is_relative_to(self.store.root):
-            record = self.store.image_at(real)
-        else:
-            record = self.owner_record(real)  # type: ignore[assignment]  # read-only use
-        return self._may_see(record, user)
+            return self.is_admin(user) or self._may_see(self.store.image_at(real), user)
+        if self._in_gradio_folders(lexical, real):
+            return self._may_have(real, user)
+        return self.is_admin(user) or self._may_see(self.owner_record(real), user)
 
 
 class FileGuard:
@@ -111,11 +223,24 @@ class FileGuard:
             return
         refused = False
         visitor = {"app": scope.get("app"), "headers": scope.get("headers", [])}  # a mounted app replaces "app"
+        upload: list[dict] | None = None  # an upload's answer, held until its paths are recorded
 
         async def guarded(message: dict) -> None:
-            nonlocal refused
+            nonlocal refused, upload
             if refused:
                 return  # the file's bytes, after our 404
+            if upload is not None:
+                upload.append(message)
+                if message["type"] == "http.response.body" and not message.get("more_body", False):
+                    held, upload = upload, None
+                    await run_in_threadpool(self._record_upload, held, current_user(visitor))
+                    for part in held:
+                        await send(part)
+                return
+            if (message["type"] == "http.response.start" and message["status"] == 200
+                    and _is_upload(scope)):
+                upload = [message]
+                return
             if message["type"] == "http.response.start" and message["status"] < 400:
                 paths = _client_paths(scope)
                 if paths and not await run_in_threadpool(self._allowed, paths, current_user(visitor)):
@@ -128,6 +253,22 @@ class FileGuard:
 
     def _allowed(self, paths: list[str], user: str | None) -> bool:
         return all(self.files.allows(p, user) for p in paths)
+
+    def _record_upload(self, messages: list[dict], user: str | None) -> None:
+        body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.response.body")
+        if len(body) > MAX_UPLOAD_ANSWER:
+            return
+        try:
+            paths = json.loads(body)
+        except ValueError:
+            return
+        if isinstance(paths, list):
+            self.files.handed.hand([p for p in paths if isinstance(p, str)], user)
+
+
+def _is_upload(scope: dict) -> bool:
+    route = scope.get("route")
+    return scope.get("method") == "POST" and str(getattr(route, "path", "")).endswith(UPLOAD_ROUTE)
 
 
 def _client_paths(scope: dict) -> list[str]:

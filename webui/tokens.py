@@ -187,6 +187,22 @@ class Identity:
         return session
 
 
+def request_user(request: Any) -> str | None:
+    """The logged-in user of a `gr.Request` (None without login).
+
+    Gradio gives no username to the MCP server's queue-free calls; `Identity` names the
+    caller in a header it alone sets.
+    """
+    name = getattr(request, "username", None)
+    if name or request is None:
+        return name or None
+    headers = getattr(request, "headers", None) or {}
+    try:
+        return headers.get(USER_HEADER) or None
+    except Exception:  # headers may be an odd mapping in some Gradio paths
+        return None
+
+
 def cookie_user(gradio: Any, header: str) -> str | None:
     """The user of Gradio's login cookie, read the way Gradio's own routes read it."""
     tokens, cookie_id = getattr(gradio, "tokens", None), getattr(gradio, "cookie_id", None)

@@ -9,7 +9,7 @@ import gradio as gr
 
 from .. import errors, i18n
 from ..errors import AppError, render
-from ..tokens import USER_HEADER
+from ..tokens import request_user
 
 
 def language(request: gr.Request | None) -> str:
@@ -23,19 +23,8 @@ def language(request: gr.Request | None) -> str:
 
 
 def user_of(request: gr.Request | None) -> str | None:
-    """The logged-in user's name, or None without login.
-
-    Gradio gives no username to the MCP server's queue-free calls; the app's `Identity`
-    layer names the caller in a header it alone sets (see webui/tokens.py).
-    """
-    name = getattr(request, "username", None)
-    if name or request is None:
-        return name or None
-    headers = getattr(request, "headers", None) or {}
-    try:
-        return headers.get(USER_HEADER) or None
-    except Exception:  # headers may be an odd mapping in some Gradio paths
-        return None
+    """The logged-in user's name, or None without login (see `tokens.request_user`)."""
+    return request_user(request)
 
 
 def fail(text: str, lang: str = i18n.FALLBACK) -> gr.Error:

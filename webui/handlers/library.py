@@ -20,6 +20,7 @@ from .. import i18n
 from ..curation import Curator
 from ..errors import AppError, InvalidInputError, render
 from ..generator import Generator
+from ..guard import ServedFiles
 from ..recipes import (
     Expansion,
     Library,
@@ -51,6 +52,7 @@ class LibraryHandlers:
     curator: Curator
     is_admin: Callable[[str | None], bool] = lambda name: False  # noqa: E731 (set per instance)
     jobs: GenerateHandlers | None = None  # the page's waiting state and Stop, shared with Generate and Compare
+    files: ServedFiles | None = None  # whose files an upload event may name (webui/guard.py)
 
     def _who(self, request: gr.Request | None) -> tuple[str | None, bool]:
         user = user_of(request)
@@ -343,6 +345,8 @@ class LibraryHandlers:
         """An uploaded library file: its recipes become the visitor's own."""
         lang = language(request)
         try:
+            if path and self.files is not None and not self.files.may_read(path, user_of(request)):
+                raise InvalidInputError("not_found")  # a file of someone else's, named by the client
             added = self.library.import_json(read_import(path or ""), user_of(request))
         except AppError as exc:
             raise fail(render(exc, lang), lang) from None
