@@ -45,6 +45,7 @@ from webui.storage import Storage  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import history_10k  # noqa: E402  (bench/history_10k.py: the cached 10,000-image folder)
+import save_steps  # noqa: E402  (bench/save_steps.py: (a)'s step breakdown)
 
 BENCH = ROOT / "bench"
 RESULTS = BENCH / "results"
@@ -1181,6 +1182,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.only in (None, "save"):
             results["save"] = bench_save(save_reps, workdir)
             report_save(results["save"])
+            results["save"]["steps"] = save_steps.profile_save(sample_png(), sample_fields, save_reps, workdir)
+            save_steps.report(results["save"]["steps"])
         if args.only in (None, "generate"):
             results["generate"] = bench_generate(calls, warmup, workdir, args.cold_fake)
             if not args.no_profile:

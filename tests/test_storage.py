@@ -242,3 +242,35 @@ def test_file_systems_without_hard_links_still_never_overwrite(tmp_path: Path, m
     trashed = store.delete(first["id"])
     assert trashed.is_file() and not store.path_of(first).exists()
     assert not list(store.path_of(second).parent.glob(".tmp-*"))
+
+
+def test_a_name_taken_by_another_process_is_skipped_not_overwritten(storage: Storage) -> None:
+    """The link refuses a name someone else holds; the save counts on from what is on disk."""
+    first = storage.save(png_bytes(), {**FIELDS, "seed": 7})
+    taken = storage.path_of(first).with_name(file_name(2, 7, FIELDS["prompt"]))
+    taken.write_bytes(b"another process's image")
+    second = storage.save(png_bytes(seed=1), {**FIELDS, "seed": 7})
+    assert taken.read_bytes() == b"another process's image"
+    assert Path(second["file"]).name.startswith("00003-7-")
+    assert metadata.read_record(storage.path_of(second).read_bytes()) == second
+
+
+def test_file_systems_without_unnamed_files_use_a_named_temporary_file(tmp_path: Path, monkeypatch) -> None:
+    """Where O_TMPFILE is refused, the image is written to `.tmp-*` and linked: same promises."""
+    import errno
+
+    real_open = os.open
+
+    def no_unnamed_files(path, flags, *args, **kwargs):
+        if hasattr(os, "O_TMPFILE") and flags & os.O_TMPFILE == os.O_TMPFILE:
+            raise OSError(errno.EOPNOTSUPP, "O_TMPFILE not supported")
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", no_unnamed_files)
+    store = Storage(tmp_path / "o").open()
+    records = [store.save(png_bytes(seed=1), {**FIELDS, "seed": 3}) for _ in range(2)]
+    assert records[0]["file"] != records[1]["file"]
+    for record in records:
+        assert metadata.read_record(store.path_of(record).read_bytes()) == record
+    assert not list(store.path_of(records[0]).parent.glob(".tmp-*"))
+    assert {r["id"] for r in store.history()} == {r["id"] for r in records}

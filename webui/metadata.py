@@ -38,6 +38,7 @@ __all__ = [
     "read_text_chunks",
     "sniff_image_type",
     "text_chunks",
+    "text_pieces",
     "to_png",
 ]
 
@@ -293,18 +294,28 @@ def add_text_chunks(png: bytes, chunks: Mapping[str, str]) -> bytes:
     re-save replaces rather than duplicates.  Everything else is copied
     byte for byte with a single join (no decode, no per-chunk CRC work).
     """
+    return b"".join(text_pieces(png, chunks))
+
+
+def text_pieces(png: bytes, chunks: Mapping[str, str], then: bytes = b"") -> list[bytes | memoryview]:
+    """`add_text_chunks`' result in pieces, for `b"".join` or `os.writev` (which copies nothing).
+
+    ``then`` holds ready-made chunks (the AI labels) placed right after the new text chunks.
+    """
     _check_png_header(png)
     encoded = {_encode_keyword(key): text for key, text in chunks.items()}
     view = memoryview(png)
     pieces: list[bytes | memoryview] = [view[:_IHDR_END]]
     pieces += [_text_chunk(key, text) for key, text in encoded.items()]
+    if then:
+        pieces.append(then)
     keep_from = _IHDR_END
     for pos, ctype, length in _iter_chunks(png):
         if ctype in _TEXT_TYPES and _chunk_keyword(png, pos + 8, pos + 8 + length) in encoded:
             pieces.append(view[keep_from:pos])
             keep_from = pos + 12 + length
     pieces.append(view[keep_from:])
-    return b"".join(pieces)
+    return pieces
 
 
 def embed_record(png: bytes, record: Record | Mapping[str, Any]) -> bytes:

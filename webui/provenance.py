@@ -225,11 +225,15 @@ class Labeller:
         carries stays where it is, byte for byte, and readers (exiftool lists both) see
         ours beside it. Raises NotPNGError if ``png`` is not a PNG.
         """
-        metadata._check_png_header(png)
-        theirs = _labels_in_png(png)
-        ours = self.chunks(record, produce_id, theirs)
+        ours = self.chunks_for(png, record, produce_id)
         end = metadata._IHDR_END
         return b"".join((memoryview(png)[:end], ours, memoryview(png)[end:]))
+
+    def chunks_for(self, png: bytes, record: Mapping[str, Any], produce_id: str | None = None) -> bytes:
+        """The label chunks `apply` splices into ``png`` (what the API's own label says taken
+        into account), for a caller that splices them itself. Raises NotPNGError."""
+        metadata._check_png_header(png)
+        return self.chunks(record, produce_id, _labels_in_png(png))
 
 
 # --------------------------------------------------------------------------- reading

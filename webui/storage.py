@@ -1,8 +1,9 @@
 """Where images live: PNG files under the outputs folder plus the history index.
 
-Saving is crash-safe and never overwrites: the bytes go to a temporary file, which
-is then hard-linked to its final name (`os.link` refuses an existing name, even one
-another process just took), so a name only ever holds a whole image. On start,
+Saving is crash-safe and never overwrites: the bytes go to an unnamed file
+(`O_TMPFILE`; a named temporary file where the file system has none), which is then
+hard-linked to its final name (a link refuses an existing name, even one another
+process just took), so a name only ever holds a whole image. On start,
 leftovers of a crash are finished or cleared and the index is brought back in line
 with the files.
 
@@ -111,6 +112,8 @@ class Storage:
         self._next_counter: dict[Path, int] = {}
         self._syncer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fsync")
         self._unindexed: list[Record] = []  # saved, but the index refused them so far
+        self._folders: set[Path] = set()  # day folders made (or found) by this process
+        self._unnamed_files = hasattr(os, "O_TMPFILE")  # until the file system says otherwise
 
     # -- start-up -------------------------------------------------------------------
 
@@ -289,9 +292,9 @@ class Storage:
         folder = self.root / now.strftime("%Y-%m-%d")
         known = {k: v for k, v in fields.items() if k in _RECORD_FIELDS}
         base = Record.from_mapping({**known, "id": uuid.uuid4().hex, "created_at": iso_utc(now)})
+        labels = self.labeller.chunks_for(png, base.to_dict(), produce_id)
         try:
-            folder.mkdir(parents=True, exist_ok=True)
-            target, record = self._write_new(folder, self.labeller.apply(png, base.to_dict(), produce_id), base)
+            target, record = self._write_new(folder, png, labels, base)
         except OSError as exc:
             raise SaveError(folder, exc.strerror or type(exc).__name__) from exc
         self._syncer.submit(_fsync_file_and_folder, target)
@@ -317,24 +320,43 @@ class Storage:
             with self._lock:
                 self._unindexed[:0] = pending
 
-    def _write_new(self, folder: Path, png: bytes, base: Record) -> tuple[Path, Record]:
-        """Write a temporary file, then give it a fresh final name that no one else holds.
+    def _write_new(self, folder: Path, png: bytes, labels: bytes, base: Record) -> tuple[Path, Record]:
+        """Write the image, its record and labels under a fresh final name that no one else holds.
 
         The record inside the PNG names its own file, so a lost race for a name
-        (another process took it) rewrites the temporary file with the next name.
+        (another process took it) writes the file again with the next free name.
+        The pixels are never copied: the pieces go to the file with one `writev`.
         """
-        seed, prompt = base.seed, base.prompt
-        tmp = folder / f"{TMP_PREFIX}{uuid.uuid4().hex}.png"
+        if folder not in self._folders:
+            folder.mkdir(parents=True, exist_ok=True)
+            self._folders.add(folder)
+        while True:
+            target = self._next_name(folder, base.seed, base.prompt)
+            record = replace(base, file=f"{folder.name}/{target.name}")
+            pieces = metadata.text_pieces(png, metadata.text_chunks(record), labels)
+            try:
+                created = self._create(target, pieces)
+            except FileNotFoundError:  # the day's folder was removed while the app ran
+                self._folders.discard(folder)
+                folder.mkdir(parents=True, exist_ok=True)
+                self._folders.add(folder)
+                created = self._create(target, pieces)
+            if created:
+                return target, record
+            with self._lock:  # another process took the name: count on from what is on disk
+                self._next_counter.pop(folder, None)
+
+    def _create(self, target: Path, pieces: list[bytes | memoryview]) -> bool:
+        """Write `pieces` as a new file named `target`, atomically; False if the name is taken."""
+        if self._unnamed_files:
+            try:
+                return _link_unnamed(target, pieces)
+            except _Unsupported:
+                self._unnamed_files = False  # this file system: temporary files from now on
+        tmp = target.parent / f"{TMP_PREFIX}{uuid.uuid4().hex}.png"
         try:
-            while True:
-                target = self._next_name(folder, seed, prompt)
-                if target.exists():
-                    continue
-                record = replace(base, file=f"{folder.name}/{target.name}")
-                _write_exclusive(tmp, metadata.embed_record(png, record))
-                if _claim(tmp, target):
-                    return target, record
-                tmp.unlink()
+            _write_exclusive(tmp, pieces)
+            return _claim(tmp, target) is not None
         finally:
             tmp.unlink(missing_ok=True)
 
@@ -615,13 +637,55 @@ def _entries(folder: Path) -> list[os.DirEntry]:
         return []
 
 
-def _write_exclusive(path: Path, data: bytes) -> None:
+def _write_exclusive(path: Path, data: bytes | list[bytes | memoryview]) -> None:
     """Create `path` (it must not exist) and write `data`: one open, one write."""
     fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
     try:
-        view = memoryview(data)
+        _write_all(fd, [data] if isinstance(data, bytes) else data)
+    finally:
+        os.close(fd)
+
+
+def _write_all(fd: int, pieces: list[bytes | memoryview]) -> None:
+    """One `writev` of all pieces; a short write (rare on a regular file) finishes in a loop."""
+    written = os.writev(fd, pieces)
+    if written < sum(len(p) for p in pieces):
+        view = memoryview(b"".join(pieces))[written:]
         while view:
             view = view[os.write(fd, view):]
+
+
+class _Unsupported(Exception):
+    """The file system (or the OS) cannot give an unnamed file a name."""
+
+
+def _link_unnamed(target: Path, pieces: list[bytes | memoryview]) -> bool:
+    """Write `pieces` into an unnamed file in `target`'s folder, then link it to `target`.
+
+    An `O_TMPFILE` file has no name until linked, so a crash leaves nothing behind, and
+    the link refuses an existing name, atomically and across processes (False then).
+    Cheaper than a named temporary file: no name to make up, no unlink afterwards.
+    """
+    try:
+        fd = os.open(target.parent, os.O_TMPFILE | os.O_WRONLY, 0o644)
+    except OSError as exc:
+        if exc.errno in (errno.EISDIR, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EINVAL):
+            raise _Unsupported from exc
+        raise
+    try:
+        _write_all(fd, pieces)
+        try:
+            # linkat(AT_SYMLINK_FOLLOW) of /proc/self/fd/N names the open file. Python calls
+            # linkat (plain link() would link the /proc symlink itself) only when given a
+            # dir fd; the source path is absolute, so that fd is not used.
+            os.link(f"/proc/self/fd/{fd}", target, src_dir_fd=fd)
+        except FileExistsError:
+            return False
+        except OSError as exc:
+            if exc.errno in _NO_HARD_LINKS or exc.errno == errno.ENOENT:  # no hard links, no /proc
+                raise _Unsupported from exc
+            raise
+        return True
     finally:
         os.close(fd)
 
