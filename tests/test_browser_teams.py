@@ -12,6 +12,7 @@ from typing import Iterator
 import pytest
 
 from webui.accounts import add_user
+from webui.i18n import LABELS
 
 from .browser import PROMPT, generate, open_history, require_playwright, wait_until_ready
 from .conftest import ARTIFACTS
@@ -38,9 +39,9 @@ def log_in(browser, app: ServedApp, name: str, password: str | None = None, loca
     context = browser.new_context(locale=locale, viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.goto(app.url)
-    page.get_by_test_id("textbox").fill(name)
-    page.get_by_test_id("password").fill(password or PASSWORDS[name])
-    page.get_by_role("button", name=re.compile("login", re.I)).click()
+    page.locator("#login-name").fill(name)
+    page.locator("#login-password").fill(password or PASSWORDS[name])
+    page.locator("#login-submit").click()
     return context, page
 
 
@@ -106,11 +107,58 @@ def test_two_users_and_an_admin_see_what_they_should(browser, team: ServedApp) -
             context.close()
 
 
-def test_a_wrong_password_is_refused(browser, team: ServedApp) -> None:
-    context, page = log_in(browser, team, "alice", password="not-her-password")
+@pytest.mark.parametrize("screen", ["laptop", "phone"])
+@pytest.mark.parametrize("locale", ["en-US", "zh-CN"])
+def test_the_login_page_speaks_the_visitors_language_keeps_the_name_and_says_whom_to_ask(
+        browser, team: ServedApp, locale: str, screen: str) -> None:
+    lang = locale[:2]
+    words = LABELS[lang]
+    viewport = {"width": 1366, "height": 768} if screen == "laptop" else {"width": 390, "height": 844}
+    context = browser.new_context(locale=locale, viewport=viewport)
+    page = context.new_page()
     try:
-        expect(page.get_by_text(re.compile("incorrect|invalid|wrong", re.I))).to_be_visible()
+        page.goto(team.url)
+        expect(page).to_have_title(re.compile(re.escape(words["login_title"])))
+        expect(page.locator("html")).to_have_attribute("lang", "zh-CN" if lang == "zh" else "en")
+        expect(page.locator("label[for=login-name]")).to_have_text(words["login_name"])
+        expect(page.locator("#login-help")).to_have_text(words["login_help"])
+        expect(page.locator("#login-submit")).to_have_text(words["login_button"])
+        for selector in ("#login-name", "#login-password", "#login-submit", "#login-help"):
+            expect(page.locator(selector)).to_be_in_viewport(ratio=1)
+        page.locator("#login-name").fill("alice")
+        page.locator("#login-password").fill("not-her-password")
+        page.locator("#login-password").press("Enter")
+        message = page.locator("#login-message")
+        expect(message).to_have_text(words["login_failed"])
+        expect(page.locator("#login-name")).to_have_value("alice")  # kept; only the password is cleared
+        expect(page.locator("#login-password")).to_have_value("")
+        expect(page.get_by_text(re.compile("incorrect|credentials|凭据", re.I))).to_have_count(0)
         expect(page.locator("#prompt")).to_have_count(0)
+        page.screenshot(path=str(ARTIFACTS / f"login-failed-{screen}-{locale}.png"))
+        # The kept name and the right password: in, on the app's page.
+        page.locator("#login-password").fill(PASSWORDS["alice"])
+        page.locator("#login-submit").click()
+        wait_until_ready(page)
     finally:
         context.close()
     assert "not-her-password" not in team.log()
+
+
+def test_the_login_page_says_how_long_to_wait_when_throttled(browser, team: ServedApp) -> None:
+    # As if through the share tunnel from its own address: the back-off it earns is its own.
+    context = browser.new_context(locale="en-US", extra_http_headers={"X-Forwarded-For": "203.0.113.77"})
+    page = context.new_page()
+    try:
+        page.goto(team.url)
+        page.locator("#login-name").fill("nobody-here")
+        message = page.locator("#login-message")
+        for attempt in range(12):  # five free failures, then a wait that doubles each time
+            page.locator("#login-password").fill(f"guess-{attempt}")
+            page.locator("#login-submit").click()
+            expect(message).not_to_be_empty()
+            expect(page.locator("#login-submit")).to_be_enabled()
+            if "Wait" in message.inner_text():
+                break
+        expect(message).to_have_text(re.compile(r"^Too many tries in a row\. Wait \d+ s and try again\.$"))
+    finally:
+        context.close()

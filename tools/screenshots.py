@@ -227,10 +227,10 @@ def select_in_history(page, app: App, picture: Picture) -> None:
 
 
 def log_in(page, name: str) -> None:
-    """Gradio's login form, as a person fills it in."""
-    page.get_by_test_id("textbox").fill(name)
-    page.get_by_test_id("password").fill(PASSWORDS[name])
-    page.get_by_role("button", name="Login").click()
+    """The app's login page (webui/login_page.py), as a person fills it in."""
+    page.locator("#login-name").fill(name)
+    page.locator("#login-password").fill(PASSWORDS[name])
+    page.locator("#login-submit").click()
 
 
 # -- the shots -----------------------------------------------------------------------------

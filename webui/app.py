@@ -36,6 +36,7 @@ from .handlers import (
     UsageHandlers,
 )
 from .hosts import AllowedHosts, HostGuard
+from .login_page import LoginPage
 from .logins import LoginGuard, LoginThrottle
 from .quota import Quota
 from .rest import PREFIX, build_rest
@@ -111,7 +112,7 @@ class App:
         accounts = self.core.accounts
         is_user = (lambda name: name in accounts.accounts) if accounts is not None else None
         return [lambda inner: HostGuard(inner, hosts), lambda inner: LoginGuard(inner, logins),
-                lambda inner: Identity(inner, tokens, is_user)]
+                lambda inner: Identity(inner, tokens, is_user), LoginPage]
 
     def launch(self, **overrides: Any) -> Any:
         launched = self.blocks.launch(**{**self.launch_kwargs(), **overrides})
