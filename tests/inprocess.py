@@ -15,6 +15,7 @@ from typing import Any, Iterator
 
 import requests
 
+from tests.support.apps import launch
 from tools.appprocess import free_port
 from webui.app import App, create_app
 from webui.config import Settings
@@ -39,7 +40,7 @@ def served(outputs: Path, **settings: Any) -> Iterator[Served]:
     port = free_port()
     app = create_app(Settings(outputs=outputs, port=port, **settings))
     try:
-        app.launch(prevent_thread_lock=True)
+        launch(app)
         yield Served(app, f"http://127.0.0.1:{port}/")
     finally:
         app.close()

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.support.apps import launch
 from tools.appprocess import free_port
 from webui.accounts import add_user
 from webui.app import App, create_app
@@ -39,7 +40,7 @@ def team(tmp_path_factory) -> Iterator[App]:
     core = app.core
     app.rest = build_rest(core.storage, core.generator, _history_handlers(app), login_required=True,
                           token_user=TOKENS.get)
-    app.launch(prevent_thread_lock=True)
+    launch(app)
     try:
         yield app
     finally:
@@ -165,7 +166,7 @@ def test_openapi_docs_describe_every_route(team: App) -> None:
 
 def test_without_logins_the_api_is_open_like_the_page(tmp_path: Path) -> None:
     app = create_app(Settings(outputs=tmp_path / "outputs", demo=True, port=free_port()))
-    app.launch(prevent_thread_lock=True)
+    launch(app)
     try:
         s = requests.Session()
         s.trust_env = False

@@ -10,6 +10,7 @@ import pytest
 import requests
 from gradio.state_holder import SessionState
 
+from tests.support.apps import launch
 from tools.appprocess import free_port
 from webui.app import App, create_app
 from webui.config import Settings
@@ -19,7 +20,7 @@ from webui.gradio_speed import LeanSessionState, LeanStateHolder
 @pytest.fixture
 def app(tmp_path: Path) -> Iterator[App]:
     app = create_app(Settings(outputs=tmp_path / "outputs", demo=True, port=free_port()))
-    app.launch(prevent_thread_lock=True)
+    launch(app)
     try:
         yield app
     finally:

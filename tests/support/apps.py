@@ -36,6 +36,18 @@ def wait_for_page(url: str, timeout: float = 60) -> None:
         time.sleep(0.05)
 
 
+def launch(app: App, **launch_overrides: Any) -> str:
+    """Serve `app` (built by `create_app`) in this process; its URL, ending in "/", once `GET /` answers.
+
+    `_frontend=False` skips Gradio's own one-shot check of `GET /` (a 3 s timeout that a busy
+    CI machine can miss, then "localhost is not accessible"); we poll instead.
+    """
+    _, local_url, _ = app.launch(prevent_thread_lock=True, _frontend=False, **launch_overrides)
+    url = local_url if local_url.endswith("/") else local_url + "/"
+    wait_for_page(url)
+    return url
+
+
 class LogCapture(logging.Handler):
     """Every log record while an app runs, formatted as `launch.py` would print it."""
 
@@ -74,11 +86,7 @@ class ServedApp:
             webui_log.setLevel(logging.INFO)  # what launch.py shows
         try:
             self.app: App = create_app(settings)
-            # _frontend=False skips Gradio's own one-shot check of GET / (a 3 s timeout that a
-            # busy CI machine can miss, then "localhost is not accessible"); we poll instead.
-            _, local_url, _ = self.app.launch(prevent_thread_lock=True, _frontend=False, **launch_overrides)
-            self.url = local_url if local_url.endswith("/") else local_url + "/"
-            wait_for_page(self.url)
+            self.url = launch(self.app, **launch_overrides)
         except BaseException:
             self.stop()
             raise
