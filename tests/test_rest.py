@@ -21,6 +21,8 @@ from webui.app import App, create_app
 from webui.config import Settings
 from webui.rest import build_rest
 
+from .security import attack
+
 PASSWORDS = {"ann": "ann-correct-horse-1", "bob": "bob-battery-staple-2", "root": "root-admin-pass-3"}
 TOKENS = {"tok-bob-7f3a9c": "bob"}  # stands in for personal API tokens (issue 16.12)
 LIMIT = 2
@@ -155,13 +157,22 @@ def test_bad_input_is_a_clear_400_and_saves_nothing(team: App, made: dict) -> No
     assert root.get(api(team) + "history", params={"limit": 500}, timeout=30).json() == before
 
 
-def test_openapi_docs_describe_every_route(team: App) -> None:
-    s = requests.Session()
-    s.trust_env = False
-    schema = s.get(api(team) + "openapi.json", timeout=30).json()
-    assert set(schema["paths"]) == {"/history", "/images/{record_id}", "/images/{record_id}/png", "/generate"}
-    docs = s.get(api(team) + "docs", timeout=30)
-    assert docs.status_code == 200 and "swagger" in docs.text.lower()
+@attack(
+    "Logins",
+    "Open the REST API's documentation (`/api/v1/docs`, `/api/v1/openapi.json`) of a team app without "
+    "logging in, or with a wrong token",
+    "401; with the login cookie or a personal token they answer; an app without login keeps them open",
+)
+def test_openapi_docs_describe_every_route_behind_the_login(team: App) -> None:
+    for s in (session(team), session(team, token="not-a-token")):
+        for route in ("openapi.json", "docs"):
+            r = s.get(api(team) + route, timeout=30)
+            assert r.status_code == 401 and "/generate" not in r.text and "swagger" not in r.text.lower(), route
+    for s in (session(team, "ann"), session(team, token="tok-bob-7f3a9c")):
+        schema = s.get(api(team) + "openapi.json", timeout=30).json()
+        assert set(schema["paths"]) == {"/history", "/images/{record_id}", "/images/{record_id}/png", "/generate"}
+        docs = s.get(api(team) + "docs", timeout=30)
+        assert docs.status_code == 200 and "swagger" in docs.text.lower() and "/api/v1/openapi.json" in docs.text
 
 
 def test_without_logins_the_api_is_open_like_the_page(tmp_path: Path) -> None:
@@ -174,5 +185,7 @@ def test_without_logins_the_api_is_open_like_the_page(tmp_path: Path) -> None:
         assert made.status_code == 200 and made.json()["user"] is None
         assert [r["id"] for r in s.get(api(app) + "history", timeout=30).json()] == [made.json()["id"]]
         assert s.get(api(app) + "history", headers={"Authorization": "Bearer nope"}, timeout=30).status_code == 401
+        assert s.get(api(app) + "openapi.json", timeout=30).json()["paths"]
+        assert s.get(api(app) + "docs", timeout=30).status_code == 200
     finally:
         app.close()

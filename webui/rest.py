@@ -4,7 +4,8 @@
     GET  /api/v1/images/{id}                 one record
     GET  /api/v1/images/{id}/png             the saved PNG, byte for byte
     POST /api/v1/generate                    JSON in, the saved record out (waits for the image)
-    GET  /api/v1/docs                        OpenAPI documentation (schema at /api/v1/openapi.json)
+    GET  /api/v1/docs                        OpenAPI documentation (schema at /api/v1/openapi.json),
+                                             behind the same login as the rest
 
 One plain HTTP request per call: no queue, no event stream, no per-call Gradio session,
 so a listing costs about what its SQLite query and JSON cost (bench/scale.py).
@@ -28,6 +29,7 @@ import orjson
 from fastapi import FastAPI, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, Response
 from pydantic import BaseModel, Field
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -132,9 +134,9 @@ def build_rest(
         title="YUNYX text to image: REST API",
         version="1",
         description=__doc__.split("\n\n")[0] + " Log in with the page's cookie or `Authorization: Bearer <token>`.",
-        docs_url="/docs",
+        docs_url=None,  # served below, behind the login like every other route
         redoc_url=None,
-        openapi_url="/openapi.json",
+        openapi_url=None,
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     errors: dict[int | str, dict[str, Any]] = {401: {"model": ErrorAnswer}, 400: {"model": ErrorAnswer},
@@ -171,6 +173,17 @@ def build_rest(
         """FastAPI's own refusals (a limit out of range, a body that is not JSON) in the same shape."""
         where = "; ".join(f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg', '')}" for e in exc.errors())
         return json_response({"error": {"code": "bad_request", "message": where[:500]}}, 400)
+
+    @api.get("/openapi.json", include_in_schema=False)
+    def openapi(request: Request) -> Response:
+        visitor(request)
+        return json_response(api.openapi())
+
+    @api.get("/docs", include_in_schema=False)
+    def docs(request: Request) -> Response:
+        visitor(request)
+        root = request.scope.get("root_path", "").rstrip("/")
+        return get_swagger_ui_html(openapi_url=root + "/openapi.json", title=api.title)
 
     @api.get("/history", response_model=list[Record], responses=errors, summary="Saved images, newest first")
     def list_history(
