@@ -18,6 +18,7 @@ from gradio_client import Client, handle_file
 from webui import metadata
 from webui.storage import Storage
 
+from .security import attack
 from .support.apps import ServedApp, serve_app
 from .test_teams import PASSWORDS, users_file
 
@@ -221,6 +222,59 @@ def test_private_mode_boards_and_exports(team: ServedApp) -> None:
     # the admin sees every image
     carol = member(team, "carol")
     assert {r["id"] for r in history(carol, "heron")} == {shared_one["id"], private_one["id"], bobs["id"]}
+
+
+
+@attack(
+    "Privacy",
+    "In private mode bob shares a board `Trip` and keeps a board `Hidden`; alice, who has neither, puts images "
+    "on `Trip` and `Hidden` (`/board`, `/bulk`), lists boards and searches `board:Trip`, `board:Hidden` (Gradio "
+    "API and REST)",
+    "alice's images go to her own new boards, bob's boards keep only his; alice's `board:Trip` finds her `Trip` "
+    "and bob's shared one, `board:Hidden` only hers; bob sees none of alice's boards",
+)
+def test_board_names_belong_to_their_owner(team: ServedApp) -> None:
+    alice, bob, carol = member(team, "alice"), member(team, "bob"), member(team, "carol")
+    _, b_trip = generate(bob, "bob's lake trip")
+    _, b_hidden = generate(bob, "bob's hidden cave")
+    bob.predict([b_trip["id"]], ["Trip"], [], api_name="/board")
+    bob.predict("Trip", None, True, api_name="/board_edit")
+    bob.predict([b_hidden["id"]], ["Hidden"], [], api_name="/board")
+    _, a_trip = generate(alice, "alice's dune trip")
+    _, a_hidden = generate(alice, "alice's hidden dune")
+    _, a_bulk = generate(alice, "alice's bulk dune")
+    [added] = alice.predict([a_trip["id"]], ["Trip"], [], api_name="/board")
+    assert added["boards"] == ["Trip"]
+    alice.predict([a_hidden["id"]], ["hidden"], [], api_name="/board")
+    assert alice.predict("bulk dune", [], None, None, ["Trip"], [], False, api_name="/bulk") == {"count": 1}
+
+    def ids(client: Client, query: str) -> set[str]:
+        return {r["id"] for r in history(client, query)}
+
+    def boards(client: Client) -> list[dict]:
+        return [b for b in client.predict(api_name="/boards") if b["name"].casefold() in ("trip", "hidden")]
+
+    assert ids(bob, "board:Trip") == {b_trip["id"]} and ids(bob, "board:Hidden") == {b_hidden["id"]}
+    assert boards(bob) == [{"name": "Hidden", "shared": False, "mine": True, "images": 1},
+                                              {"name": "Trip", "shared": True, "mine": True, "images": 1}]
+    assert ids(alice, "board:Trip") == {a_trip["id"], a_bulk["id"], b_trip["id"]}
+    assert ids(alice, "board:Hidden") == {a_hidden["id"]}
+    assert boards(alice) == [
+        {"name": "hidden", "shared": False, "mine": True, "images": 1},
+        {"name": "Trip", "shared": False, "mine": True, "images": 2},
+        {"name": "Trip", "shared": True, "mine": False, "images": 1},
+    ]
+    assert ids(carol, "board:Trip") == {b_trip["id"]}  # the admin's own (none) and the shared one
+    # taking an image off `Trip` touches alice's board only
+    alice.predict([a_trip["id"]], [], ["Trip"], api_name="/board")
+    assert ids(alice, "board:Trip") == {a_bulk["id"], b_trip["id"]} and ids(bob, "board:Trip") == {b_trip["id"]}
+    # the REST API resolves names the same way
+    rest = requests.Session()
+    assert rest.post(team.url + "login", data={"username": "alice", "password": PASSWORDS["alice"]}, timeout=10).ok
+    listed = rest.get(team.url + "api/v1/history", params={"q": "board:Trip"}, timeout=30).json()
+    assert {r["id"] for r in listed} == {a_bulk["id"], b_trip["id"]}
+    assert {r["id"] for r in rest.get(team.url + "api/v1/history", params={"q": "board:Hidden"},
+                                      timeout=30).json()} == {a_hidden["id"]}
 
 
 def test_the_history_tab_exports_its_whole_filter(app: ServedApp, client: Client) -> None:

@@ -11,8 +11,9 @@ it at once). Who may do what is decided here, once:
 * changing (star, rate, board) an image: whoever sees it, except that in private mode only
   its owner (or the admin) changes it;
 * deleting: its owner, or the admin (and anyone when nobody logs in);
-* a board: private to its owner or shared with the team; only its owner renames,
-  shares or deletes it (its images stay).
+* a board: private to its owner or shared with the team; only its owner puts images on
+  it, renames, shares or deletes it (its images stay); `board:NAME` finds the viewer's
+  own board of that name and the boards of that name shared with them.
 """
 
 from __future__ import annotations
@@ -110,24 +111,23 @@ class Curator:
 
     def board(self, record_ids: Sequence[str], viewer: str | None, *, add: Iterable[str] = (),
               remove: Iterable[str] = (), shared: bool | None = None) -> list[dict[str, Any]]:
-        """Put images on boards (a board is made on first use) and take them off others.
+        """Put images on the viewer's boards (a board is made on first use) and take them off.
 
-        A name finds the viewer's own board first, else a board shared with the team; a
-        new board is private in private mode and shared otherwise, unless `shared` says.
+        A name is always the viewer's own board: a teammate's board of the same name, shared
+        or not, is never changed (boards belong to their owner; names are unique per owner).
+        A new board is private in private mode and shared otherwise, unless `shared` says.
         """
         add_names, remove_names = _names(add), _names(remove)
         records = self._changeable(record_ids, viewer)
         index = self.storage.index
         ids = [r.id for r in records]
+        made_shared = (not self.private) if shared is None else shared
         for name in add_names:
-            found = index.find_board(viewer, name)
-            made_shared = (not self.private) if shared is None else shared
-            board = found[0] if found else index.make_board(viewer, name, made_shared)
-            index.link(board, ids, add=True)
+            index.link(index.make_board(viewer, name, made_shared), ids, add=True)
         for name in remove_names:
-            found = index.find_board(viewer, name)
-            if found is not None:
-                index.link(found[0], ids, add=False)
+            board = index.own_board(viewer, name)
+            if board is not None:
+                index.link(board, ids, add=False)
         return self._rewrite_boards(ids, viewer)
 
     def boards(self, viewer: str | None) -> list[dict[str, Any]]:

@@ -269,15 +269,13 @@ class HistoryIndex:
     def _restore_boards(self, records: Iterable[Mapping[str, Any] | Record]) -> None:
         """Boards named in records read from files (a rebuild, a restore) come back.
 
-        The PNG keeps board names only: a board that is not there yet is made as the
-        image owner's private board.
+        The PNG keeps board names only: each goes to the image owner's own board of that
+        name (made private if it is not there yet), never to a teammate's board.
         """
         for item in records:
             record = item if isinstance(item, Record) else Record.from_mapping(item)
             for name in record.boards:
-                found = self.find_board(record.user, name)
-                board = found[0] if found else self.make_board(record.user, name)
-                self.link(board, [record.id], add=True)
+                self.link(self.make_board(record.user, name), [record.id], add=True)
 
     def remove(self, record_id: str) -> bool:
         """Drop one row by id; True if there was one."""
@@ -425,19 +423,27 @@ class HistoryIndex:
         """The boards `viewer` may see (their own and the shared ones), by name, with sizes."""
         sql = """SELECT b.name, b.shared, b.owner = ?, count(bi.image) FROM boards b
                  LEFT JOIN board_images bi ON bi.board = b.id
-                 WHERE b.owner = ? OR b.shared GROUP BY b.id ORDER BY b.name, b.owner != ?"""
+                 WHERE b.owner = ? OR b.shared GROUP BY b.id ORDER BY b.name, b.owner != ?, b.id"""
         owner = viewer or ""
         with self._connect() as conn:
             rows = conn.execute(sql, (owner, owner, owner)).fetchall()
         return [{"name": n, "shared": bool(s), "mine": bool(m), "images": c} for n, s, m, c in rows]
 
     def find_board(self, viewer: str | None, name: str) -> tuple[int, bool] | None:
-        """(board id, viewer owns it) for `name`: the viewer's own board first, else a shared one."""
-        sql = "SELECT id, owner = ? FROM boards WHERE name = ? AND (owner = ? OR shared) ORDER BY owner != ? LIMIT 1"
+        """(board id, viewer owns it) for `name`: the viewer's own board first, else the oldest
+        shared one (what an edit of someone else's board is refused on)."""
+        sql = ("SELECT id, owner = ? FROM boards WHERE name = ? AND (owner = ? OR shared) "
+               "ORDER BY owner != ?, id LIMIT 1")
         owner = viewer or ""
         with self._connect() as conn:
             row = conn.execute(sql, (owner, name, owner, owner)).fetchone()
         return (row[0], bool(row[1])) if row else None
+
+    def own_board(self, owner: str | None, name: str) -> int | None:
+        """The id of `owner`'s own board `name` (any case), or None."""
+        with self._connect() as conn:
+            row = conn.execute("SELECT id FROM boards WHERE owner = ? AND name = ?", (owner or "", name)).fetchone()
+        return row[0] if row else None
 
     def make_board(self, owner: str | None, name: str, shared: bool = False) -> int:
         """The id of `owner`'s board `name`, made if it does not exist yet."""

@@ -74,8 +74,8 @@ class CurationHandlers:
 
         Args:
             record_ids: the images' record ids.
-            add: board names to put the images on (your own board of that name, else a board shared with the team; new boards are private in private mode, shared otherwise).
-            remove: board names to take the images off (the images stay in history).
+            add: names of your boards to put the images on (a teammate's board of the same name is never touched; new boards are private in private mode, shared otherwise).
+            remove: names of your boards to take the images off (the images stay in history).
         Returns:
             The images' records, each listing the boards you can see it on.
         """
@@ -296,7 +296,7 @@ class CurationHandlers:
     # -- the History tab -----------------------------------------------------------------------
 
     def _board_choices(self, viewer: str | None) -> gr.Dropdown:
-        return gr.Dropdown(choices=[b["name"] for b in self.curator.boards(viewer)])
+        return gr.Dropdown(choices=list(dict.fromkeys(b["name"] for b in self.curator.boards(viewer))))
 
     def marks_of(self, record_id: str | None, request: gr.Request) -> tuple[bool, int, Any]:
         """The selected image's star and rating, and the boards to pick from."""
