@@ -23,7 +23,7 @@ import zlib
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from .record import INFOTEXT_FIELDS, InfotextField, Record
+from .record import INFOTEXT_FIELDS, JSON_ENCODER, InfotextField, Record
 
 __all__ = [
     "BadImageError",
@@ -224,7 +224,7 @@ def text_chunks(record: Record | Mapping[str, Any]) -> dict[str, str]:
     """
     data = record.to_dict() if isinstance(record, Record) else dict(record)
     return {
-        "generation": json.dumps(data, ensure_ascii=False, separators=(",", ":")),
+        "generation": JSON_ENCODER.encode(data),
         "parameters": infotext(data),
     }
 

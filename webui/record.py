@@ -23,7 +23,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
-__all__ = ["FORM_FIELDS", "INFOTEXT_FIELDS", "MAX_RATING", "ROW_COLUMNS", "InfotextField", "Record", "form_values"]
+__all__ = [
+    "FORM_FIELDS", "INFOTEXT_FIELDS", "JSON_ENCODER", "MAX_RATING", "ROW_COLUMNS", "InfotextField", "Record", "form_values",
+]
 
 MAX_RATING = 5
 
@@ -90,7 +92,7 @@ class Record:
 
     def to_dict(self) -> dict[str, Any]:
         """The record as JSON-ready dict: every field, then the unknown keys."""
-        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "extra"}
+        out = {name: getattr(self, name) for name in _DICT_FIELDS}
         out["boards"] = list(self.boards)
         for key, value in self.extra.items():
             out.setdefault(key, value)
@@ -98,7 +100,7 @@ class Record:
 
     def to_json(self) -> str:
         """The ``generation`` chunk's text (compact, UTF-8 kept)."""
-        return json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":"))
+        return JSON_ENCODER.encode(self.to_dict())
 
     def row(self) -> tuple[Any, ...]:
         """The history index's columns (:data:`ROW_COLUMNS`), the JSON record last."""
@@ -108,6 +110,11 @@ class Record:
         """Prompt, model, size, enhancement, seed: the Generate form's order (and /generate's)."""
         return (self.prompt, self.model, self.image_size, self.prompt_enhancement,
                 self.seed if seed is None else seed)
+
+
+# `json.dumps` with options builds an encoder per call; a save encodes the record twice.
+JSON_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+_DICT_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Record) if f.name != "extra")
 
 
 # -- cleaning values read from anywhere ---------------------------------------------------

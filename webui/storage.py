@@ -297,7 +297,6 @@ class Storage:
             target, record = self._write_new(folder, png, labels, base)
         except OSError as exc:
             raise SaveError(folder, exc.strerror or type(exc).__name__) from exc
-        self._syncer.submit(_fsync_file_and_folder, target)
         try:
             self.index.add(record)
         except Exception:  # the file is safe: index it again before the next listing
@@ -305,6 +304,11 @@ class Storage:
             with self._lock:
                 self._unindexed.append(record)
             return {**record.to_dict(), "indexed": False}
+        finally:
+            # Handed over last: the fsync thread wakes once this save is done instead of
+            # competing with it for the GIL (on a busy machine a woken thread may hold it
+            # for a whole time slice).
+            self._syncer.submit(_fsync_file_and_folder, target)
         return record.to_dict()
 
     def _index_pending(self) -> None:
