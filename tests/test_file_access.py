@@ -268,3 +268,117 @@ def test_the_library_import_reads_only_the_visitors_own_files(team: ServedApp, a
     answer = events.call(events.find(reads=("library-import",)), [file_data(alices_made["library export"])])
     assert not answer["success"], answer
     assert "alice's private recipe" not in json.dumps(call(team, bob, "recipes", []))
+
+
+def clicked(events: Events, button: str) -> int:
+    """The event a click on the button with this elem_id runs first."""
+    target = events._ids[button]
+    found = [d["id"] for d in events._deps if [target, "click"] in d.get("targets", [])]
+    assert found, button
+    return found[0]
+
+
+def refused(app: ServedApp, s: requests.Session, name: str, data: list) -> str:
+    """Call a named endpoint that must fail; the error event's text."""
+    event = s.post(f"{app.url}gradio_api/call/{name}", json={"data": data}, timeout=30).json()["event_id"]
+    text = s.get(f"{app.url}gradio_api/call/{name}/{event}", timeout=60).text
+    assert "event: error" in text and "event: complete" not in text, text[-500:]
+    return text
+
+
+@attack(
+    "Privacy",
+    "User B reads, by id over the REST API (`/api/v1/images/{id}`), user A's image that A put on a board "
+    "shared with the team, A also keeping it on a private board",
+    "B gets the record without A's name and with only the boards B may see; A's private board stays unnamed",
+)
+def test_the_rest_api_shows_a_shared_image_as_the_visitor_may_read_it(team: ServedApp) -> None:
+    alice, bob = login(team, "alice"), login(team, "bob")
+    _, record = generate(team, alice, "a shared canyon")
+    call(team, alice, "board", [[record["id"]], ["Canyon team", "Alice private plans"], []])
+    call(team, alice, "board_edit", ["Canyon team", None, True])
+    seen = bob.get(f"{team.url}api/v1/images/{record['id']}", timeout=30)
+    assert seen.status_code == 200, seen.text
+    assert seen.json()["user"] is None and seen.json()["boards"] == ["Canyon team"], seen.json()
+    assert "alice" not in seen.text.lower()
+    mine = alice.get(f"{team.url}api/v1/images/{record['id']}", timeout=30).json()
+    assert mine["user"] == "alice" and sorted(mine["boards"]) == ["Alice private plans", "Canyon team"]
+
+
+@attack(
+    "Privacy",
+    "User B lists the prompt library, fills, runs as a matrix, updates and deletes user A's private recipe by "
+    "its id, and saves a recipe of his own with A's private image as its example",
+    "A's private recipe is in none of B's answers and every call on it is refused as not found; the example "
+    "image is refused; A's shared recipe is listed without A's name",
+)
+def test_private_recipes_stay_private(team: ServedApp) -> None:
+    alice, bob = login(team, "alice"), login(team, "bob")
+    _, image = generate(team, alice, "alice's recipe example")
+    private = call(team, alice, "recipe_save", ["Alice's hidden recipe", "a {color} kite", "", "", False, False,
+                                                 "", image["id"]])[0]
+    call(team, alice, "recipe_save", ["Alice's team recipe", "a {color} boat", "", "", False, True, "", ""])
+    listed = call(team, bob, "recipes", [])[0]
+    assert "Alice's hidden recipe" not in json.dumps(listed)
+    [team_recipe] = [r for r in listed if r["name"] == "Alice's team recipe"]
+    assert team_recipe["owner"] is None and "alice" not in json.dumps(listed).lower().replace("alice's", "")
+    for name, data in (("recipe_fill", [private["id"], {"color": "red"}]),
+                       ("recipe_save", ["taken", "a kite", "", "", False, True, private["id"], ""]),
+                       ("recipe_delete", [private["id"]]),
+                       ("matrix", ["", private["id"], {"color": ["red"]}, ["FLUX.1-schnell"], ["768x512"],
+                                   [False], 1, ""]),
+                       ("recipe_save", ["bob's", "a kite", "", "", False, True, "", image["id"]])):
+        assert "kite" not in refused(team, bob, name, data).replace("a kite", ""), name
+    assert call(team, alice, "recipe_fill", [private["id"], {"color": "red"}])[0]["prompt"] == "a red kite"
+
+
+@attack(
+    "Privacy",
+    "User B lists the trash (`/trash` and the page's trash view), restores user A's trashed image by its id "
+    "(`/restore`) and by its trash path (the page's Restore and Undo events), and lists A's saved searches",
+    "B sees none of A's trashed images or searches; every restore is refused and A's image stays in the trash",
+)
+def test_another_users_trash_and_searches_are_out_of_reach(team: ServedApp) -> None:
+    alice, bob = login(team, "alice"), login(team, "bob")
+    _, record = generate(team, alice, "alice's binned sketch")
+    call(team, alice, "search_save", ["alice's hunt", "binned sketch"])
+    call(team, alice, "delete", [record["id"]])
+    [(trash_path, _)] = [(p, r) for p, r in team.app.storage.trashed("alice") if r["id"] == record["id"]]
+    assert "binned sketch" not in json.dumps(call(team, bob, "trash", []))
+    assert "alice's hunt" not in json.dumps(call(team, bob, "searches", []))
+    events = Events(team.url, bob)
+    page_trash = events.call(events.find(writes=("trash",)), ["UTC"])
+    assert page_trash["success"] and trash_path not in json.dumps(page_trash)
+    refused(team, bob, "restore", [record["id"]])
+    for button in ("trash-restore", "undo"):  # the path is sent where the page keeps it in a (server-side) state
+        answer = events.call(clicked(events, button), [trash_path])
+        assert "binned" not in json.dumps(answer) and "restored" not in json.dumps(answer).lower(), answer
+    assert any(r["id"] == record["id"] for _, r in team.app.storage.trashed("alice"))
+    assert record["id"] not in {r["id"] for r in call(team, bob, "history", ["", 0, 500])[0]}
+
+
+@attack(
+    "Input",
+    "Import into the prompt library (the `/recipes_import` endpoint and the page's upload) a 5 MB JSON text, "
+    "JSON nested 100,000 deep, 2,000 recipes, a binary file and a 2 MB file",
+    "each refused with the plain message that the file is not a prompt library; nothing is added; "
+    "the app keeps answering",
+)
+def test_a_hostile_library_import_is_refused_cleanly(team: ServedApp) -> None:
+    bob = login(team, "bob")
+    before = call(team, bob, "recipes", [])[0]
+    one = {"name": "n", "text": "a kite"}
+    texts = [json.dumps({"recipes": [one] * 60_000}), "[" * 100_000 + "]" * 100_000,
+             json.dumps({"recipes": [one] * 2000}), json.dumps({"recipes": {"deep": "[" * 100_000}})]
+    for text in texts:
+        answer = refused(team, bob, "recipes_import", [text])
+        assert "not a prompt library" in answer or "library" in answer.lower(), answer[-300:]
+    events = Events(team.url, bob)
+    importing = events.find(reads=("library-import",))
+    for name, body in (("binary.json", bytes(range(256)) * 64), ("huge.json", b"[" + b" " * 2_000_000 + b"]"),
+                       ("deep.json", b"[" * 100_000 + b"]" * 100_000)):
+        uploaded = bob.post(team.url + "gradio_api/upload", files={"files": (name, body)}, timeout=30)
+        assert uploaded.ok, uploaded.text
+        answer = events.call(importing, [file_data(uploaded.json()[0])])
+        assert not answer["success"] and "library" in json.dumps(answer).lower(), (name, answer)
+    assert call(team, bob, "recipes", [])[0] == before

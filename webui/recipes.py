@@ -256,6 +256,13 @@ class Recipe:
     def as_dict(self) -> dict[str, Any]:
         return {**asdict(self), "slots": self.slot_keys()}
 
+    def seen_by(self, viewer: str | None, private: bool) -> dict[str, Any]:
+        """`as_dict` for `viewer`: in private mode a teammate's shared recipe names no owner."""
+        shown = self.as_dict()
+        if private and self.owner != viewer:
+            shown["owner"] = None
+        return shown
+
 
 _COLUMNS = tuple(f.name for f in fields(Recipe))
 _SCHEMA = """
@@ -343,10 +350,16 @@ class Library:
         return json.dumps({"recipes": items}, ensure_ascii=False, indent=2)
 
     def import_json(self, text: str, user: str | None) -> list[Recipe]:
-        """Add the recipes in an exported file as the user's own; all or none."""
+        """Add the recipes in an exported file as the user's own; all or none.
+
+        Text longer than a library file may be, or nested too deep to parse, is refused
+        like any other file that is not a library (never a crash).
+        """
+        if not isinstance(text, str) or len(text) > MAX_LIBRARY_BYTES:
+            raise InvalidInputError("bad_library_file")
         try:
             data = json.loads(text)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, RecursionError):
             raise InvalidInputError("bad_library_file") from None
         items = data.get("recipes") if isinstance(data, dict) else data
         if not isinstance(items, list) or len(items) > MAX_RECIPES_IMPORT:

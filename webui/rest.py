@@ -204,7 +204,7 @@ def build_rest(
     @api.get("/images/{record_id}", response_model=Record, responses=errors, summary="One saved image's record")
     def get_image(request: Request, record_id: str) -> Response:
         who, lang = visitor(request)
-        return json_response(visible_record(record_id, who, lang))
+        return json_response(history.readable(visible_record(record_id, who, lang), who))  # type: ignore[arg-type]
 
     @api.get("/images/{record_id}/png", response_class=FileResponse, responses=errors,
              summary="The saved PNG, with its metadata chunks")

@@ -73,6 +73,11 @@ class HistoryHandlers:
         return (owner is None or record.get("user") == owner
                 or self.storage.index.on_shared_board(str(record.get("id"))))
 
+    def readable(self, record: dict[str, Any], request: gr.Request | None) -> dict[str, Any]:
+        """One record as the visitor may read it: only the boards they may see; in private mode
+        no teammate's name (an image of a board shared with them)."""
+        return self._shown(self.storage.index.for_viewer([record], user_of(request)), request)[0]
+
     def _shown(self, records: list[dict[str, Any]], request: gr.Request | None) -> list[dict[str, Any]]:
         """Records as the visitor may read them: in private mode, no teammate's name."""
         owner = self._visible_owner(request, mine=False)
@@ -169,7 +174,7 @@ class HistoryHandlers:
         lang = language(request)
         where = i18n.label("file_location", lang, file=str(path), folder=str(path.parent))
         where += "  \n" + provenance.describe(provenance.read_file(path), lang)
-        shown = self._shown(self.storage.index.for_viewer([record], user_of(request)), request)[0]
+        shown = self.readable(record, request)
         return (str(path), shown, card.settings_card(shown, lang, tz), where, record["id"], *_actions(True), "")
 
     # -- acting on the selected image -------------------------------------------------------

@@ -67,7 +67,9 @@ class LibraryHandlers:
             Recipes with id, name, text (with {slots}), model, image_size, prompt_enhancement,
             shared, owner, uses and the names of their slots.
         """
-        return [r.as_dict() for r in self.library.visible(*self._who(request))]
+        user, is_admin = self._who(request)
+        private = self.curator.scope(user) is not None  # private mode, not the admin
+        return [r.seen_by(user, private) for r in self.library.visible(user, is_admin)]
 
     def save_recipe(
         self,
@@ -107,6 +109,8 @@ class LibraryHandlers:
             shared=bool(shared),
         )
         try:
+            if recipe.example_id:  # an image the saver may see, or none
+                self.curator.get(recipe.example_id, user_of(request))
             return self.library.save(recipe, *self._who(request)).as_dict()
         except AppError as exc:
             raise fail(render(exc, lang), lang) from None
