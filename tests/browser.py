@@ -202,3 +202,13 @@ def open_history(page, lang: str = "en"):
     expect(page.locator("#history-page")).to_contain_text(re.compile(listed))
     return page.locator("#history_gallery .gallery-item")
 
+
+
+def open_fold(page, selector: str) -> None:
+    """Open a closed gr.Accordion (Gradio mounts what is inside only once it is open)."""
+    from playwright.sync_api import expect
+
+    toggle = page.locator(f"{selector} > .label-wrap").first
+    if "open" not in (toggle.get_attribute("class") or "").split():
+        toggle.click()
+    expect(toggle).to_have_class(re.compile(r"\bopen\b"))

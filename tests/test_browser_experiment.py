@@ -16,7 +16,7 @@ from urllib.parse import urljoin
 
 import pytest
 
-from .browser import PROMPT, open_history, require_playwright, wait_for_images
+from .browser import PROMPT, open_fold, open_history, require_playwright, wait_for_images
 from .conftest import ARTIFACTS, pngs, record_of, token, wait_until
 from .support.apps import serve_app
 
@@ -322,6 +322,8 @@ def test_pnginfo_reads_a1111_sends_to_generate_and_shows_scripts_as_text(page, t
     page.locator("#pnginfo-file input[type=file]").set_input_files(a1111)
     expect(page.locator("#pnginfo-summary")).to_contain_text("Stable Diffusion web UI")
     expect(page.locator("#pnginfo-summary")).to_contain_text("A1111")
+    expect(page.locator("#pnginfo-card")).to_contain_text(A1111_PROMPT)  # the settings card, as in History
+    open_fold(page, "#pnginfo-technical")  # the raw text is behind "Technical details"
     expect(page.locator("#pnginfo-parameters textarea")).to_have_value(A1111_INFOTEXT)
     shot(page, "pnginfo-a1111")
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from .browser import PROMPT, open_history, require_playwright, wait_for_images
+from .browser import PROMPT, open_fold, open_history, require_playwright, wait_for_images
 from .conftest import ARTIFACTS
 from .support.apps import serve_app
 from .test_formats import A1111, COMFY_PROMPT, COMFY_WORKFLOW, exif_with, piexif_unicode
@@ -88,6 +88,7 @@ def test_history_detail_and_png_info_show_labels_and_other_tools(open_page, app,
     page.locator("#pnginfo-file").get_by_role("button", name="Clear").click()
     page.locator("#pnginfo-file input[type=file]").set_input_files(a1111_jpeg(tmp_path / "a1111.jpg"))
     expect(summary).to_contain_text("Stable Diffusion web UI")
+    open_fold(page, "#pnginfo-technical")
     expect(page.locator("#pnginfo-parameters textarea")).to_have_value(A1111)
     shot(page, "pnginfo-a1111-jpeg")
 

@@ -52,8 +52,8 @@ def app(served: ServedApp, fake: FakeApi) -> Iterator[App]:
 def open_ux(browser, served: ServedApp):
     contexts, errors = [], []
 
-    def open_(locale: str = "en-US", screen: str = "laptop"):
-        context = browser.new_context(locale=locale, **SCREENS[screen])
+    def open_(locale: str = "en-US", screen: str = "laptop", **options):
+        context = browser.new_context(locale=locale, **SCREENS[screen], **options)
         context.set_default_timeout(WAIT_MS)
         contexts.append(context)
         page = context.new_page()
@@ -455,6 +455,37 @@ def test_pnginfo_reads_a_jpeg_says_what_carries_over_and_one_message_for_a_non_i
     expect(page.locator("#pnginfo-image img")).to_have_count(0)
     expect(page.locator(".toast-body")).to_have_count(0)
     expect(page.get_by_text(re.compile(r"^\s*Error\s*$"))).to_have_count(0)
+
+
+@pytest.mark.parametrize(("locale", "screen"), [("en-US", "laptop"), ("zh-CN", "phone")])
+def test_pnginfo_shows_the_same_settings_card_as_history_with_raw_data_folded(open_ux, app, locale, screen):
+    from webui.handlers.card import local_time, size_label
+
+    text, lang = TEXT[locale], locale[:2]
+    record = make(app, f"a folded paper boat {token()}", size="768x512", seed=31337)
+    page = open_ux(locale, screen, timezone_id="Asia/Shanghai")
+    open_tab(page, text["tab_pnginfo"])
+    page.locator("#pnginfo-file input[type=file]").set_input_files(str(app.storage.path_of(record)))
+    settings = page.locator("#pnginfo-card .settings-card")
+    expect(settings).to_contain_text(record["prompt"])
+    expect(settings).to_contain_text(size_label("768x512", lang))
+    expect(settings).to_contain_text("31337")
+    expect(settings).to_contain_text("FLUX.1-schnell")
+    expect(settings).to_contain_text(local_time(record["created_at"], "Asia/Shanghai"))  # the visitor's time
+    expect(settings.locator("button.copy")).to_have_count(2)  # prompt and seed
+    for raw in ("null", "false", "true", '"id"', record["id"]):
+        expect(page.locator("#pnginfo-card")).not_to_contain_text(raw)
+    # The raw data is folded away, under "technical details".
+    fold = page.locator("#pnginfo-technical")
+    expect(fold).to_contain_text(text["technical_details"])
+    expect(page.locator("#pnginfo-parameters")).to_have_count(0)
+    # The same card as History's for the same image.
+    card_html = settings.evaluate("(e) => e.outerHTML")
+    shot(page, f"pnginfo-card-{screen}-{locale}")
+    open_tab(page, text["tab_history"])
+    page.locator("#history_gallery .gallery-item").filter(has_text="folded paper boat").first.click()
+    expect(page.locator("#history-card .settings-card")).to_contain_text("31337")
+    assert page.locator("#history-card .settings-card").evaluate("(e) => e.outerHTML") == card_html
 
 
 # -- 13: keyboard, background tab ------------------------------------------------------------

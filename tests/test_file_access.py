@@ -178,7 +178,7 @@ def test_only_the_apps_own_images_are_served_from_the_outputs_folder(open_app: S
 def test_png_info_applies_the_owner_rule_to_a_named_file(team: ServedApp, alices: dict[str, str]) -> None:
     def inspect(name: str, what: str) -> dict:
         events = Events(team.url, login(team, name))
-        return events.call(events.find(reads=("pnginfo-file",)), [file_data(alices[what])])
+        return events.call(events.find(reads=("pnginfo-file",)), [file_data(alices[what]), "UTC"])
 
     for what in ("cached png", "png", "symlink to the png"):
         refused = inspect("bob", what)

@@ -10,6 +10,7 @@ ComfyUI's default graph in `prompt` and `workflow`; InvokeAI's `invokeai_metadat
 
 from __future__ import annotations
 
+import html
 import io
 import json
 import random
@@ -187,9 +188,10 @@ def test_png_info_shows_each_format_and_sends_what_maps_to_generate(tmp_path: Pa
     _source, prompt, _negative, model, size, seed, other = EXPECTED[name]
     suffix = ".jpg" if name.endswith("jpeg") else ".webp" if name.endswith("webp") else ".png"
     handlers, request, shown = inspect(tmp_path, SAMPLES[name], suffix)
-    summary, fields = shown[0], shown[4]
+    summary, fields, settings = shown[0], shown[4], shown[6]
     summary = re.sub(r"\\(.)", r"\1", summary)  # as the Markdown shows it
     assert fields is not None and fields["prompt"] == prompt
+    assert html.escape(prompt, quote=True) in settings and 'class="settings-card"' in settings  # the one card
     assert "Not carried over to Generate" in summary and other in summary
     assert "Negative prompt" in summary  # every sample has one; the form has no such field
     assert "No AI label" in summary  # none of the other tools labels its output
@@ -212,20 +214,20 @@ def test_png_info_summary_in_chinese(tmp_path: Path) -> None:
 def test_png_info_reads_xmp_description_and_aigc_only_files(tmp_path: Path) -> None:
     label = provenance.aigc_label("Doubao", "d-1", "", "")
     xmp = provenance.xmp_packet({"prompt": "a teapot, studio light", "model": "Seedream"}, label)
-    _, _, (summary, _p, _j, _o, fields, _d) = inspect(tmp_path, png_with(**{"XML:com.adobe.xmp": xmp}))
+    _, _, (summary, _p, _j, _o, fields, _d, _c) = inspect(tmp_path, png_with(**{"XML:com.adobe.xmp": xmp}))
     assert fields is not None and fields["prompt"] == "a teapot, studio light"
     assert "XMP" in summary and "AI-generated · labelled (China GB 45438, IPTC)" in summary
     only_label = png_with(AIGC=provenance.label_json(label))
-    _, _, (summary, _p, _j, others, fields, _d) = inspect(tmp_path, only_label)
+    _, _, (summary, _p, _j, others, fields, _d, _c) = inspect(tmp_path, only_label)
     assert fields is None and "Only an AI label" in summary and "China GB 45438" in summary
     assert json.loads(others["AIGC"])["ContentProducer"] == "Doubao"
 
 
 def test_png_info_refuses_what_is_not_an_image(tmp_path: Path) -> None:
     """One plain message in the summary (not an error toast), and nothing offered to Generate."""
-    _, _, (summary, parameters, _, chunks, fields, _) = inspect(tmp_path, b"GIF89a not really", ".gif")
+    _, _, (summary, parameters, _, chunks, fields, _, settings) = inspect(tmp_path, b"GIF89a not really", ".gif")
     assert summary == "That file is not a picture this tab can read. Drop a PNG, JPEG or WebP file."
-    assert (parameters, chunks, fields) == ("", {}, None)
+    assert (parameters, chunks, fields, settings) == ("", {}, None, "")
 
 
 def test_history_rebuild_reads_other_tools_pngs(tmp_path: Path) -> None:

@@ -18,6 +18,7 @@ from ..generator import IMAGE_SIZES, KNOWN_MODELS, MAX_SEED, RANDOM_SEED
 from ..guard import ServedFiles
 from ..record import form_values
 from ..uploads import read_upload, save_chunks
+from . import card
 from .common import as_text, fail, language, refuse, user_of
 
 # Chunks shown in their own boxes; everything else goes to "other chunks".
@@ -52,15 +53,16 @@ def describe(info: formats.ImageInfo) -> tuple[str, dict[str, Any] | None]:
 class PngInfoHandlers:
     files: ServedFiles  # the owner rule: in private mode, another user's image is not read
 
-    def inspect(self, path: str | None, request: gr.Request) -> Any:
-        """Returns (summary, parameters text, generation/ComfyUI JSON text, other chunks, fields, download).
+    def inspect(self, path: str | None, request: gr.Request, tz: str | None = None) -> Any:
+        """Returns (summary, parameters text, generation/ComfyUI JSON text, other chunks, fields, download,
+        settings card). The card is the one Details and History show, times in the visitor's zone `tz`.
 
         What is shown is bounded (SHOWN_CHARS per chunk, SHOWN_CHUNKS other chunks): a file
         with a 50 MB chunk must not become a 50 MB answer. When anything was cut, every
         chunk in full is offered as a JSON download.
         """
         if not path:
-            return "", "", "", {}, None, gr.File(value=None, visible=False)
+            return "", "", "", {}, None, gr.File(value=None, visible=False), ""
         lang = language(request)
         if not self.files.may_read(path, user_of(request)):
             raise refuse("not_found", lang)  # as if it did not exist
@@ -70,7 +72,7 @@ class PngInfoHandlers:
             data = b""
         if metadata.sniff_image_type(data) not in READABLE:
             # one clear message where the settings would be (no error toasts, no "Error" pills)
-            return (i18n.message("not_an_image", lang), "", "", {}, None, gr.File(value=None, visible=False))
+            return (i18n.message("not_an_image", lang), "", "", {}, None, gr.File(value=None, visible=False), "")
         info = formats.read_image(data)
         chunks = info.chunks
         kind, record = describe(info)
@@ -87,7 +89,9 @@ class PngInfoHandlers:
         summary += "  \n" + provenance.describe(info.provenance, lang)
         parameters = shown.text(next((chunks[name] for name in PARAMETER_CHUNKS if name in chunks), ""))
         download = gr.File(value=str(save_chunks(chunks)) if shown.cut else None, visible=shown.cut)
-        return summary, parameters, "\n\n".join(json_parts), others, fields, download
+        settings = card.settings_card({k: shown.text(v) if isinstance(v, str) else v for k, v in record.items()},
+                                      lang, tz) if record else ""
+        return summary, parameters, "\n\n".join(json_parts), others, fields, download, settings
 
     def preview(self, path: str | None, request: gr.Request) -> str | None:
         """The dropped file for the eye (shown as it is; the settings come from `inspect`),

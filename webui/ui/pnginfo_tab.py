@@ -14,6 +14,7 @@ from .common import Shared, T
 class PngInfoTab:
     file: gr.File
     summary: gr.Markdown
+    card: gr.HTML
     parameters: gr.Textbox
     json: gr.Code
     chunks: gr.JSON
@@ -34,21 +35,25 @@ def build_pnginfo_tab() -> PngInfoTab:
                              buttons=["fullscreen"], elem_id="pnginfo-image")
         with gr.Column(scale=3, min_width=300):
             summary = gr.Markdown(elem_id="pnginfo-summary")
-            # Text boxes and code views, never Markdown/HTML: a dropped file's text is data.
-            parameters = gr.Textbox(label=T("pnginfo_parameters"), lines=4, max_lines=20, interactive=False,
-                                    buttons=["copy"], elem_id="pnginfo-parameters")
-            json_view = gr.Code(label=T("pnginfo_json"), language="json", interactive=False, wrap_lines=True,
-                                elem_id="pnginfo-json")
-            chunks = gr.JSON(label=T("pnginfo_chunks"), elem_id="pnginfo-chunks")
-            download = gr.File(label=T("pnginfo_download"), visible=False, interactive=False,
-                               elem_id="pnginfo-download")
-    return PngInfoTab(file, summary, parameters, json_view, chunks, download, gr.State(None), send, image)
+            # The settings as Details and History show them (escaped by card.settings_card).
+            settings = gr.HTML(elem_id="pnginfo-card")
+            # The raw data, for who wants it. Text boxes and code views, never Markdown/HTML: a dropped
+            # file's text is data.
+            with gr.Accordion(T("technical_details"), open=False, elem_id="pnginfo-technical"):
+                parameters = gr.Textbox(label=T("pnginfo_parameters"), lines=4, max_lines=20, interactive=False,
+                                        buttons=["copy"], elem_id="pnginfo-parameters")
+                json_view = gr.Code(label=T("pnginfo_json"), language="json", interactive=False, wrap_lines=True,
+                                    elem_id="pnginfo-json")
+                chunks = gr.JSON(label=T("pnginfo_chunks"), elem_id="pnginfo-chunks")
+                download = gr.File(label=T("pnginfo_download"), visible=False, interactive=False,
+                                   elem_id="pnginfo-download")
+    return PngInfoTab(file, summary, settings, parameters, json_view, chunks, download, gr.State(None), send, image)
 
 
 def wire_pnginfo_tab(tab: PngInfoTab, handlers: PngInfoHandlers, shared: Shared) -> None:
     tab.file.change(
-        handlers.inspect, inputs=[tab.file],
-        outputs=[tab.summary, tab.parameters, tab.json, tab.chunks, tab.fields, tab.download],
+        handlers.inspect, inputs=[tab.file, shared.tz],
+        outputs=[tab.summary, tab.parameters, tab.json, tab.chunks, tab.fields, tab.download, tab.card],
         api_visibility="private", show_progress="hidden",
     )
     tab.file.change(handlers.preview, inputs=[tab.file], outputs=[tab.image], api_visibility="private",
