@@ -286,7 +286,74 @@ def test_the_history_tab_exports_its_whole_filter(app: ServedApp, client: Client
     pack = page.export_filter("filtered", "FLUX.1-schnell", "768x512", False, "", 1, None)  # type: ignore[arg-type]
     with zipfile.ZipFile(pack) as archive:
         assert {r["id"] for r in json.loads(archive.read("metadata.json"))} == {r["id"] for r in made}
-    starred, rating, _ = page.marks_of(made[0]["id"], None)  # type: ignore[arg-type]
-    assert (starred, rating) == (False, 0)
     record, _ = page.board_selected(made[0]["id"], "Gulls", True, None)  # type: ignore[arg-type]
     assert record["boards"] == ["Gulls"] and page.rate_selected(made[0]["id"], 2, None)["rating"] == 2
+    # the marks come with the selection itself (one answer: nothing later can undo a star)
+    from types import SimpleNamespace
+
+    from webui.handlers.history import HistoryHandlers
+
+    shown = HistoryHandlers(app.app.storage).select([made[0]["id"]], None, SimpleNamespace(index=0), None)
+    assert shown[-2:] == (False, 2)
+
+
+def test_the_history_grid_acts_on_picked_images_or_the_whole_filter(app: ServedApp, client: Client) -> None:
+    """The page's bulk buttons: picked ids, "all in this filter", never "everything" by accident."""
+    import gradio as gr
+
+    from webui.curation import Curator
+    from webui.handlers.curation import CurationHandlers
+    from webui.handlers.selection import filter_query, read_picked
+
+    made = [generate(client, f"a picked heron {n}", seed=n)[1] for n in range(3)]
+    other = generate(client, "an unpicked crane", seed=9)[1]
+    page = CurationHandlers(Curator(app.app.storage), app.app.core.generator, None)  # type: ignore[arg-type]
+    filters = ("picked heron", "", "", False, "")
+    picked = json.dumps({"ids": [made[0]["id"], made[2]["id"]], "all": False})
+    bar, row = page.picks(picked, *filters, None)  # type: ignore[arg-type]
+    assert "2 selected" in bar and "Select all 3 in this filter" in bar and row.visible is True
+    assert "2 pictures" in page.bulk_star(picked, True, *filters, None)  # type: ignore[arg-type]
+    starred = {r["id"] for r in client.predict("is:starred picked heron", 0, 50, api_name="/history")}
+    assert starred == {made[0]["id"], made[2]["id"]}
+    everything = json.dumps({"ids": [], "all": True})
+    page.bulk_board(everything, "Herons", True, *filters, None)  # type: ignore[arg-type]
+    on_board = {r["id"] for r in client.predict('board:"Herons"', 0, 50, api_name="/history")}
+    assert on_board == {r["id"] for r in made}  # the whole filter, and nothing else
+    with zipfile.ZipFile(page.bulk_export(picked, *filters, None)) as archive:  # type: ignore[arg-type]
+        assert {r["id"] for r in json.loads(archive.read("metadata.json"))} == {made[0]["id"], made[2]["id"]}
+    for nothing in ("", "{}", '{"ids": [], "all": false}', "not json", '{"ids": "x", "all": 1}'):
+        assert read_picked(nothing).empty
+        with pytest.raises(gr.Error):
+            page.bulk_trash(nothing, "", "", "", False, "", None)  # type: ignore[arg-type]
+    assert page.bulk_trash(picked, *filters, None)[0]  # type: ignore[arg-type]
+    left = {r["id"] for r in client.predict("", 0, 500, api_name="/history")}
+    assert made[1]["id"] in left and other["id"] in left and made[0]["id"] not in left
+    assert filter_query('a "b"', "M 1", "768x512", True, "ann", "bob") == 'a "b" model:"M 1" size:768x512 user:bob'
+
+
+def test_query_chips_offer_tokens_and_saved_searches(app: ServedApp, client: Client) -> None:
+    from webui.curation import Curator
+    from webui.handlers.curation import CurationHandlers
+    from webui.handlers.selection import active_tokens
+
+    generate(client, "a chip test kestrel", seed=1)
+    page = CurationHandlers(Curator(app.app.storage), app.app.core.generator, None)  # type: ignore[arg-type]
+    page.curator.board([r["id"] for r in client.predict("kestrel", 0, 5, api_name="/history")], None,
+                       add=["AAA two words"])
+    html = page.chips("kestrel is:starred", "Asia/Shanghai", None)  # type: ignore[arg-type]
+    assert 'data-add="board:&quot;AAA two words&quot;"' in html and 'data-add="size:768x512"' in html
+    assert 'data-remove="is:starred"' in html and 'data-add="is:starred"' not in html  # active: a chip to remove
+    assert 'data-add="user:' not in html  # no login: nobody to filter by
+    assert active_tokens('red -board:"a b" rating:>=4 photo:x') == ['-board:"a b"', "rating:>=4"]
+    _, chips = page.save_search_page("Kestrels", "kestrel", "", "", False, "", None, None)  # type: ignore[arg-type]
+    assert 'data-run="kestrel"' in chips and "Kestrels" in chips
+    query, chips = page.chip_clicked(json.dumps({"forget": "Kestrels"}), "kestrel", None, None)  # type: ignore[arg-type]
+    assert query == "kestrel" and "Kestrels" not in chips
+    assert "Kestrels" not in {s["name"] for s in page.searches(None)}  # type: ignore[arg-type]
+    for action, before, after in (
+        ({"add": 'board:"Two words"'}, "kestrel", 'kestrel board:"Two words"'),
+        ({"remove": "board:a"}, "board:ab x board:a board:a", "board:ab x"),
+        ({"remove": "rating:>=4"}, "rating:>=4 red", "red"),
+        ({"run": "is:starred"}, "anything", "is:starred"),
+    ):
+        assert page.chip_clicked(json.dumps(action), before, None, None)[0] == after  # type: ignore[arg-type]

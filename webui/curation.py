@@ -96,6 +96,11 @@ class Curator:
         parsed = query if isinstance(query, Query) else parse_query(query or "")
         return self.storage.index.search_ids(parsed, self.scope(viewer), viewer=viewer, limit=limit)
 
+    def count(self, query: str | Query, viewer: str | None) -> int:
+        """How many images `choose(query, [], viewer)` would find (a bulk action's reach)."""
+        parsed = query if isinstance(query, Query) else parse_query(query or "")
+        return self.storage.index.count_matching(parsed, self.scope(viewer), viewer=viewer)
+
     # -- stars and ratings --------------------------------------------------------------
 
     def mark(self, record_ids: Sequence[str], viewer: str | None, *, starred: bool | None = None,

@@ -16,14 +16,18 @@ from typing import Any
 
 import gradio as gr
 
-from .. import provenance
+from .. import i18n, provenance
 from ..curation import Curator
 from ..errors import AppError, InvalidInputError, render
 from ..generator import Generator, batch_params, compare_params, validate
+from . import selection, status
 from .common import fail, language, user_of
 from .pnginfo import PngInfoHandlers
+from .selection import Choices, filter_query, picks_bar, read_picked
 
 log = logging.getLogger(__name__)
+
+CHIPS_PER_KIND = 12  # boards, models, sizes or users offered as chips (the dropdowns list them all)
 
 
 @contextmanager
@@ -298,14 +302,13 @@ class CurationHandlers:
     def _board_choices(self, viewer: str | None) -> gr.Dropdown:
         return gr.Dropdown(choices=list(dict.fromkeys(b["name"] for b in self.curator.boards(viewer))))
 
-    def marks_of(self, record_id: str | None, request: gr.Request) -> tuple[bool, int, Any]:
-        """The selected image's star and rating, and the boards to pick from."""
+    def board_choices(self, request: gr.Request) -> tuple[Any, Any]:
+        """The boards to pick from, for the selected image's and the picked images' board boxes.
+
+        Only choices: the marks of the selected image come with the selection itself, so
+        nothing arriving later can undo a star clicked right after picking a thumbnail."""
         viewer = user_of(request)
-        try:
-            record = self.curator.visible(self.curator.get(str(record_id or ""), viewer), viewer)
-        except AppError:
-            return False, 0, self._board_choices(viewer)
-        return bool(record.get("starred")), int(record.get("rating") or 0), self._board_choices(viewer)
+        return self._board_choices(viewer), self._board_choices(viewer)
 
     def star_selected(self, record_id: str | None, starred: bool, request: gr.Request) -> dict[str, Any]:
         with _spoken(request):
@@ -329,13 +332,126 @@ class CurationHandlers:
                       request: gr.Request) -> str:
         """A share pack of every image the History tab's search and filters find."""
         viewer = user_of(request)
-        tokens = [query or ""]
-        for key, value in (("model", model), ("size", size), ("user", by_user or (viewer if mine else None))):
-            if value:
-                tokens.append(f'{key}:"{value.replace(chr(92), chr(92) * 2).replace(chr(34), chr(92) + chr(34))}"')
         with _spoken(request):
             stamp = provenance.stamp_visible_label if self.visible_label else None
-            return str(self.curator.export(" ".join(tokens), [], viewer, stamp=stamp))
+            return str(self.curator.export(filter_query(query, model, size, mine, by_user, viewer), [], viewer,
+                                           stamp=stamp))
+
+    # -- the History grid's picks: bulk actions on the selection or the whole filter ----------
+
+    def _chosen(self, picked_text: str, query: str, model: str, size: str, mine: bool, by_user: str,
+                request: gr.Request | None) -> tuple[str, list[str]]:
+        """(query, ids) for `bulk`/`export`: the picked ids, or the whole filter when "all" was
+        picked. Nothing picked is an error here, never "every image" (the API's empty query)."""
+        picked = read_picked(picked_text)
+        if picked.empty:
+            raise fail(render(InvalidInputError("nothing_chosen"), language(request)), language(request))
+        if picked.all:
+            return filter_query(query, model, size, mine, by_user, user_of(request)), []
+        return "", list(picked.ids)
+
+    def picks(self, picked_text: str, query: str, model: str, size: str, mine: bool, by_user: str,
+              request: gr.Request) -> tuple[str, Any]:
+        """The line over the grid ("3 selected · Select all 57 in this filter") and the bulk actions' row."""
+        viewer = user_of(request)
+        picked = read_picked(picked_text)
+        try:
+            total = self.curator.count(filter_query(query, model, size, mine, by_user, viewer), viewer)
+        except AppError:  # a malformed token: the grid says so already
+            total = 0
+        return picks_bar(picked, total, language(request)), gr.Row(visible=not picked.empty)
+
+    def _note(self, key: str, count: int, request: gr.Request | None, **params: Any) -> str:
+        return status.plain(i18n.label(key, language(request), n=count, **params))
+
+    def bulk_star(self, picked: str, starred: bool, query: str, model: str, size: str, mine: bool, by_user: str,
+                  request: gr.Request) -> str:
+        """Star (or unstar) every picked image; returns the note under the grid."""
+        chosen = self._chosen(picked, query, model, size, mine, by_user, request)
+        done = self.bulk(*chosen, starred=bool(starred), request=request)["count"]
+        return self._note("bulk_starred" if starred else "bulk_unstarred", done, request)
+
+    def bulk_rate(self, picked: str, rating: int | None, query: str, model: str, size: str, mine: bool,
+                  by_user: str, request: gr.Request) -> tuple[str, Any]:
+        """Rate every picked image; the rating picker empties again for the next use."""
+        if rating is None:
+            return gr.skip(), gr.skip()
+        chosen = self._chosen(picked, query, model, size, mine, by_user, request)
+        done = self.bulk(*chosen, rating=int(rating), request=request)["count"]
+        shown = str(rating) if rating else i18n.label("rating_none", language(request))
+        return self._note("bulk_rated", done, request, rating=shown), gr.Radio(value=None)
+
+    def bulk_board(self, picked: str, board: str | None, add: bool, query: str, model: str, size: str, mine: bool,
+                   by_user: str, request: gr.Request) -> tuple[str, Any, Any]:
+        """Put every picked image on the named board (made if new), or take them off it."""
+        chosen = self._chosen(picked, query, model, size, mine, by_user, request)
+        names = [board or ""]
+        done = self.bulk(*chosen, add=names if add else None, remove=None if add else names,
+                         request=request)["count"]
+        viewer = user_of(request)
+        note = self._note("bulk_added" if add else "bulk_removed", done, request, board=" ".join(names[0].split()))
+        return note, self._board_choices(viewer), self._board_choices(viewer)
+
+    def bulk_ask_delete(self, picked: str, query: str, model: str, size: str, mine: bool, by_user: str,
+                        request: gr.Request) -> tuple[Any, str]:
+        """"Move 12 images to the trash?" with the number it would really be."""
+        chosen_query, ids = self._chosen(picked, query, model, size, mine, by_user, request)
+        count = len(ids) if ids else self.curator.count(chosen_query, user_of(request))
+        return gr.Row(visible=True), i18n.label("bulk_delete_question", language(request), n=count)
+
+    @staticmethod
+    def bulk_cancel() -> Any:
+        return gr.Row(visible=False)
+
+    def bulk_trash(self, picked: str, query: str, model: str, size: str, mine: bool, by_user: str,
+                   request: gr.Request) -> tuple[str, Any]:
+        """Move every picked image to the trash (all or none: only one's own, or any as admin)."""
+        chosen = self._chosen(picked, query, model, size, mine, by_user, request)
+        done = self.bulk(*chosen, trash=True, request=request)["count"]
+        return self._note("bulk_trashed", done, request), gr.Row(visible=False)
+
+    def bulk_export(self, picked: str, query: str, model: str, size: str, mine: bool, by_user: str,
+                    request: gr.Request) -> str:
+        """A share pack of the picked images (at most 1,000)."""
+        return self.export(*self._chosen(picked, query, model, size, mine, by_user, request), request=request)
+
+    # -- query chips and saved searches ---------------------------------------------------------
+
+    def chips(self, query: str, tz: str | None, request: gr.Request) -> str:
+        """Chips for the search box: tokens to add (the visitor's boards, models, sizes, and
+        users only for who may see everyone's), the active ones to remove, the saved searches."""
+        viewer = user_of(request)
+        owner = self.curator.scope(viewer)
+        store = self.curator.storage
+        choices = Choices(
+            boards=tuple(b["name"] for b in self.curator.boards(viewer))[:CHIPS_PER_KIND],
+            models=tuple(store.distinct("model", owner))[:CHIPS_PER_KIND],
+            sizes=tuple(store.distinct("image_size", owner))[:CHIPS_PER_KIND],
+            users=tuple(store.distinct("user", None))[:CHIPS_PER_KIND] if viewer is not None and owner is None else (),
+        )
+        return selection.chips(query or "", choices, self.searches(request), language(request), tz)
+
+    def save_search_page(self, name: str, query: str, model: str, size: str, mine: bool, by_user: str,
+                         tz: str | None, request: gr.Request) -> tuple[str, str]:
+        """Save the History tab's search (box and dropdowns) under a name; returns (name box, chips)."""
+        lang = language(request)
+        full = filter_query(query, model, size, mine, by_user, user_of(request))
+        if not full.strip():
+            raise fail(i18n.message("empty_search", lang), lang)
+        saved = self.search_save(name, full, request)
+        gr.Info(i18n.message("search_saved", lang, name=next((s["name"] for s in saved
+                                                                if s["query"] == full), name)))
+        return "", self.chips(query, tz, request)
+
+    def chip_clicked(self, action_text: str, query: str, tz: str | None, request: gr.Request) -> tuple[str, str]:
+        """A chip under the search box: add or remove a token, run or forget a saved search.
+
+        Returns (search box, chips)."""
+        action = selection.chip_action(action_text)
+        if action.get("forget"):
+            self.search_delete(action["forget"], request)
+        query = selection.edit_query(query or "", action)
+        return query, self.chips(query, tz, request)
 
     # -- reading any image -------------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import uuid
@@ -119,7 +120,7 @@ class HistoryHandlers:
         """One page of thumbnails matching the search.
 
         Returns (gallery, ids, "page x of y", page, Newer, Older, no-matches note, clear
-        button): Newer/Older are disabled at the ends; with nothing found, the note says
+        button, the ids as JSON for the page's picking script): Newer/Older are disabled at the ends; with nothing found, the note says
         so and offers to clear the filters. The gallery's selection is cleared: after a
         delete, the image moving into the deleted one's place must not look selected.
         """
@@ -132,7 +133,7 @@ class HistoryHandlers:
         except QueryError as exc:  # a malformed filter token: said where the results would be
             note = render(exc, lang)
             return (gr.Gallery(value=[], selected_index=None), [], "", 1, gr.Button(interactive=False),
-                    gr.Button(interactive=False), gr.Markdown(note, visible=True), gr.Button(visible=True))
+                    gr.Button(interactive=False), gr.Markdown(note, visible=True), gr.Button(visible=True), "[]")
         pages = max(1, math.ceil(total / PAGE_SIZE))
         page_no = min(max(1, int(page_no or 1)), pages)
         records = self.storage.history(query or "", (page_no - 1) * PAGE_SIZE, PAGE_SIZE, owner, **filters)
@@ -146,7 +147,8 @@ class HistoryHandlers:
         note = (i18n.label("no_matches" if filtered else "no_images", lang)) if empty else ""
         return (gr.Gallery(value=items, selected_index=None), [r["id"] for r in records], label, page_no,
                 gr.Button(interactive=page_no > 1), gr.Button(interactive=page_no < pages),
-                gr.Markdown(note, visible=empty), gr.Button(visible=empty and filtered))
+                gr.Markdown(note, visible=empty), gr.Button(visible=empty and filtered),
+                json.dumps([r["id"] for r in records]))
 
     @staticmethod
     def clear_filters() -> tuple[str, str, str, str, int]:
@@ -164,18 +166,21 @@ class HistoryHandlers:
     def select(self, ids: list[str], tz: str | None, evt: gr.SelectData, request: gr.Request) -> Any:
         """Show the chosen image in full with its settings card and where it lives.
 
-        Returns (image, record, card, where, selected id, Reuse, Variation, Delete, status).
+        Returns (image, record, card, where, selected id, Reuse, Variation, Delete, status,
+        starred, rating): the marks arrive with the image, in one answer, so a star clicked
+        as soon as the picture shows is never undone by its marks arriving later.
         """
         index = evt.index if isinstance(evt.index, int) else -1
         record = self.storage.get(ids[index]) if 0 <= index < len(ids) else None
         if record is None or not self.may_see(record, request):
-            return (None, None, "", "", None, *_actions(False), "")
+            return (None, None, "", "", None, *_actions(False), "", False, 0)
         path = self.storage.path_of(record)
         lang = language(request)
         where = i18n.label("file_location", lang, file=str(path), folder=str(path.parent))
         where += "  \n" + provenance.describe(provenance.read_file(path), lang)
         shown = self.readable(record, request)
-        return (str(path), shown, card.settings_card(shown, lang, tz), where, record["id"], *_actions(True), "")
+        return (str(path), shown, card.settings_card(shown, lang, tz), where, record["id"], *_actions(True), "",
+                bool(shown.get("starred")), int(shown.get("rating") or 0))
 
     # -- acting on the selected image -------------------------------------------------------
 

@@ -11,8 +11,11 @@ import gradio as gr
 
 from ..handlers import Handlers
 from ..handlers.common import whoami
+from . import picking
 from .api import wire_api
-from .common import CSS, HEAD, Shared, T
+from .common import CSS as _CSS
+from .common import HEAD as _HEAD
+from .common import Shared, T
 from .compare_tab import build_compare_tab, wire_compare_tab
 from .generate_tab import build_generate_tab, wire_generate_tab
 from .history_tab import build_history_tab, wire_history_tab
@@ -21,6 +24,9 @@ from .pnginfo_tab import build_pnginfo_tab, wire_pnginfo_tab
 from .usage_tab import build_usage_tab, wire_usage_tab
 
 __all__ = ["CSS", "HEAD", "T", "build_ui"]
+
+HEAD = _HEAD + picking.HEAD
+CSS = _CSS + picking.CSS
 
 
 def build_banner(demo_mode: bool, api_base: str) -> gr.blocks.Block:

@@ -51,13 +51,10 @@ def build_export_controls() -> ExportControls:
 
 
 def wire_curate_controls(controls: CurateControls, export: ExportControls, handlers: CurationHandlers,
-                         selected: gr.State, record: gr.JSON, listing: list, select_event: Any,
-                         refresh: dict) -> None:
-    """`select_event` is the gallery's select (the controls follow the selected image);
-    `listing` the search inputs; `refresh` re-lists the grid after a change."""
+                         selected: gr.State, record: gr.JSON, listing: list, refresh: dict) -> None:
+    """`listing` is the search inputs; `refresh` re-lists the grid after a change. The star and
+    rating follow the selected image through the gallery's own select event (history_tab)."""
     private: dict[str, Any] = {"api_visibility": "private"}
-    select_event.then(handlers.marks_of, inputs=[selected], outputs=[controls.starred, controls.rating, controls.board],
-                      **private)
     controls.starred.input(handlers.star_selected, inputs=[selected, controls.starred], outputs=[record], **private)
     controls.rating.input(handlers.rate_selected, inputs=[selected, controls.rating], outputs=[record], **private)
     for button, add in ((controls.board_add, True), (controls.board_remove, False)):

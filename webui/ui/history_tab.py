@@ -11,6 +11,15 @@ import gradio as gr
 from ..handlers import CurationHandlers, HistoryHandlers
 from .common import Shared, T
 from .curate import CurateControls, ExportControls, build_curate_controls, build_export_controls, wire_curate_controls
+from .picking import (
+    CLEAR_PICKS,
+    PickControls,
+    SearchHelpers,
+    build_pick_controls,
+    build_search_helpers,
+    wire_picks,
+    wire_search_helpers,
+)
 
 # Search as you type: wait this long after the last key before searching.
 DEBOUNCE_MS = 350
@@ -57,6 +66,8 @@ class HistoryTab:
     empty_trash: gr.Button
     curate: CurateControls
     exports: ExportControls
+    picks: PickControls
+    helpers: SearchHelpers
 
 
 def build_history_tab(logged_in: bool) -> HistoryTab:
@@ -71,12 +82,14 @@ def build_history_tab(logged_in: bool) -> HistoryTab:
         mine = gr.Checkbox(logged_in, label=T("only_mine"), visible=False, scale=1, elem_id="history-mine")
         by_user = gr.Dropdown(choices=[(T("all_users"), "")], value="", label=T("filter_user"), visible=False,
                               scale=1, elem_id="history-user")
+    helpers = build_search_helpers()
     with gr.Row(equal_height=False):
         with gr.Column(scale=3, min_width=300):
             with gr.Row(equal_height=True, elem_id="history-empty-row"):
                 empty = gr.Markdown(visible=False, elem_id="history-empty")
                 clear = gr.Button(T("clear_filters"), visible=False, size="sm", scale=0, min_width=160,
                                   elem_id="history-clear")
+            picks = build_pick_controls()
             gallery = gr.Gallery(
                 label=T("tab_history"), show_label=False, columns=4, height="auto", object_fit="cover",
                 allow_preview=False, interactive=False, elem_id="history_gallery", elem_classes=["thumbs"],
@@ -117,14 +130,15 @@ def build_history_tab(logged_in: bool) -> HistoryTab:
     return HistoryTab(query, model, size, mine, by_user, empty, clear, gallery, gr.State([]), gr.State(1),
                       page_label, prev, next_, image, card, record, where, gr.State(None), reuse, variation, delete,
                       confirm_row, confirm, cancel, status, undo, gr.State(None), trash_open, trash, gr.State([]),
-                      trash_note, gr.State(None), restore, empty_trash, curate, exports)
+                      trash_note, gr.State(None), restore, empty_trash, curate, exports, picks, helpers)
 
 
 def wire_history_tab(tab: HistoryTab, handlers: HistoryHandlers, shared: Shared, history_tab: gr.Tab,
                      refresh_recent: dict, curation: CurationHandlers) -> None:
     """Search/filter/page events, selection, the actions on the selected image, the trash."""
     listing = [tab.query, tab.model, tab.size, tab.mine, tab.by_user, tab.page_no, shared.tz]
-    shown = [tab.gallery, tab.ids, tab.page_label, tab.page_no, tab.prev, tab.next, tab.empty, tab.clear]
+    shown = [tab.gallery, tab.ids, tab.page_label, tab.page_no, tab.prev, tab.next, tab.empty, tab.clear,
+             tab.picks.page_ids]
     # Browsing answers at once: no "In queue…" overlay (in English on a Chinese page) over the grid.
     private: dict[str, Any] = {"api_visibility": "private", "show_progress": "hidden"}
     page = {"fn": handlers.page, "inputs": listing, "outputs": shown, "queue": False, **private}  # browsing: no queue
@@ -132,25 +146,30 @@ def wire_history_tab(tab: HistoryTab, handlers: HistoryHandlers, shared: Shared,
     trash = {"fn": handlers.trash, "inputs": [shared.tz], "outputs": trash_shown, **private}
 
     def refresh(trigger_events: list[Any], **options: Any) -> Any:
-        """Re-list from page 1 when the search changes; return the event to chain on."""
+        """Re-list from page 1 when the search changes (what was picked goes: it belonged to
+        the old filter); return the event to chain on."""
         start = gr.on(trigger_events, handlers.first_page, outputs=[tab.page_no], queue=False, **options, **private)
+        start.then(None, js=CLEAR_PICKS, **private)
         return start.then(**page)
 
     # Search as you type: the browser waits for a pause in typing; an older keystroke's
     # search is dropped (its js returns null), and Enter searches at once.
     refresh([tab.query.input], js=_DEBOUNCE, trigger_mode="always_last")
     refresh([tab.query.submit, tab.model.change, tab.size.change, tab.mine.change, tab.by_user.change])
-    tab.clear.click(handlers.clear_filters, outputs=[tab.query, tab.model, tab.size, tab.by_user, tab.page_no],
-                    queue=False, **private).then(**page)
+    cleared = tab.clear.click(handlers.clear_filters, outputs=[tab.query, tab.model, tab.size, tab.by_user,
+                                                               tab.page_no], queue=False, **private)
+    cleared.then(None, js=CLEAR_PICKS, **private)
+    cleared.then(**page)
     history_tab.select(handlers.filters, outputs=[tab.model, tab.size, tab.by_user, tab.mine], queue=False,
                        **private).then(**page)
+    history_tab.select(curation.board_choices, outputs=[tab.curate.board, tab.picks.board], queue=False, **private)
     tab.prev.click(lambda p: handlers.step(p, -1), inputs=[tab.page_no], outputs=[tab.page_no], **private).then(**page)
     tab.next.click(lambda p: handlers.step(p, +1), inputs=[tab.page_no], outputs=[tab.page_no], **private).then(**page)
 
     actions = [tab.reuse, tab.variation, tab.delete]
     selecting = tab.gallery.select(handlers.select, inputs=[tab.ids, shared.tz],
                                    outputs=[tab.image, tab.record, tab.card, tab.where, tab.selected, *actions,
-                                            tab.status], queue=False, **private)
+                                            tab.status, tab.curate.starred, tab.curate.rating], queue=False, **private)
     selecting.then(None, js=_SHOW_SELECTED)
     form = shared.form.fields
     tab.reuse.click(handlers.reuse, inputs=[tab.selected], outputs=[*form, shared.tabs, tab.status], **private)
@@ -172,7 +191,16 @@ def wire_history_tab(tab: HistoryTab, handlers: HistoryHandlers, shared: Shared,
     tab.restore.click(handlers.restore, inputs=[tab.trash_selected], outputs=[tab.status], **private).success(
         **trash).then(**page).then(**refresh_recent)
     tab.empty_trash.click(handlers.empty_trash, outputs=[tab.status], **private).then(**trash)
-    wire_curate_controls(tab.curate, tab.exports, curation, tab.selected, tab.record, listing[:6], selecting, page)
+    wire_curate_controls(tab.curate, tab.exports, curation, tab.selected, tab.record, listing[:6], page)
+    filters = listing[:5]
+    wire_picks(tab.picks, curation, filters, page, tab.exports.pack, [refresh_recent, trash])
+
+    def relist(event: Any) -> None:
+        start = event.success(handlers.first_page, outputs=[tab.page_no], queue=False, **private)
+        start.then(None, js=CLEAR_PICKS, **private)
+        start.then(**page)
+
+    wire_search_helpers(tab.helpers, curation, tab.query, filters, shared.tz, [history_tab.select], _DEBOUNCE, relist)
 
 
 # On a phone the picked image is below the grid: bring it into view.
