@@ -517,6 +517,8 @@ def test_recent_is_one_tab_stop_with_arrow_keys_and_a_background_tab_is_told(ope
 ALLOWED_LATIN = {
     "yunyx", "flux", "schnell", "stable", "diffusion", "large", "sd", "png", "jpeg", "jpg", "webp", "json",
     "api", "web", "ui", "comfyui", "a1111", "demo", "ai", "shift", "enter", "zip", "csv", "html",
+    "kb", "mb", "gb", "iptc", "c2pa",  # file sizes; the labelling standards' names (GB 45438, IPTC, C2PA)
+    "board",  # the search token a caption tells people to type (board:"…")
 }
 _VISIBLE_TEXT = """() => {
   const out = [];
@@ -527,7 +529,7 @@ _VISIBLE_TEXT = """() => {
     const node = walker.currentNode, el = node.parentElement;
     if (!el || !node.nodeValue.trim() || el.closest('script,style,code,[data-testid="textbox"],textarea,img')) continue;
     if (el.closest('#gallery, #history_gallery, #trash, #result-info, #history-path, #history-card, #card, #model, '
-                   + '#compare-models, #compare-grid, #compare-prompt, footer')) continue;  // data, not words of ours
+                   + '#compare-models, #compare-grid, #compare-prompt, #pnginfo-json, #pnginfo-chunks, footer')) continue;  // data, not words of ours
     if (visible(el)) out.push(node.nodeValue.trim());
   }
   document.querySelectorAll('[title], [aria-label], [placeholder]').forEach((el) => {
@@ -550,6 +552,7 @@ def latin_words(texts: list[str]) -> set[str]:
 
 def test_every_tab_in_chinese_has_no_stray_english(open_ux, app):
     make(app, "a lighthouse")
+    app.storage.delete(make(app, "一只旧茶杯")["id"])  # something in the trash
     page = open_ux("zh-CN")
     problems = {}
     page.locator(PROMPT).fill("灯塔")
@@ -557,7 +560,11 @@ def test_every_tab_in_chinese_has_no_stray_english(open_ux, app):
     expect(status(page)).to_have_attribute("data-state", "done")
     page.locator("#prompt-help").get_by_text(ZH["help_title"]).click()
     page.locator("#details").get_by_text(ZH["details"]).click()
+    page.locator("#library").get_by_text(ZH["library"]).click()  # the prompt library panel
+    expect(page.locator("#recipe-save")).to_be_visible()
+    page.locator("#batch").get_by_text(ZH["batch"]).click()
     problems["generate"] = latin_words(page.evaluate(_VISIBLE_TEXT))
+    shot(page, "zh-tab_generate")
     for tab, shown in (("tab_history", "#history_gallery"), ("tab_compare", "#compare-run"),
                        ("tab_matrix", "#matrix-run"), ("tab_pnginfo", "#pnginfo-file")):
         open_tab(page, ZH[tab])
@@ -565,6 +572,19 @@ def test_every_tab_in_chinese_has_no_stray_english(open_ux, app):
         if tab == "tab_history":
             page.locator("#history_gallery .gallery-item").first.click()
             expect(page.locator("#history-image img")).to_be_visible()
+            page.locator("#trash-view").get_by_text(ZH["trash_title"]).click()  # the Trash view
+            expect(page.locator("#trash .gallery-item").first).to_be_visible()
+        if tab == "tab_matrix":  # a matrix made: its status line, caption and grid
+            page.locator("#matrix-prompts textarea").fill("一座灯塔\n一艘小船")
+            page.locator("#matrix-run").click()
+            expect(page.locator("#matrix-status .status-line")).to_have_attribute("data-state", "done")
+            expect(page.locator("#matrix-grid img")).to_have_count(2)
+        if tab == "tab_pnginfo":  # a picture read: its summary and settings card
+            record = app.storage.history("", 0, 1, None)[0]
+            page.locator("#pnginfo-file input[type=file]").set_input_files(str(app.storage.path_of(record)))
+            expect(page.locator("#pnginfo-card .settings-card")).to_be_visible()
+            page.locator("#pnginfo-technical").get_by_text(ZH["technical_details"]).click()
+            expect(page.locator("#pnginfo-parameters")).to_be_visible()
         problems[tab] = latin_words(page.evaluate(_VISIBLE_TEXT))
         shot(page, f"zh-{tab}")
     problems = {k: sorted(v) for k, v in problems.items() if v}

@@ -323,6 +323,7 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "matrix_left": "You have {left} left today.",
         "matrix_caption": "Seed {seed} for every cell · saved on the board “{board}” (History: board:\"{board}\"). Click a picture to open it full size.",
         "matrix_not_made": "Not made",
+        "matrix_board": "Matrix {time}",
         # the status line, waiting and timing
         "status_making_one": "Making your picture…",
         "status_making_many": "Making {total} pictures… {done} of {total} done",
@@ -588,6 +589,7 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "matrix_left": "你今天还剩 {left} 张。",
         "matrix_caption": "每格都使用种子 {seed} · 已保存到画板“{board}”（历史记录中搜索 board:\"{board}\"）。点击图片可查看原图。",
         "matrix_not_made": "未生成",
+        "matrix_board": "矩阵 {time}",
         "status_making_one": "正在生成图片……",
         "status_making_many": "正在生成 {total} 张图片……已完成 {done} 张",
         "status_elapsed": "已用 {t}",

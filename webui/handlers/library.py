@@ -222,7 +222,7 @@ class LibraryHandlers:
                 prompts, recipe_id, slot_values, models or [], sizes or [], enhancements or [False], seed, request
             )
             self._check_quota(plan, request)
-            board = _board_name(board)
+            board = _board_name(board, lang)
         except AppError as exc:
             raise fail(render(exc, lang), lang) from None
         cells: list[dict[str, Any]] = []
@@ -429,7 +429,7 @@ class LibraryHandlers:
             yield gr.skip(), status.failed(lang, jobs.explain(exc, lang, tz, request)), \
                 gr.Button(interactive=False), gr.Button(visible=False)
             return
-        board = _board_name("")
+        board = _board_name("", lang)
         cells: dict[int, tuple[str, str]] = {}
         made: list[str] = []
         try:
@@ -492,9 +492,11 @@ def _fill(recipe: Recipe, values: dict[str, Any]) -> str:
     return fill(recipe.text, {str(k): str(v) for k, v in values.items() if v is not None})
 
 
-def _board_name(wanted: str) -> str:
-    """The board a matrix collects its images on: the one asked for, else "Matrix <UTC time>"."""
-    return " ".join(str(wanted or "").split()) or f"Matrix {datetime.now(UTC):%Y-%m-%d %H:%M:%S}"
+def _board_name(wanted: str, lang: str) -> str:
+    """The board a matrix collects its images on: the one asked for, else "Matrix <UTC time>"
+    (in the visitor's language: a board name is read by people)."""
+    return " ".join(str(wanted or "").split()) or i18n.label("matrix_board", lang,
+                                                             time=f"{datetime.now(UTC):%Y-%m-%d %H:%M:%S}")
 
 
 def _slot_lines(text: str | None) -> dict[str, list[str]]:

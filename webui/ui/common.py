@@ -21,6 +21,8 @@ _GRADIO_ZH = {
     "Empty value": "空", "Click to upload or drop files": "点击上传或拖放文件", "File upload": "上传文件",
     "Copy": "复制", "Copied": "已复制", "Fullscreen": "全屏", "Exit fullscreen": "退出全屏", "Download": "下载",
     "Clear": "清除", "common.complete": "完成", "Remove": "移除", "Close": "关闭", "Gradio footer navigation": "页脚导航",
+    "Reset to default value": "恢复默认值", "Code input container": "代码", "Collapse": "折叠", "Expand": "展开",
+    "Fold line": "折叠此行", "Unfold line": "展开此行",
 }
 HEAD = """
 <script>
@@ -79,7 +81,9 @@ HEAD = """
   // as raw keys) on a Chinese page: say them in Chinese.
   if (zh) {
     const words = %s;
-    const say = (v) => words[v] || v.replace(/^Thumbnail (\\d+) of (\\d+)$/, "第 $1/$2 张缩略图");
+    const say = (v) => words[v] || v.replace(/^Thumbnail (\\d+) of (\\d+)$/, "第 $1/$2 张缩略图")
+      .replace(/^Line number (\\d+)$/, "第 $1 行").replace(/^number input for (.+)$/, "$1（数字）")
+      .replace(/^range slider for (.+)$/, "$1（滑块）");
     const fix = () => {
       document.querySelectorAll("[title], [aria-label]").forEach((el) => {
         for (const a of ["title", "aria-label"]) {
