@@ -146,3 +146,30 @@ def test_the_rest_api_accepts_the_same_personal_tokens(team) -> None:
     store.revoke("alice")
     gone = requests.get(api + "history", headers={"Authorization": f"Bearer {alice_token}"}, timeout=30)
     assert gone.status_code == 401
+
+
+@attack("Tokens", "With user B's token, an MCP client fetches the share pack user A's assistant made (MCP tool "
+        "`export`, its file URL), and calls the tools `mark`, `board`, `delete`, `restore` and `export` on A's "
+        "image by its id",
+        "404 for B's fetch, A's token downloads it; every tool call on A's image is refused as not found")
+def test_mcp_tools_and_their_files_keep_to_the_callers_own(team) -> None:
+    app, _ = team
+    store = ApiTokens(tokens_path(app.app.settings.users_file, Path.cwd()))
+    tokens = {name: store.issue(name) for name in PASSWORDS}  # another test revokes the fixture's
+    [alices] = [r for r in app.app.storage.history("", 0, 50) if r["user"] == "alice"][:1]
+    result = mcp_result(mcp(app, "tools/call", {"name": "export", "arguments": {"query": "", "record_ids": []}},
+                            tokens["alice"]))
+    assert not result.get("isError"), result
+    url = next(word.strip('"\'()[],') for item in result["content"] for word in json.dumps(item).split()
+               if "share-pack-" in word and "http" in word)
+    url = url[url.index("http"):].split('"')[0].split("\\")[0]
+    assert requests.get(url, headers={"Authorization": f"Bearer {tokens['alice']}"}, timeout=30).status_code == 200
+    stolen = requests.get(url, headers={"Authorization": f"Bearer {tokens['bob']}"}, timeout=30)
+    assert stolen.status_code == 404 and not stolen.content.startswith(b"PK")
+    for name, arguments in (("mark", {"record_id": alices["id"], "starred": True}),
+                            ("board", {"record_ids": [alices["id"]], "add": ["Bob's now"]}),
+                            ("delete", {"record_id": alices["id"]}),
+                            ("export", {"query": "", "record_ids": [alices["id"]]})):
+        refused = mcp_result(mcp(app, "tools/call", {"name": name, "arguments": arguments}, tokens["bob"]))
+        assert refused.get("isError") and "alice" not in json.dumps(refused), (name, refused)
+    assert app.app.storage.get(alices["id"]) is not None

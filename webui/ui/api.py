@@ -13,6 +13,17 @@ import gradio as gr
 from ..handlers.curation import CurationHandlers
 
 
+def typed(component: gr.JSON, schema: dict) -> gr.JSON:
+    """A hidden gr.JSON input that declares a real JSON Schema for the API and MCP.
+
+    Gradio's own (`{"type": {}}`) is not valid JSON Schema: MCP clients refused every
+    call of the `export` tool with it. (A subclass would make Gradio write a `.pyi`
+    beside this file, so the instance's method is replaced.)
+    """
+    component.api_info = lambda: schema  # type: ignore[method-assign]
+    return component
+
+
 def wire_api(handlers: CurationHandlers, concurrency: int) -> None:
     """Declare every curating endpoint once; call inside the Blocks."""
     for fn, name in (
@@ -27,10 +38,10 @@ def wire_api(handlers: CurationHandlers, concurrency: int) -> None:
         gr.api(generating, api_name=name, concurrency_limit=concurrency, concurrency_id="generate")
     with gr.Group(visible=False):
         query = gr.Textbox(label="query")
-        record_ids = gr.JSON(label="record_ids")
+        record_ids = typed(gr.JSON(label="record_ids"), {"type": "array", "items": {"type": "string"}})
         # JSON, not Checkbox: a Checkbox's None becomes False, and a script that leaves the
         # argument out must get the app's --visible-label default (null), not "no".
-        visible_label = gr.JSON(None, label="visible_label")
+        visible_label = typed(gr.JSON(None, label="visible_label"), {"anyOf": [{"type": "boolean"}, {"type": "null"}]})
         pack = gr.File(label="share pack")
         image = gr.File(label="file", type="filepath")
         info = gr.JSON(label="png info")
