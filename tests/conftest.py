@@ -8,8 +8,9 @@ import os
 import sys
 import time
 import uuid
+from contextlib import ExitStack, closing
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Callable, Iterator, Sequence, TypeVar
 
 import pytest
 from hypothesis import HealthCheck
@@ -23,6 +24,7 @@ from .support.fake_api import FakeApi
 ROOT = Path(__file__).resolve().parent.parent
 LAUNCH = ROOT / "launch.py"
 ARTIFACTS = ROOT / "tests" / "artifacts"
+T = TypeVar("T")
 TEST_KEY = "sk-test-KEY-5b7e9c2d41f0"  # a known fake key to search for in leak tests
 
 # Property tests: a quick look by default, 10,000 examples each where .ci/run sets
@@ -74,6 +76,14 @@ def backend() -> Iterator[FakeApi]:
         yield server
 
 
+@pytest.fixture
+def closed_after() -> Iterator[Callable[[T], T]]:
+    """`closed_after(thing)` returns `thing` and closes it when the test ends, pass or fail:
+    a Storage, a HistoryIndex, anything with close() (no SQLite file is left open)."""
+    with ExitStack() as stack:
+        yield lambda thing: stack.enter_context(closing(thing))
+
+
 class LaunchedApp(AppProcess):
     """`python launch.py` started by a test, with its outputs folder."""
 
@@ -86,13 +96,26 @@ class LaunchedApp(AppProcess):
 def launch_app(tmp: Path, *args: str, env: dict[str, str] | None = None, port: int | None = None,
                outputs: Path | None = None) -> LaunchedApp:
     """Start `python launch.py` in `tmp` (its own cwd, so no stray .env) and wait for GET / = 200."""
-    app = LaunchedApp(tmp, args, clean_env(env), port or free_port(), outputs or tmp / "outputs")
+    return _ready([LaunchedApp(tmp, args, clean_env(env), port or free_port(), outputs or tmp / "outputs")])[0]
+
+
+def launch_apps(folders: Sequence[Path], *args: str, env: dict[str, str] | None = None,
+                outputs: Path | None = None) -> list[LaunchedApp]:
+    """`launch_app` in each folder, all started before the first is waited for: they start side by side."""
+    return _ready([LaunchedApp(tmp, args, clean_env(env), free_port(), outputs or tmp / "outputs")
+                   for tmp in folders])
+
+
+def _ready(apps: list[LaunchedApp]) -> list[LaunchedApp]:
+    """Wait until every app answers GET / = 200; stop them all if one does not."""
     try:
-        app.wait_ready(timeout=90, fail=AssertionError)
+        for app in apps:
+            app.wait_ready(timeout=90, fail=AssertionError)
     except BaseException:
-        app.stop()
+        for app in apps:
+            app.stop()
         raise
-    return app
+    return apps
 
 
 @pytest.fixture

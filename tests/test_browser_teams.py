@@ -11,26 +11,20 @@ from typing import Iterator
 
 import pytest
 
-from webui.accounts import add_user
 from webui.i18n import LABELS
 
 from .browser import PROMPT, generate, open_history, require_playwright, wait_until_ready
 from .conftest import ARTIFACTS
 from .support.apps import ServedApp, serve_app
+from .support.team import PASSWORDS, users_file
 
 pytestmark = pytest.mark.browser
 expect = require_playwright()
 
-PASSWORDS = {"alice": "alice-pass-4242", "bob": "bob-pass-9191", "carol": "carol-admin-7373"}
-
-
 @pytest.fixture(scope="module")
 def team(tmp_path_factory) -> Iterator[ServedApp]:
     folder = tmp_path_factory.mktemp("team-browser")
-    users = folder / "users.txt"
-    for name, password in PASSWORDS.items():
-        add_user(users, name, password, admin=(name == "carol"))
-    app = serve_app(folder, "--users", str(users), "--private-history", "--daily-limit", "2")
+    app = serve_app(folder, "--users", str(users_file(folder)), "--private-history", "--daily-limit", "2")
     yield app
     app.stop()
 

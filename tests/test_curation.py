@@ -12,15 +12,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 from gradio_client import Client, handle_file
+from gradio_client.exceptions import AppError
 
 from webui import metadata
 from webui.storage import Storage
 
 from .security import attack
 from .support.apps import ServedApp, serve_app
-from .test_teams import PASSWORDS, users_file
+from .support.team import login, member, users_file
 
 
 def generate(client: Client, prompt: str, seed: int = 1) -> tuple[str, dict[str, Any]]:
@@ -60,9 +60,9 @@ def test_marks_go_into_the_index_and_the_png_but_never_the_pixels(app: ServedApp
     assert json.loads(metadata.read_text_chunks(after)["generation"])["rating"] == 4
     assert client.predict(record["id"], None, 0, api_name="/mark")["starred"] is True  # None leaves it
     assert [r["id"] for r in history(client, "lighthouse is:starred rating:0")] == [record["id"]]
-    with pytest.raises(Exception, match="0 \\(none\\) to 5"):
+    with pytest.raises(AppError, match="0 \\(none\\) to 5"):
         client.predict(record["id"], None, 9, api_name="/mark")
-    with pytest.raises(Exception, match="is:pinned"):
+    with pytest.raises(AppError, match="is:pinned"):
         history(client, "lighthouse is:pinned")
 
 
@@ -85,7 +85,7 @@ def test_boards_bulk_and_saved_searches(client: Client) -> None:
     assert "Everything" not in [b["name"] for b in client.predict(api_name="/boards")]
     saved = client.predict("top foxes", "boarded fox rating:5", api_name="/search_save")
     assert {"name": "top foxes", "query": "boarded fox rating:5"} in saved
-    with pytest.raises(Exception, match="rating:9"):
+    with pytest.raises(AppError, match="rating:9"):
         client.predict("bad", "rating:9", api_name="/search_save")
 
 
@@ -98,7 +98,7 @@ def test_delete_and_restore_by_record_id(app: ServedApp, client: Client) -> None
     back = client.predict(record["id"], api_name="/restore")
     assert back["id"] == record["id"] and back["rating"] == 3 and (app.outputs / back["file"]).exists()
     assert [r["id"] for r in history(client, "restorable owl")] == [record["id"]]
-    with pytest.raises(Exception, match="no longer in the history"):
+    with pytest.raises(AppError, match="no longer in the history"):
         client.predict(record["id"], api_name="/restore")
 
 
@@ -129,7 +129,7 @@ def test_export_is_a_share_pack(app: ServedApp, client: Client) -> None:
         stamped = archive.read(f"labelled/{made[2]['file']}")
         assert original == (app.outputs / made[2]["file"]).read_bytes() and idat(stamped) != idat(original)
         assert f'src="labelled/{made[2]["file"]}"' in archive.read("index.html").decode()
-    with pytest.raises(Exception, match="No images match"):
+    with pytest.raises(AppError, match="No images match"):
         client.predict("no such prompt anywhere", [], None, api_name="/export")
 
 
@@ -176,10 +176,6 @@ def team(tmp_path_factory) -> Iterator[ServedApp]:
     served.stop()
 
 
-def member(app: ServedApp, name: str) -> Client:
-    return Client(app.url, auth=(name, PASSWORDS[name]), verbose=False)
-
-
 def test_private_mode_boards_and_exports(team: ServedApp) -> None:
     alice, bob = member(team, "alice"), member(team, "bob")
     _, shared_one = generate(alice, "alice team heron")
@@ -200,9 +196,9 @@ def test_private_mode_boards_and_exports(team: ServedApp) -> None:
                  lambda: bob.predict(private_one["id"], True, None, api_name="/mark"),
                  lambda: bob.predict(private_one["id"], api_name="/delete"),
                  lambda: bob.predict([private_one["id"]], ["Mine now"], [], api_name="/board")):
-        with pytest.raises(Exception, match="no longer in the history"):
+        with pytest.raises(AppError, match="no longer in the history"):
             call()
-    with pytest.raises(Exception, match="Only the board's owner"):
+    with pytest.raises(AppError, match="Only the board's owner"):
         bob.predict("Team herons", "Bob's herons", None, api_name="/board_edit")
     # exports follow the same rules
     def exported(client: Client, query: str, ids: list[str]) -> list[dict[str, Any]]:
@@ -211,11 +207,10 @@ def test_private_mode_boards_and_exports(team: ServedApp) -> None:
     assert [r["id"] for r in exported(bob, "heron", [])] == [bobs["id"]]
     team_pack = exported(bob, "board:\"Team herons\"", [])
     assert [r["id"] for r in team_pack] == [shared_one["id"]] and team_pack[0]["user"] is None
-    with pytest.raises(Exception, match="no longer in the history"):
+    with pytest.raises(AppError, match="no longer in the history"):
         exported(bob, "", [private_one["id"]])
     # the file routes follow: the shared image is served to him, the private one is not
-    browser = requests.Session()
-    assert browser.post(team.url + "login", data={"username": "bob", "password": PASSWORDS["bob"]}, timeout=10).ok
+    browser = login(team, "bob")
     outputs = team.outputs.resolve()
     assert browser.get(f"{team.url}gradio_api/file={outputs / shared_one['file']}", timeout=10).status_code == 200
     assert browser.get(f"{team.url}gradio_api/file={outputs / private_one['file']}", timeout=10).status_code == 404
@@ -269,8 +264,7 @@ def test_board_names_belong_to_their_owner(team: ServedApp) -> None:
     alice.predict([a_trip["id"]], [], ["Trip"], api_name="/board")
     assert ids(alice, "board:Trip") == {a_bulk["id"], b_trip["id"]} and ids(bob, "board:Trip") == {b_trip["id"]}
     # the REST API resolves names the same way
-    rest = requests.Session()
-    assert rest.post(team.url + "login", data={"username": "alice", "password": PASSWORDS["alice"]}, timeout=10).ok
+    rest = login(team, "alice")
     listed = rest.get(team.url + "api/v1/history", params={"q": "board:Trip"}, timeout=30).json()
     assert {r["id"] for r in listed} == {a_bulk["id"], b_trip["id"]}
     assert {r["id"] for r in rest.get(team.url + "api/v1/history", params={"q": "board:Hidden"},

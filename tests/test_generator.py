@@ -58,10 +58,10 @@ def test_validate_normalises() -> None:
         "a cat", "custom-model", "1024x1024", True, 5)
 
 
-def test_generate_saves_and_random_seed_is_recorded(tmp_path: Path) -> None:
+def test_generate_saves_and_random_seed_is_recorded(closed_after, tmp_path: Path) -> None:
     with FakeApi(api_key=TEST_KEY) as backend:
         service = ImageService(backend.base_url, TEST_KEY, timeout=10)
-        gen = Generator(service, Storage(tmp_path / "o").open(), concurrency=2)
+        gen = Generator(service, closed_after(Storage(tmp_path / "o").open()), concurrency=2)
         record = gen.generate(validate("a cat", "FLUX.1-schnell", "768x512", False, -1))
         sent = backend.stats()["last_request"]
         service.close()
@@ -100,10 +100,10 @@ def test_compare_keeps_prompt_and_seed_and_varies_the_axes() -> None:
         compare_params(params, ["m"], ["5x5"])
 
 
-def test_generate_many_yields_each_result_or_error(tmp_path: Path) -> None:
+def test_generate_many_yields_each_result_or_error(closed_after, tmp_path: Path) -> None:
     with FakeApi(api_key=TEST_KEY) as backend:
         service = ImageService(backend.base_url, TEST_KEY, timeout=10)
-        gen = Generator(service, Storage(tmp_path / "o").open(), concurrency=2)
+        gen = Generator(service, closed_after(Storage(tmp_path / "o").open()), concurrency=2)
         jobs = [validate("ok", "FLUX.1-schnell", "768x512", False, i) for i in range(3)]
         jobs.append(validate("bad", "no-such-model", "768x512", False, 9))
         results = dict(gen.generate_many(jobs))

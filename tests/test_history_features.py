@@ -7,6 +7,7 @@ import json
 import os
 import sqlite3
 import threading
+from contextlib import closing
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -476,7 +477,7 @@ def test_v1_index_is_upgraded_in_place(tmp_path: Path) -> None:
 
     assert not list(root.glob("history.sqlite3.broken-*"))  # upgraded, not rebuilt
     assert upgraded.history() == records[::-1]
-    with sqlite3.connect(upgraded.index.path) as conn:
+    with closing(sqlite3.connect(upgraded.index.path)) as conn, conn:  # commit, then close
         assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
         inference = dict(conn.execute("SELECT seed, inference FROM images"))
         indexes = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='index'")}
@@ -511,19 +512,19 @@ def _check_or_record(index: HistoryIndex, errors: list[BaseException]) -> None:
         errors.append(exc)
 
 
-def test_unknown_versions_are_still_unreadable(tmp_path: Path) -> None:
+def test_unknown_versions_are_still_unreadable(closed_after, tmp_path: Path) -> None:
     path = tmp_path / "history.sqlite3"
     make_v1_index(path, [])
-    with sqlite3.connect(path) as conn:
+    with closing(sqlite3.connect(path)) as conn, conn:  # commit, then close
         conn.execute("PRAGMA user_version = 99")
     with pytest.raises(IndexUnreadable):
-        HistoryIndex(path).check()
+        closed_after(HistoryIndex(path)).check()
     foreign = tmp_path / "foreign.sqlite3"
-    with sqlite3.connect(foreign) as conn:
+    with closing(sqlite3.connect(foreign)) as conn, conn:  # commit, then close
         conn.execute("CREATE TABLE other (x)")
         conn.execute("PRAGMA user_version = 1")
     with pytest.raises(IndexUnreadable):
-        HistoryIndex(foreign).check()
+        closed_after(HistoryIndex(foreign)).check()
 
 
 # -- uploads ("PNG Info") -------------------------------------------------------------

@@ -7,7 +7,7 @@ import json
 import random
 import re
 import struct
-import time
+import tracemalloc
 import zlib
 from typing import Any
 
@@ -323,17 +323,18 @@ def test_parse_infotext_never_raises(text: str) -> None:
     ],
     ids=["letters", "keychars", "open-quote", "escapes", "params", "big-numbers", "lines", "neg"],
 )
-def test_parse_infotext_1mb_is_fast(text: str) -> None:
-    start = time.perf_counter()
-    parse_infotext(text)
-    assert time.perf_counter() - start < 2.0
+def test_parse_infotext_of_1mb_finishes_and_never_raises(text: str) -> None:
+    """Each input is quadratic (hours) for A1111's pattern; ours finishes. How fast, and that
+    2 MB costs twice 1 MB, is measured in `python bench/run.py --only infotext`, not asserted."""
+    result = parse_infotext(text)
+    assert isinstance(result["prompt"], str) and isinstance(result["raw"], dict)
+    if text.endswith(EXAMPLE_LINE):
+        assert result["seed"] == 42
 
 
-def test_read_record_1mb_parameters_chunk_is_fast(png: bytes) -> None:
+def test_read_record_1mb_parameters_chunk(png: bytes) -> None:
     big = add_text_chunks(png, {"parameters": "word " * 200_000 + "\n" + EXAMPLE_LINE})
-    start = time.perf_counter()
     record = read_record(big)
-    assert time.perf_counter() - start < 2.0
     assert record is not None and record["seed"] == 42
 
 
@@ -431,6 +432,16 @@ def test_read_record_none_without_metadata(png: bytes) -> None:
 # ---------------------------------------------------------------- splicing
 
 
+def peak_memory(fn: Any, *args: Any) -> int:
+    """Bytes allocated at the most while `fn(*args)` runs: a clock-free measure of the work done."""
+    tracemalloc.start()
+    try:
+        fn(*args)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
 def idat_bytes(png: bytes) -> bytes:
     return b"".join(data for ctype, data, _ in chunks_of(png) if ctype == b"IDAT")
 
@@ -503,19 +514,13 @@ def test_splice_accepts_79_char_latin1_keyword(png: bytes) -> None:
     assert read_text_chunks(add_text_chunks(png, {keyword: "v"})) == {keyword: "v"}
 
 
-def test_splice_is_fast_on_large_png() -> None:
-    big = noise_png(1024, 1024, level=0)
-    assert len(big) > 3_000_000
+def test_splice_never_decodes_the_pixels_and_copies_them_once() -> None:
+    """The image data is 3 MB of noise no decoder accepts: the splice still works, so it
+    never decodes; its peak memory is about one copy of the file, so it joins once."""
+    big = noise_png(8, 8)[:33] + chunk(b"IDAT", random.Random(1).randbytes(3_000_000)) + chunk(b"IEND", b"")
     record = make_record(prompt="p" * 2000)
-    best = min(_timed(lambda: embed_record(big, record)) for _ in range(5))
-    assert best < 0.05  # ~1 ms in practice; generous for slow CI
     assert idat_bytes(embed_record(big, record)) == idat_bytes(big)
-
-
-def _timed(fn: Any) -> float:
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
+    assert peak_memory(embed_record, big, record) < 1.5 * len(big)
 
 
 # ---------------------------------------------------------------- reading chunks
@@ -550,12 +555,14 @@ def test_read_text_chunks_skips_bad_crc(png: bytes) -> None:
 
 
 def test_read_text_chunks_ignores_decompression_bomb(png: bytes) -> None:
-    bomb = zlib.compress(b"\0" * (9 * 1024 * 1024), 9)
+    """200 MB of zeros in 200 kB: refused after the 8 MB a text may have, never inflated whole
+    (the peak memory of the read says so, without a clock)."""
+    squeeze = zlib.compressobj(9)
+    bomb = b"".join(squeeze.compress(bytes(1 << 20)) for _ in range(200)) + squeeze.flush()
     bombs = chunk(b"zTXt", b"bomb\0\0" + bomb) + chunk(b"iTXt", b"bomb2\0\1\0\0\0" + bomb)
     src = insert_before_iend(png, bombs)
-    start = time.perf_counter()
     assert read_text_chunks(src) == {}
-    assert time.perf_counter() - start < 1.0
+    assert peak_memory(read_text_chunks, src) < 4 * md._MAX_TEXT_BYTES
 
 
 def test_read_text_chunks_truncated_returns_prefix(png: bytes) -> None:
@@ -574,11 +581,12 @@ def test_read_text_chunks_not_png() -> None:
 
 
 def test_read_text_chunks_many_tiny_chunks_is_linear(png: bytes) -> None:
+    """100,000 chunks walked in place: the peak memory is far below one copy of the rest of the
+    file, which a walker that re-slices the remainder per chunk (quadratic) would need."""
     filler = chunk(b"teSt", b"") * 100_000  # 1.2 MB of empty ancillary chunks
     src = insert_before_iend(png, filler + chunk(b"tEXt", b"end\0ok"))
-    start = time.perf_counter()
     assert read_text_chunks(src) == {"end": "ok"}
-    assert time.perf_counter() - start < 2.0
+    assert peak_memory(read_text_chunks, src) < len(src) // 4
 
 
 @st.composite
@@ -688,11 +696,15 @@ def bomb_png(width: int = 30000, height: int = 30000) -> bytes:
     return md.PNG_SIGNATURE + ihdr + idat + chunk(b"IEND", b"")
 
 
-def test_to_png_refuses_png_bomb_quickly() -> None:
-    start = time.perf_counter()
-    with pytest.raises(BadImageError, match="pixels"):
-        to_png(bomb_png())
-    assert time.perf_counter() - start < 0.1
+def test_to_png_refuses_png_bomb_before_decoding() -> None:
+    tracemalloc.start()
+    try:
+        with pytest.raises(BadImageError, match="pixels"):
+            to_png(bomb_png())
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 1 << 20  # decoding 30000x30000 would take 2.7 GB
     small = bomb_png(100, 100)
     assert to_png(small) is small  # structure only: pixels are not decoded
 

@@ -6,6 +6,7 @@ import io
 import json
 import sqlite3
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -135,7 +136,7 @@ def test_boards_in_records_come_back_on_a_rebuild(index: HistoryIndex) -> None:
     assert ids(index.search("board:Picks")) == ["r2"]  # no login: the anonymous owner's board
 
 
-def test_a_version_2_file_is_upgraded_and_searchable(tmp_path: Path) -> None:
+def test_a_version_2_file_is_upgraded_and_searchable(closed_after, tmp_path: Path) -> None:
     path = tmp_path / "history.sqlite3"
     conn = sqlite3.connect(path)
     conn.executescript("""
@@ -152,11 +153,11 @@ def test_a_version_2_file_is_upgraded_and_searchable(tmp_path: Path) -> None:
                   old["seed"], None, json.dumps(old)))
     conn.commit()
     conn.close()
-    index = HistoryIndex(path)
+    index = closed_after(HistoryIndex(path))
     index.check()
     assert index.search("LIGHTHOUSE") == [{**old, "starred": False, "rating": 0, "boards": []}]
     assert index.search("is:starred") == []
-    with sqlite3.connect(path) as conn:
+    with closing(sqlite3.connect(path)) as conn, conn:  # commit, then close
         assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
     index.close()
 

@@ -16,7 +16,7 @@ from PIL import Image
 from webui import metadata
 from webui.storage import Storage
 
-from .conftest import ROOT, launch_app, pngs, wait_until
+from .conftest import ROOT, launch_apps, pngs, wait_until
 
 
 def complete_pngs(outputs: Path) -> list[Path]:
@@ -121,8 +121,7 @@ def test_two_apps_on_one_outputs_folder_lose_nothing(tmp_path: Path, backend) ->
     outputs = tmp_path / "shared-outputs"
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
-    a = launch_app(tmp_path / "a", env=backend.app_env(), outputs=outputs)
-    b = launch_app(tmp_path / "b", env=backend.app_env(), outputs=outputs)
+    a, b = launch_apps([tmp_path / "a", tmp_path / "b"], env=backend.app_env(), outputs=outputs)
     try:
         clients = [Client(a.url, verbose=False), Client(b.url, verbose=False)]
         # Same prompt and seed everywhere: every file name would collide without reservation.
@@ -138,6 +137,7 @@ def test_two_apps_on_one_outputs_folder_lose_nothing(tmp_path: Path, backend) ->
     finally:
         a.stop()
         b.stop()
+    assert "Stopped." in a.log() and "Stopped." in b.log()  # Ctrl-C: a clean shutdown
     assert_consistent(outputs)
 
 

@@ -16,12 +16,12 @@ import requests
 
 from tests.support.apps import launch
 from tools.appprocess import free_port
-from webui.accounts import add_user
 from webui.app import App, create_app
 from webui.config import Settings
 from webui.rest import build_rest
 
 from .security import attack
+from .support.team import users_file
 
 PASSWORDS = {"ann": "ann-correct-horse-1", "bob": "bob-battery-staple-2", "root": "root-admin-pass-3"}
 TOKENS = {"tok-bob-7f3a9c": "bob"}  # stands in for personal API tokens (issue 16.12)
@@ -32,10 +32,7 @@ ROUTES = ("history", "images/{id}", "images/{id}/png", "generate")
 @pytest.fixture(scope="module")
 def team(tmp_path_factory) -> Iterator[App]:
     folder = tmp_path_factory.mktemp("rest")
-    users = folder / "users.txt"
-    add_user(users, "root", PASSWORDS["root"], admin=True)
-    add_user(users, "ann", PASSWORDS["ann"])
-    add_user(users, "bob", PASSWORDS["bob"])
+    users = users_file(folder, PASSWORDS, admin="root")
     settings = Settings(outputs=folder / "outputs", demo=True, port=free_port(), users_file=users,
                         private_history=True, daily_limit=LIMIT)
     app = create_app(settings)

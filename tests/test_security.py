@@ -10,7 +10,7 @@ from typing import Iterator
 import pytest
 import requests
 from gradio_client import Client
-from gradio_client.exceptions import AuthenticationError
+from gradio_client.exceptions import AppError, AuthenticationError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
@@ -182,7 +182,7 @@ def test_hostile_prompts_become_safe_files_inside_outputs(demo_app: ServedApp, p
 
 @attack("Input", "A 10,000-character prompt", "refused with a clear message, before any API call")
 def test_an_over_long_prompt_is_refused_clearly(demo_app: ServedApp) -> None:
-    with pytest.raises(Exception, match="too long"):
+    with pytest.raises(AppError, match="too long"):
         Client(demo_app.url, verbose=False).predict("x" * 10_000, "FLUX.1-schnell", "768x512", False, 1,
                                                      api_name="/generate")
 

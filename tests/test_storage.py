@@ -6,6 +6,7 @@ import io
 import os
 import sqlite3
 import threading
+from contextlib import closing
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -47,8 +48,8 @@ def idat(png: bytes) -> bytes:
 
 
 @pytest.fixture
-def storage(tmp_path: Path) -> Storage:
-    return Storage(tmp_path / "outputs").open()
+def storage(closed_after, tmp_path: Path) -> Storage:
+    return closed_after(Storage(tmp_path / "outputs").open())
 
 
 def test_save_writes_png_with_both_chunks_and_indexes_it(storage: Storage) -> None:
@@ -79,9 +80,9 @@ def test_names_never_overwrite_and_hold_counter_and_seed(storage: Storage) -> No
     assert all("-7-" in n for n in names)
 
 
-def test_two_storages_on_one_folder_never_collide(tmp_path: Path) -> None:
+def test_two_storages_on_one_folder_never_collide(closed_after, tmp_path: Path) -> None:
     """Two processes (here: two Storage objects with separate counters) share a folder."""
-    a, b = Storage(tmp_path / "o").open(), Storage(tmp_path / "o").open()
+    a, b = closed_after(Storage(tmp_path / "o").open()), closed_after(Storage(tmp_path / "o").open())
     results: list[dict] = []
     lock = threading.Lock()
 
@@ -113,9 +114,9 @@ def test_file_names_are_safe_and_short() -> None:
     assert file_name(1, 5, "../a/..\\b\u202e") == "00001-5-a-b.png"
 
 
-def test_history_is_newest_first_paged_and_searchable(tmp_path: Path) -> None:
+def test_history_is_newest_first_paged_and_searchable(closed_after, tmp_path: Path) -> None:
     ticks = iter(datetime(2026, 1, 1, 0, 0, i, tzinfo=timezone.utc) for i in range(60))
-    store = Storage(tmp_path / "o", clock=lambda: next(ticks)).open()
+    store = closed_after(Storage(tmp_path / "o", clock=lambda: next(ticks)).open())
     for i in range(5):
         store.save(png_bytes(), {**FIELDS, "prompt": f"Red Fox number {i}", "seed": i})
     store.save(png_bytes(), {**FIELDS, "prompt": "Ünïcode ÉCLAIR 狐狸", "seed": 99})
@@ -127,27 +128,27 @@ def test_history_is_newest_first_paged_and_searchable(tmp_path: Path) -> None:
     assert store.history("100%_") == []
 
 
-def test_deleted_index_is_rebuilt_from_png_chunks(tmp_path: Path) -> None:
-    store = Storage(tmp_path / "o").open()
+def test_deleted_index_is_rebuilt_from_png_chunks(closed_after, tmp_path: Path) -> None:
+    store = closed_after(Storage(tmp_path / "o").open())
     saved = [store.save(png_bytes(), {**FIELDS, "seed": i}) for i in range(4)]
     store.index.path.unlink()
-    rebuilt = Storage(tmp_path / "o").open()
+    rebuilt = closed_after(Storage(tmp_path / "o").open())
     assert sorted(rebuilt.history(), key=lambda r: r["seed"]) == saved
 
 
-def test_corrupt_index_is_moved_aside_and_rebuilt(tmp_path: Path) -> None:
-    store = Storage(tmp_path / "o").open()
+def test_corrupt_index_is_moved_aside_and_rebuilt(closed_after, tmp_path: Path) -> None:
+    store = closed_after(Storage(tmp_path / "o").open())
     saved = store.save(png_bytes(), FIELDS)
     for extra in ("-wal", "-shm"):
         Path(f"{store.index.path}{extra}").unlink(missing_ok=True)
     store.index.path.write_bytes(b"this is not a database" * 100)
-    rebuilt = Storage(tmp_path / "o").open()
+    rebuilt = closed_after(Storage(tmp_path / "o").open())
     assert rebuilt.history() == [saved]
     assert list((tmp_path / "o").glob("history.sqlite3.broken-*"))
 
 
-def test_reconcile_drops_rows_whose_file_is_gone_and_adds_foreign_pngs(tmp_path: Path) -> None:
-    store = Storage(tmp_path / "o").open()
+def test_reconcile_drops_rows_whose_file_is_gone_and_adds_foreign_pngs(closed_after, tmp_path: Path) -> None:
+    store = closed_after(Storage(tmp_path / "o").open())
     gone = store.save(png_bytes(), {**FIELDS, "seed": 1})
     kept = store.save(png_bytes(), {**FIELDS, "seed": 2})
     store.path_of(gone).unlink()
@@ -156,7 +157,7 @@ def test_reconcile_drops_rows_whose_file_is_gone_and_adds_foreign_pngs(tmp_path:
         "parameters": "a castle\nSteps: 20, Sampler: Euler a, Seed: 5, Size: 64x48, Model: sd15"})
     (tmp_path / "o" / "manual").mkdir()
     (tmp_path / "o" / "manual" / "castle.png").write_bytes(a1111)
-    reopened = Storage(tmp_path / "o").open()
+    reopened = closed_after(Storage(tmp_path / "o").open())
     rows = reopened.history()
     assert [r["seed"] for r in rows if r["file"] != "manual/castle.png"] == [2]
     castle = next(r for r in rows if r["file"] == "manual/castle.png")
@@ -164,9 +165,9 @@ def test_reconcile_drops_rows_whose_file_is_gone_and_adds_foreign_pngs(tmp_path:
     assert kept in rows
 
 
-def test_crash_leftovers_are_recovered_or_cleared(tmp_path: Path) -> None:
+def test_crash_leftovers_are_recovered_or_cleared(closed_after, tmp_path: Path) -> None:
     """A crash between reserving a name and the final rename: finish it, never lose it."""
-    store = Storage(tmp_path / "o").open()
+    store = closed_after(Storage(tmp_path / "o").open())
     record = store.save(png_bytes(), FIELDS)
     path = store.path_of(record)
     complete = path.read_bytes()
@@ -178,7 +179,7 @@ def test_crash_leftovers_are_recovered_or_cleared(tmp_path: Path) -> None:
     other = store.save(png_bytes(seed=1), FIELDS)  # a crash after the link: tmp == final
     store.close()
     (path.parent / ".tmp-linked.png").write_bytes(store.path_of(other).read_bytes())
-    reopened = Storage(tmp_path / "o").open()
+    reopened = closed_after(Storage(tmp_path / "o").open())
     assert path.read_bytes() == complete
     assert not list(path.parent.glob(".tmp-*"))
     assert not (path.parent / "00077-1-empty.png").exists()
@@ -186,14 +187,14 @@ def test_crash_leftovers_are_recovered_or_cleared(tmp_path: Path) -> None:
     assert len(pngs(reopened.root)) == 2
 
 
-def test_unwritable_folder_raises_save_error_naming_it(tmp_path: Path) -> None:
+def test_unwritable_folder_raises_save_error_naming_it(closed_after, tmp_path: Path) -> None:
     if os.geteuid() == 0:
         # root ignores permissions: make the day folder a file instead
-        store = Storage(tmp_path / "o").open()
+        store = closed_after(Storage(tmp_path / "o").open())
         day = datetime.now(timezone.utc).strftime("%Y-%m-%d")
         (tmp_path / "o" / day).write_bytes(b"")
     else:
-        store = Storage(tmp_path / "o").open()
+        store = closed_after(Storage(tmp_path / "o").open())
         os.chmod(tmp_path / "o", 0o500)
     with pytest.raises(SaveError) as caught:
         store.save(png_bytes(), FIELDS)
@@ -220,11 +221,11 @@ def test_path_of_refuses_to_leave_the_outputs_folder(storage: Storage) -> None:
 def test_index_is_sqlite_inside_outputs(storage: Storage) -> None:
     storage.save(png_bytes(), FIELDS)
     assert storage.index.path.parent == storage.root
-    with sqlite3.connect(storage.index.path) as conn:
+    with closing(sqlite3.connect(storage.index.path)) as conn, conn:  # commit, then close
         assert conn.execute("SELECT count(*) FROM images").fetchone()[0] == 1
 
 
-def test_file_systems_without_hard_links_still_never_overwrite(tmp_path: Path, monkeypatch) -> None:
+def test_file_systems_without_hard_links_still_never_overwrite(closed_after, tmp_path: Path, monkeypatch) -> None:
     """Some file systems (FAT, some network shares) refuse os.link: names are then reserved with O_EXCL."""
     import errno
 
@@ -234,7 +235,7 @@ def test_file_systems_without_hard_links_still_never_overwrite(tmp_path: Path, m
         raise OSError(errno.EPERM, "hard links not supported")
 
     monkeypatch.setattr(storage_module.os, "link", no_links)
-    store = Storage(tmp_path / "o").open()
+    store = closed_after(Storage(tmp_path / "o").open())
     first = store.save(png_bytes(), {**FIELDS, "seed": 3})
     second = store.save(png_bytes(seed=1), {**FIELDS, "seed": 3})
     assert first["file"] != second["file"]

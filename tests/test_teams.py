@@ -14,7 +14,6 @@ from gradio_client.exceptions import AppError
 from PIL import Image
 
 import launch
-from webui.accounts import add_user
 from webui.handlers.history import HistoryHandlers
 from webui.handlers.usage import UsageHandlers
 from webui.quota import Quota
@@ -25,17 +24,9 @@ from .security import attack
 from .support.apps import ServedApp, serve_app
 from .support.fake_api import FakeApi
 from .support.logs import logging_restored
+from .support.team import PASSWORDS, login, member, users_file
 
-PASSWORDS = {"alice": "alice-pass-4242", "bob": "bob-pass-9191", "carol": "carol-admin-7373"}
 LIMIT = 3
-
-
-def users_file(folder: Path) -> Path:
-    path = folder / "users.txt"
-    for name, password in PASSWORDS.items():
-        add_user(path, name, password, admin=(name == "carol"))
-    return path
-
 
 
 @pytest.fixture(scope="module")
@@ -45,16 +36,6 @@ def team(tmp_path_factory, fake) -> Iterator[ServedApp]:
                     env=fake.app_env())
     yield app
     app.stop()
-
-
-def client(app: ServedApp, name: str) -> Client:
-    return Client(app.url, auth=(name, PASSWORDS[name]), verbose=False)
-
-
-def session(app: ServedApp, name: str) -> requests.Session:
-    s = requests.Session()
-    assert s.post(app.url + "login", data={"username": name, "password": PASSWORDS[name]}, timeout=10).ok
-    return s
 
 
 def generate(c: Client, prompt: str, seed: int = 1):
@@ -71,7 +52,7 @@ def cached_url(app: ServedApp, s: requests.Session, prompt: str) -> tuple[str, d
 
 
 def test_records_and_png_chunks_name_their_user(team: ServedApp) -> None:
-    path, record = generate(client(team, "alice"), "alice's lighthouse")
+    path, record = generate(member(team, "alice"), "alice's lighthouse")
     assert record["user"] == "alice"
     with Image.open(path) as img:
         assert json.loads(img.text["generation"])["user"] == "alice"
@@ -84,7 +65,7 @@ def test_records_and_png_chunks_name_their_user(team: ServedApp) -> None:
     "only A's images; the admin sees all",
 )
 def test_private_history_shows_each_user_only_their_own(team: ServedApp) -> None:
-    alice, bob, carol = client(team, "alice"), client(team, "bob"), client(team, "carol")
+    alice, bob, carol = member(team, "alice"), member(team, "bob"), member(team, "carol")
     generate(alice, "private alice picture")
     generate(bob, "private bob picture")
     assert {r["user"] for r in alice.predict("private", 0, 100, api_name="/history")} == {"alice"}
@@ -98,7 +79,7 @@ def test_private_history_shows_each_user_only_their_own(team: ServedApp) -> None
     "404; A and the admin get it; without login 401/403",
 )
 def test_another_users_image_path_gets_nothing(team: ServedApp) -> None:
-    alice, bob, carol = (session(team, n) for n in ("alice", "bob", "carol"))
+    alice, bob, carol = (login(team, n) for n in ("alice", "bob", "carol"))
     url, record = cached_url(team, alice, "alice only, by path")
     direct = f"{team.url}gradio_api/file={team.outputs.resolve() / record['file']}"
     for target in (url, direct):
@@ -114,24 +95,24 @@ def test_daily_limit_refuses_without_calling_the_api_and_survives_a_restart(serv
     env = fake.app_env()
     outputs = tmp_path / "outputs"
     app = serve("--users", str(users), "--daily-limit", "2", env=env, outputs=outputs)
-    bob = client(app, "bob")
+    bob = member(app, "bob")
     generate(bob, "one")
     generate(bob, "two")
     before = fake.stats()["generation_requests"]
     with pytest.raises(AppError, match="used 2 of your 2 images") as caught:
         generate(bob, "three")
     assert "UTC" in str(caught.value)
-    zh = Client(app.url, auth=("bob", PASSWORDS["bob"]), verbose=False, headers={"Accept-Language": "zh-CN"})
+    zh = member(app, "bob", headers={"Accept-Language": "zh-CN"})
     with pytest.raises(AppError, match="额度"):
         generate(zh, "three")
     assert fake.stats()["generation_requests"] == before  # no API call for a refused one
     for _ in range(3):
-        generate(client(app, "carol"), "admin is exempt")
+        generate(member(app, "carol"), "admin is exempt")
     app.stop()
     again = serve("--users", str(users), "--daily-limit", "2", env=env, outputs=outputs)  # a fresh app, same folder
     with pytest.raises(AppError, match="used 2 of your 2"):
-        generate(client(again, "bob"), "after restart")
-    assert generate(client(again, "alice"), "alice still has hers")[1]["user"] == "alice"
+        generate(member(again, "bob"), "after restart")
+    assert generate(member(again, "alice"), "alice still has hers")[1]["user"] == "alice"
 
 
 @attack(
@@ -144,7 +125,7 @@ def test_fifty_at_once_with_a_limit_of_ten_gives_exactly_ten(serve, tmp_path: Pa
     app = serve("--users", str(users), "--daily-limit", "10", "--concurrency", "8",
                 "--visitor-queue", "50",  # the per-visitor cap would refuse first
                 env=fake.app_env())
-    alice = client(app, "alice")
+    alice = member(app, "alice")
     jobs = [alice.submit(f"burst {i}", "FLUX.1-schnell", "768x512", False, i, api_name="/generate")
             for i in range(50)]
     ok = refused = 0
@@ -159,7 +140,7 @@ def test_fifty_at_once_with_a_limit_of_ten_gives_exactly_ten(serve, tmp_path: Pa
     assert len(list((app.outputs).rglob("*.png"))) == 10
 
 
-def test_batches_count_each_image(tmp_path: Path) -> None:
+def test_batches_count_each_image(closed_after, tmp_path: Path) -> None:
     """A generation through the generator's batch path counts once per image."""
     from webui.errors import DailyLimitError
     from webui.generator import Generator, validate
@@ -168,7 +149,7 @@ def test_batches_count_each_image(tmp_path: Path) -> None:
 
     with FakeApi(api_key=TEST_KEY) as backend:
         service = ImageService(backend.base_url, TEST_KEY, timeout=10)
-        storage = Storage(tmp_path / "o").open()
+        storage = closed_after(Storage(tmp_path / "o").open())
         quota = Quota(storage.index, DailyLimits(per_user=3))
         gen = Generator(service, storage, 4, quota)
         jobs = [validate("batch", "FLUX.1-schnell", "768x512", False, i) for i in range(5)]
@@ -180,12 +161,12 @@ def test_batches_count_each_image(tmp_path: Path) -> None:
 
 
 @attack("Privacy", "User B deletes user A's image by its id", "refused; only the owner or the admin can")
-def test_delete_own_images_only_admin_any(tmp_path: Path) -> None:
+def test_delete_own_images_only_admin_any(closed_after, tmp_path: Path) -> None:
     import gradio as gr
 
     from .test_storage import png_bytes
 
-    storage = Storage(tmp_path / "o").open()
+    storage = closed_after(Storage(tmp_path / "o").open())
     alices = storage.save(png_bytes(), {"prompt": "a", "model": "m", "image_size": "768x512", "seed": 1, "user": "alice"})
     handlers = HistoryHandlers(storage, private=False, is_admin=lambda name: name == "carol")
     as_bob = SimpleNamespace(username="bob", headers={})
@@ -197,12 +178,12 @@ def test_delete_own_images_only_admin_any(tmp_path: Path) -> None:
 
 
 @attack("Privacy", "A user who is not the admin asks for the Usage table", "refused")
-def test_usage_is_for_the_admin_only(tmp_path: Path) -> None:
+def test_usage_is_for_the_admin_only(closed_after, tmp_path: Path) -> None:
     import gradio as gr
 
     from .test_storage import png_bytes
 
-    storage = Storage(tmp_path / "o").open()
+    storage = closed_after(Storage(tmp_path / "o").open())
     for user, model in (("alice", "m1"), ("alice", "m1"), ("bob", "m2")):
         storage.save(png_bytes(), {"prompt": "p", "model": model, "image_size": "768x512", "seed": 1,
                                    "inference": 100, "user": user})
@@ -234,7 +215,7 @@ def test_bad_accounts_files_stop_the_app_with_file_and_line(tmp_path: Path, caps
     "no password anywhere; the accounts file is not served",
 )
 def test_passwords_never_leak(team: ServedApp) -> None:
-    s = session(team, "alice")
+    s = login(team, "alice")
     requests.post(team.url + "login", data={"username": "bob", "password": "wrong-" + PASSWORDS["bob"]}, timeout=10)
     texts = [s.get(team.url + p, timeout=10).text for p in ("", "config", "gradio_api/info")]
     texts.append(team.log())

@@ -17,6 +17,7 @@ from typing import Iterator
 import pytest
 import requests
 from gradio_client import Client
+from gradio_client.exceptions import AppError
 
 from webui.accounts import add_user
 from webui.cli import main as command
@@ -27,6 +28,7 @@ from .conftest import LAUNCH, TEST_KEY, token
 from .inprocess import Served, served
 from .security import attack
 from .support.fake_api import FakeApi
+from .support.team import users_file
 
 PASSWORDS = {"alice": "alice-pass-1234", "bob": "bob-pass-5678"}
 ARGS = ("FLUX.1-schnell", "768x512", False, 5)
@@ -37,9 +39,7 @@ MCP_HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": 
 def team(tmp_path_factory, fake: FakeApi) -> Iterator[tuple[Served, dict[str, str]]]:
     """A private team app with MCP on and a daily limit of 2; each user made one image; a token each."""
     folder = tmp_path_factory.mktemp("tokens")
-    users = folder / "users.txt"
-    for name, password in PASSWORDS.items():
-        add_user(users, name, password)
+    users = users_file(folder, PASSWORDS, admin=None)
     with served(folder / "outputs", api_key=Secret(TEST_KEY), api_base=fake.base_url, users_file=users,
                 private_history=True, daily_limit=2, mcp=True) as app:
         for name, password in PASSWORDS.items():
@@ -105,7 +105,7 @@ def test_the_gradio_api_accepts_a_token_under_the_same_rules(team, tmp_path) -> 
     assert record["user"] == "bob"
     listed = bob.predict("", 0, 50, api_name="/history")
     assert {r["user"] for r in listed} == {"bob"}
-    with pytest.raises(Exception, match="used 2 of your 2"):
+    with pytest.raises(AppError, match="used 2 of your 2"):
         bob.predict("over the limit", *ARGS, api_name="/generate")
     assert requests.get(app.url + "gradio_api/info", headers={"Authorization": "Bearer yx_wrong"},
                         timeout=10).status_code == 401

@@ -13,6 +13,7 @@ from typing import Iterator
 import pytest
 import requests
 from gradio_client import Client
+from gradio_client.exceptions import AppError
 
 from webui.config import Secret
 from webui.hosts import AllowedHosts
@@ -40,7 +41,7 @@ def test_a_key_echoed_by_the_api_reaches_neither_the_visitor_nor_the_log(
     fake.set_faults(status=400, echo_auth=True)
     try:
         with served(tmp_path, api_key=Secret(TEST_KEY), api_base=fake.base_url) as app:
-            with pytest.raises(Exception) as refused:
+            with pytest.raises(AppError) as refused:
                 Client(app.url, verbose=False).predict("echo", *ARGS, api_name="/generate")
     finally:
         fake.set_faults(status=None, echo_auth=None)

@@ -69,12 +69,13 @@ class AppProcess:
     def log_tail(self, lines: int = 30) -> str:
         return "\n".join(self.log().splitlines()[-lines:])
 
-    def stop(self) -> None:
-        """Ctrl-C, as a person would; kill only if that doesn't work."""
+    def stop(self, timeout: float = 60) -> None:
+        """Ctrl-C, as a person would; kill only if that doesn't work within `timeout` seconds
+        (a clean stop takes about 1 s, but far longer on a machine busy with other work)."""
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGINT)
             try:
-                self.proc.wait(timeout=20)
+                self.proc.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
