@@ -8,17 +8,17 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from tools import readme_table  # noqa: E402
+from tools.readme_table import cell, proved_by  # noqa: E402
 from webui import i18n  # noqa: E402
 
-README = ROOT / "README.md"
-START, END = "<!-- reliability:start -->", "<!-- reliability:end -->"
+NAME = "reliability"
 
 F = "tests/test_faults.py"
 R = "tests/test_resilience.py"
@@ -56,41 +56,13 @@ ROWS: list[tuple[str, str, str, str]] = [
 
 
 def render() -> str:
-    lines = [
-        START,
-        "| what goes wrong | what the user sees (also in Chinese) | proved by |",
-        "| --- | --- | --- |",
-    ]
-    for fault, seen, path, test in ROWS:
-        seen = seen.replace("|", "\\|")
-        lines.append(f"| {fault} | {seen} | `{Path(path).name}::{test}` |")
-    lines.append(END)
-    return "\n".join(lines)
+    rows = ([fault, cell(seen), proved_by(path, test)] for fault, seen, path, test in ROWS)
+    return readme_table.render(NAME, "| what goes wrong | what the user sees (also in Chinese) | proved by |", rows)
 
 
 def updated(readme: str) -> str:
-    head, _, rest = readme.partition(START)
-    _, _, tail = rest.partition(END)
-    return head + render() + tail
-
-
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="only check that README.md is current")
-    args = parser.parse_args()
-    text = README.read_text(encoding="utf-8")
-    if START not in text or END not in text:
-        print(f"README.md has no {START} … {END} markers", file=sys.stderr)
-        return 1
-    new = updated(text)
-    if args.check:
-        if new != text:
-            print("README.md's reliability table is out of date: run python tools/reliability_table.py")
-            return 1
-        return 0
-    README.write_text(new, encoding="utf-8")
-    return 0
+    return readme_table.updated(readme, NAME, render())
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(readme_table.main(NAME, render, "tools/reliability_table.py", __doc__.splitlines()[0]))

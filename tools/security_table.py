@@ -11,7 +11,6 @@ Sections follow `tests.security.AREAS`; within one, rows keep file and line orde
 
 from __future__ import annotations
 
-import argparse
 import ast
 import sys
 from pathlib import Path
@@ -21,10 +20,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.security import AREAS  # noqa: E402
+from tools import readme_table  # noqa: E402
+from tools.readme_table import cell, proved_by  # noqa: E402
 
-README = ROOT / "README.md"
+NAME = "security"
 TESTS = ROOT / "tests"
-START, END = "<!-- security:start -->", "<!-- security:end -->"
 
 
 class Row(NamedTuple):
@@ -70,40 +70,17 @@ def _row(deco: ast.Call, path: Path, test: str) -> Row:
 
 
 def render(table: list[Row] | None = None) -> str:
-    lines = [START, "| | attack tried | what happens | proved by |", "| --- | --- | --- | --- |"]
-    last = None
+    cells, last = [], None
     for row in rows() if table is None else table:
         area = f"**{row.area}**" if row.area != last else ""
         last = row.area
-        cells = [c.replace("|", "\\|").replace("\n", " ") for c in (row.tried, row.outcome)]
-        lines.append(f"| {area} | {cells[0]} | {cells[1]} | `{row.path.name}::{row.test}` |")
-    lines.append(END)
-    return "\n".join(lines)
+        cells.append([area, cell(row.tried), cell(row.outcome), proved_by(row.path, row.test)])
+    return readme_table.render(NAME, "| | attack tried | what happens | proved by |", cells)
 
 
 def updated(readme: str) -> str:
-    head, _, rest = readme.partition(START)
-    _, _, tail = rest.partition(END)
-    return head + render() + tail
-
-
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="only check that README.md is current")
-    args = parser.parse_args()
-    text = README.read_text(encoding="utf-8")
-    if START not in text or END not in text:
-        print(f"README.md has no {START} … {END} markers", file=sys.stderr)
-        return 1
-    new = updated(text)
-    if args.check:
-        if new != text:
-            print("README.md's security table is out of date: run python tools/security_table.py")
-            return 1
-        return 0
-    README.write_text(new, encoding="utf-8")
-    return 0
+    return readme_table.updated(readme, NAME, render())
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(readme_table.main(NAME, render, "tools/security_table.py", __doc__.splitlines()[0]))
