@@ -13,10 +13,11 @@ from pathlib import Path
 from typing import Callable, Iterator, Sequence, TypeVar
 
 import pytest
+import requests
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
-from tools.appprocess import AppProcess, clean_env, free_port
+from tools.appprocess import AppProcess, clean_env, free_port, free_ports
 
 from .support.apps import ServedApp, serve_app
 from .support.fake_api import FakeApi
@@ -77,6 +78,14 @@ def backend() -> Iterator[FakeApi]:
 
 
 @pytest.fixture
+def http() -> Iterator[requests.Session]:
+    """A requests session that ignores proxies from the environment: everything here is loopback."""
+    with requests.Session() as session:
+        session.trust_env = False
+        yield session
+
+
+@pytest.fixture
 def closed_after() -> Iterator[Callable[[T], T]]:
     """`closed_after(thing)` returns `thing` and closes it when the test ends, pass or fail:
     a Storage, a HistoryIndex, anything with close() (no SQLite file is left open)."""
@@ -102,8 +111,9 @@ def launch_app(tmp: Path, *args: str, env: dict[str, str] | None = None, port: i
 def launch_apps(folders: Sequence[Path], *args: str, env: dict[str, str] | None = None,
                 outputs: Path | None = None) -> list[LaunchedApp]:
     """`launch_app` in each folder, all started before the first is waited for: they start side by side."""
-    return _ready([LaunchedApp(tmp, args, clean_env(env), free_port(), outputs or tmp / "outputs")
-                   for tmp in folders])
+    ports = free_ports(len(folders))
+    return _ready([LaunchedApp(tmp, args, clean_env(env), port, outputs or tmp / "outputs")
+                   for tmp, port in zip(folders, ports)])
 
 
 def _ready(apps: list[LaunchedApp]) -> list[LaunchedApp]:

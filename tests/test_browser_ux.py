@@ -16,7 +16,7 @@ import pytest
 from webui.app import App
 from webui.i18n import LABELS, MESSAGES
 
-from .browser import PROMPT, WAIT_MS, require_playwright, wait_until_ready
+from .browser import PROMPT, require_playwright
 from .conftest import ARTIFACTS, TEST_KEY, pngs, token, wait_until
 from .support.apps import ServedApp, serve_app
 from .support.fake_api import FakeApi
@@ -49,23 +49,14 @@ def app(served: ServedApp, fake: FakeApi) -> Iterator[App]:
 
 
 @pytest.fixture
-def open_ux(browser, served: ServedApp):
-    contexts, errors = [], []
+def open_ux(open_page, served: ServedApp):
+    """`open_ux(locale, screen, **context_options)`: conftest's page (one rule for JavaScript
+    errors) on this app and screen."""
 
     def open_(locale: str = "en-US", screen: str = "laptop", **options):
-        context = browser.new_context(locale=locale, **SCREENS[screen], **options)
-        context.set_default_timeout(WAIT_MS)
-        contexts.append(context)
-        page = context.new_page()
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        page.goto(served.url)
-        wait_until_ready(page)
-        return page
+        return open_page(served, locale, **SCREENS[screen], **options)
 
-    yield open_
-    for context in contexts:
-        context.close()
-    assert not errors, f"JavaScript errors on the page: {errors}"
+    return open_
 
 
 def shot(page, name: str) -> None:

@@ -17,9 +17,7 @@ from PIL import Image
 from webui.demo import DemoBackend
 from webui.service import IMAGE_SIZES, KNOWN_MODELS
 
-KEY = "test-key-123"
-ESC = "\\u0026"  # the six literal characters the real API leaves in URLs
-PROMPT = "a lighthouse on a cliff at dusk"
+from .support.api_calls import ESC, KEY, fetch_png, generate, image_url
 
 
 @pytest.fixture
@@ -29,35 +27,6 @@ def backend() -> Iterator[DemoBackend]:
         yield api
     finally:
         api.stop()
-
-
-@pytest.fixture
-def http() -> Iterator[requests.Session]:
-    """No proxies from the environment: everything here is loopback."""
-    with requests.Session() as session:
-        session.trust_env = False
-        yield session
-
-
-def generate(http: requests.Session, api: DemoBackend, body: Any = None, *,
-             key: str | None = KEY, timeout: float = 5, **fields: Any) -> requests.Response:
-    payload = body if body is not None else {"model": KNOWN_MODELS[0], "prompt": PROMPT, **fields}
-    headers = {} if key is None else {"Authorization": f"Bearer {key}"}
-    return http.post(f"{api.base_url}/images/generations", json=payload, headers=headers, timeout=timeout)
-
-
-def image_url(http: requests.Session, api: DemoBackend, **fields: Any) -> str:
-    """A fetchable URL (the escape undone, as clients must)."""
-    resp = generate(http, api, **fields)
-    assert resp.status_code == 200, resp.text
-    return resp.json()["images"][0]["url"].replace(ESC, "&")
-
-
-def fetch_png(http: requests.Session, api: DemoBackend, **fields: Any) -> bytes:
-    resp = http.get(image_url(http, api, **fields), timeout=5)
-    assert resp.status_code == 200
-    assert resp.headers["Content-Type"] == "image/png"
-    return resp.content
 
 
 # --------------------------------------------------------------------------- success path

@@ -13,9 +13,12 @@ import pytest
 from gradio_client import Client
 from gradio_client.exceptions import AppError
 
+from webui.errors import ApiTimeoutError
+
 from .conftest import TEST_KEY, free_port
 from .support.apps import ServedApp, serve_app
 from .support.fake_api import FakeApi
+from .support.faults import FAULTS, Fault, fault_id
 from .support.waits import RecordedWaits
 
 TIMEOUT = 2  # the app's --timeout for this module
@@ -65,35 +68,19 @@ def generate(client: Client, prompt: str = "a quiet harbour", model: str = "FLUX
     return client.predict(prompt, model, "768x512", False, seed, api_name="/generate")
 
 
-FAULTS = [
-    # (knobs, English words, Chinese words)
-    ({"status": 400}, "rejected the request (400)", "拒绝了请求"),
-    ({"status": 401}, "refused this app's API key", "API 密钥"),
-    ({"status": 429, "retry_after": 120}, "Try again in about 2 min", "大约 2 分钟"),
-    ({"status": 429}, "busy", "繁忙"),
-    ({"status": 500}, "temporarily unavailable (HTTP 500)", "暂时不可用"),
-    ({"status": 503}, "temporarily unavailable (HTTP 503)", "暂时不可用"),
-    ({"status": 504}, "temporarily unavailable (HTTP 504)", "暂时不可用"),
-    ({"body": "not_json"}, "does not understand", "无法理解"),
-    ({"body": "no_images"}, "does not understand", "无法理解"),
-    ({"body": "empty_images"}, "does not understand", "无法理解"),
-    ({"hang": TIMEOUT + 3}, f"did not answer within {TIMEOUT} s", f"{TIMEOUT} 秒内没有响应"),
-    ({"image": "expired"}, "link expired", "链接在下载前已过期"),
-    ({"image": "missing"}, "link expired", "链接在下载前已过期"),
-    ({"image": "slow", "image_delay": TIMEOUT + 3}, f"did not answer within {TIMEOUT} s", "没有响应"),
-    ({"image": "truncated"}, "not a usable image", "不是可用的图片"),
-    ({"image": "html"}, "not a usable image", "不是可用的图片"),
-    ({"image": "huge"}, "too large", "不是可用的图片"),
-    ({"image": "bomb"}, "not a usable image", "不是可用的图片"),
+APP_FAULTS = [
+    *FAULTS,  # every other answer, in tests/support/faults.py; the timeouts need this app's --timeout:
+    Fault({"hang": TIMEOUT + 3}, ApiTimeoutError, f"did not answer within {TIMEOUT} s", f"{TIMEOUT} 秒内没有响应"),
+    Fault({"image": "slow", "image_delay": TIMEOUT + 3}, ApiTimeoutError, f"did not answer within {TIMEOUT} s", "没有响应"),
 ]
 
 
-@pytest.mark.parametrize(("knobs", "english", "chinese"), FAULTS, ids=[str(f[0]) for f in FAULTS])
-def test_fault_gives_a_clear_message_and_leaves_nothing(app, fake, en, zh, knobs, english, chinese) -> None:
+@pytest.mark.parametrize("fault", APP_FAULTS, ids=fault_id)
+def test_fault_gives_a_clear_message_and_leaves_nothing(app, fake, en, zh, fault: Fault) -> None:
     before = all_files(app.outputs)
     rows = len(en.predict("", 0, 500, api_name="/history"))
-    for client, words in ((en, english), (zh, chinese)):
-        fake.set_faults(**knobs)
+    for client, words in ((en, fault.english), (zh, fault.chinese)):
+        fake.set_faults(**fault.knobs)
         with pytest.raises(AppError) as caught:
             generate(client)
         assert words in str(caught.value)

@@ -11,11 +11,8 @@ from webui import metadata
 from webui.errors import (
     ApiTimeoutError,
     AuthError,
-    BadImageError,
     BadRequestError,
-    BadResponseError,
     ConnectionFailedError,
-    ExpiredLinkError,
     RateLimitedError,
     UnavailableError,
     UnknownModelError,
@@ -25,6 +22,7 @@ from webui.service import GenerationParams, ImageService, unescape_url
 
 from .conftest import TEST_KEY, free_port
 from .support.fake_api import FakeApi
+from .support.faults import FAULTS, Fault, fault_id
 from .support.waits import RecordedWaits
 
 PARAMS = GenerationParams("a lighthouse at dusk, oil painting", "FLUX.1-schnell", "768x512", False, 42)
@@ -77,33 +75,14 @@ def test_seed_none_lets_the_api_choose_and_reports_it(service) -> None:
     assert isinstance(image.seed, int) and 0 <= image.seed <= 9_999_999_999
 
 
-@pytest.mark.parametrize(
-    ("knobs", "error", "text"),
-    [
-        ({"status": 400}, BadRequestError, "400"),
-        ({"status": 401}, AuthError, "API key"),
-        ({"status": 500}, UnavailableError, "500"),
-        ({"status": 504}, UnavailableError, "504"),
-        ({"body": "not_json"}, BadResponseError, "does not understand"),
-        ({"body": "no_images"}, BadResponseError, "no image"),
-        ({"body": "empty_images"}, BadResponseError, "no image"),
-        ({"body": "no_url"}, BadResponseError, "no image link"),
-        ({"image": "expired"}, ExpiredLinkError, "Generate again"),
-        ({"image": "missing"}, ExpiredLinkError, "expired"),
-        ({"image": "truncated"}, BadImageError, "not a usable image"),
-        ({"image": "html"}, BadImageError, "not a usable image"),
-        ({"image": "huge"}, BadImageError, "too large"),
-        ({"image": "bomb"}, BadImageError, "not a usable image"),
-    ],
-)
-def test_each_fault_is_a_typed_error_with_a_plain_message(service, backend, knobs, error, text) -> None:
-    backend.set_faults(**knobs)
-    with pytest.raises(error) as caught:
+@pytest.mark.parametrize("fault", FAULTS, ids=fault_id)
+def test_each_fault_is_a_typed_error_with_a_plain_message(service, backend, fault: Fault) -> None:
+    backend.set_faults(**fault.knobs)
+    with pytest.raises(fault.error) as caught:
         service.generate(PARAMS)
-    assert text in render(caught.value, "en") or text in str(caught.value)
-    zh = render(caught.value, "zh")
-    assert zh and zh != render(caught.value, "en")
-    assert TEST_KEY not in render(caught.value, "en") + zh + repr(caught.value)
+    en, zh = render(caught.value, "en"), render(caught.value, "zh")
+    assert fault.english in en and fault.chinese in zh
+    assert TEST_KEY not in en + zh + repr(caught.value)
 
 
 @pytest.mark.parametrize("fmt", ["jpeg", "webp"])
