@@ -126,11 +126,11 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=300)
     args = parser.parse_args()
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    import run  # noqa: PLC0415  (the sample answer and fields of (a))
+    import rig  # noqa: PLC0415  (the sample answer and fields of (a))
 
-    workdir = run.RESULTS
+    workdir = rig.RESULTS
     workdir.mkdir(parents=True, exist_ok=True)
-    report(profile_save(run.sample_png(), run.sample_fields, args.reps, workdir))
+    report(profile_save(rig.sample_png(), rig.sample_fields, args.reps, workdir))
 
 
 if __name__ == "__main__":
