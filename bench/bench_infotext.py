@@ -1,4 +1,4 @@
-"""(h) Reading hostile metadata: `parse_infotext` on 1 MB and 2 MB of the inputs that are
+"""(j) Reading hostile metadata: `parse_infotext` on 1 MB and 2 MB of the inputs that are
 quadratic for A1111's pattern. Linear work means 2 MB costs about twice 1 MB; quadratic, four
 times. The tests run the same 1 MB inputs (tests/test_metadata.py) without a clock."""
 
@@ -54,7 +54,7 @@ def report_infotext(res: dict[str, Any]) -> dict[str, Any]:
         rows.append({"name": f"{name}, 2 MB", "stats": stats["2mb"], "ratio": growth,
                      "target": f"≤{GROWTH_TARGET}x", "verdict": "met" if growth <= GROWTH_TARGET else "MISSED",
                      "note": "ratio: 2 MB / 1 MB (linear 2, quadratic 4)"})
-    return print_table("(h) parse_infotext on hostile 1 MB and 2 MB texts", rows)
+    return print_table("(j) parse_infotext on hostile 1 MB and 2 MB texts", rows)
 
 
 if __name__ == "__main__":
