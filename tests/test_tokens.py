@@ -25,8 +25,8 @@ from webui.config import Secret
 from webui.tokens import ApiTokens, tokens_path
 
 from .conftest import LAUNCH, TEST_KEY, token
-from .inprocess import Served, served
 from .security import attack
+from .support.apps import ServedApp, served
 from .support.fake_api import FakeApi
 from .support.team import users_file
 
@@ -36,7 +36,7 @@ MCP_HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": 
 
 
 @pytest.fixture(scope="module")
-def team(tmp_path_factory, fake: FakeApi) -> Iterator[tuple[Served, dict[str, str]]]:
+def team(tmp_path_factory, fake: FakeApi) -> Iterator[tuple[ServedApp, dict[str, str]]]:
     """A private team app with MCP on and a daily limit of 2; each user made one image; a token each."""
     folder = tmp_path_factory.mktemp("tokens")
     users = users_file(folder, PASSWORDS, admin=None)
@@ -49,7 +49,7 @@ def team(tmp_path_factory, fake: FakeApi) -> Iterator[tuple[Served, dict[str, st
         yield app, {name: store.issue(name) for name in PASSWORDS}
 
 
-def mcp(app: Served, method: str, params: dict, bearer: str | None, **headers: str) -> requests.Response:
+def mcp(app: ServedApp, method: str, params: dict, bearer: str | None, **headers: str) -> requests.Response:
     if bearer:
         headers["Authorization"] = f"Bearer {bearer}"
     return requests.post(app.url + "gradio_api/mcp/", json={"jsonrpc": "2.0", "id": 1, "method": method,
@@ -63,7 +63,7 @@ def mcp_result(response: requests.Response) -> dict:
     return json.loads(data.partition(":")[2])["result"]
 
 
-def history_call(bearer: str, app: Served, **headers: str) -> str:
+def history_call(bearer: str, app: ServedApp, **headers: str) -> str:
     result = mcp_result(mcp(app, "tools/call", {"name": "history", "arguments": {"query": "", "offset": 0,
                                                                                    "limit": 50}}, bearer, **headers))
     assert not result.get("isError"), result

@@ -20,8 +20,8 @@ from webui.hosts import AllowedHosts
 from webui.logins import LoginThrottle
 
 from .conftest import TEST_KEY, token, wait_until
-from .inprocess import CallFailed, Served, call, served
 from .security import attack
+from .support.apps import CallFailed, ServedApp, call, served
 from .support.fake_api import FakeApi
 
 ARGS = ("FLUX.1-schnell", "768x512", False, 5)
@@ -55,7 +55,7 @@ def test_a_key_echoed_by_the_api_reaches_neither_the_visitor_nor_the_log(
 
 
 @pytest.fixture(scope="module")
-def demo(fake: FakeApi, tmp_path_factory) -> Iterator[Served]:
+def demo(fake: FakeApi, tmp_path_factory) -> Iterator[ServedApp]:
     """One in-process app against the fake API (it counts calls), for the tests that need no special settings."""
     with served(tmp_path_factory.mktemp("traffic-demo"), api_key=Secret(TEST_KEY), api_base=fake.base_url) as app:
         yield app
@@ -67,7 +67,7 @@ def _api_calls(fake: FakeApi) -> int:
 
 @attack("Input", "`/generate` with a prompt of only NULs, control characters or a lone surrogate",
         "refused as an empty prompt before any API call (no credit or quota spent)")
-def test_a_prompt_of_only_control_characters_is_refused_before_the_api(demo: Served, fake: FakeApi) -> None:
+def test_a_prompt_of_only_control_characters_is_refused_before_the_api(demo: ServedApp, fake: FakeApi) -> None:
     before = _api_calls(fake)
     for prompt in ("\x00\x00\x00", "\ud800\x07\r", " \x1b\x7f "):
         with pytest.raises(CallFailed, match="type a prompt"):
@@ -77,7 +77,7 @@ def test_a_prompt_of_only_control_characters_is_refused_before_the_api(demo: Ser
 
 @attack("Input", "Lone surrogates (`\\ud800` in JSON) and control characters in the prompt and model",
         "removed before the API call (newline and tab kept); the image is saved and listed at once")
-def test_lone_surrogates_and_control_characters_are_cleaned_and_the_image_is_listed(demo: Served) -> None:
+def test_lone_surrogates_and_control_characters_are_cleaned_and_the_image_is_listed(demo: ServedApp) -> None:
     word = token()
     _, record = call(demo.url, "generate", f"sur\ud800ro\x07gate {word}\tline\r\nnext", "FLUX.1-schnell\udfff",
                      "768x512", False, 5)
@@ -90,7 +90,7 @@ def test_lone_surrogates_and_control_characters_are_cleaned_and_the_image_is_lis
 @attack("Input", "The history index refuses the insert after the API answered",
         "the image is kept, the caller gets it with a warning, and the next listing indexes it again")
 def test_an_image_the_index_refused_is_still_listed_and_the_caller_is_told(
-    demo: Served, monkeypatch: pytest.MonkeyPatch
+    demo: ServedApp, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     index = demo.app.storage.index
     real_add = index.add
@@ -113,7 +113,7 @@ def test_an_image_the_index_refused_is_still_listed_and_the_caller_is_told(
 
 @attack("Hosts", "DNS rebinding: `Host: evil.example` on `/`, `/config`, `/gradio_api/info` and a `/generate` call "
         "of an app without login", "400 before Gradio sees the request; no API call")
-def test_a_foreign_host_header_is_refused(demo: Served, fake: FakeApi) -> None:
+def test_a_foreign_host_header_is_refused(demo: ServedApp, fake: FakeApi) -> None:
     port = demo.url.rsplit(":", 1)[1].strip("/")
     before = _api_calls(fake)
     for path in ("", "config", "gradio_api/info"):
@@ -128,7 +128,7 @@ def test_a_foreign_host_header_is_refused(demo: Served, fake: FakeApi) -> None:
 
 @attack("Hosts", "A page on another site calls the app (`Origin: http://evil.example`, a CORS preflight, "
         "`Origin: null`)", "403; no `Access-Control-Allow-Origin` for a foreign origin")
-def test_a_foreign_origin_is_neither_served_nor_reflected(demo: Served) -> None:
+def test_a_foreign_origin_is_neither_served_nor_reflected(demo: ServedApp) -> None:
     for origin in ("http://evil.example", "null", "http://127.0.0.1.evil.example"):
         headers = {"Origin": origin, "Access-Control-Request-Method": "POST"}
         for method in ("GET", "OPTIONS"):
@@ -154,12 +154,12 @@ PASSWORD = "correct-horse-battery-staple-77"
 
 
 @pytest.fixture(scope="module")
-def login_app(tmp_path_factory) -> Iterator[Served]:
+def login_app(tmp_path_factory) -> Iterator[ServedApp]:
     with served(tmp_path_factory.mktemp("logins"), auth=("ann", Secret(PASSWORD))) as app:
         yield app
 
 
-def _login(app: Served, name: str, password: str, address: str, multipart: bool = False) -> requests.Response:
+def _login(app: ServedApp, name: str, password: str, address: str, multipart: bool = False) -> requests.Response:
     """POST /login as the page does; `address` arrives as the tunnel's X-Forwarded-For."""
     form = {"username": name, "password": password}
     headers = {"X-Forwarded-For": f"10.9.9.9, {address}"}  # the first entry is the client's own claim
@@ -172,7 +172,7 @@ def _login(app: Served, name: str, password: str, address: str, multipart: bool 
 @attack("Logins", "Guess passwords as fast as possible from one address (urlencoded and multipart forms)",
         "after 5 failures each try is answered 429 with `Retry-After`, before any password hash is computed; "
         "the refusal is logged with name and address, never the password")
-def test_password_guessing_is_throttled_before_hashing(login_app: Served, caplog: pytest.LogCaptureFixture) -> None:
+def test_password_guessing_is_throttled_before_hashing(login_app: ServedApp, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO)
     statuses = [_login(login_app, "ann", f"guess-{i}", "203.0.113.5", multipart=i % 2 == 1) for i in range(12)]
     assert statuses[:5] == [s for s in statuses[:5] if s.status_code == 400]
@@ -189,7 +189,7 @@ def test_password_guessing_is_throttled_before_hashing(login_app: Served, caplog
 @attack("Logins", "Lock the real user out by guessing their name from many addresses",
         "the name waits at most 30 s between tries (an address up to 5 minutes); "
         "the owner's correct password works from their own address once the short wait is over")
-def test_a_guessed_name_does_not_lock_its_owner_out_for_long(login_app: Served) -> None:
+def test_a_guessed_name_does_not_lock_its_owner_out_for_long(login_app: ServedApp) -> None:
     for i in range(7):  # the name is now throttled (each address is still under its own limit)
         _login(login_app, "ann", "wrong", f"198.51.100.{i}")
     refused = _login(login_app, "ann", PASSWORD, "192.0.2.1")
@@ -218,7 +218,7 @@ def test_backoff_grows_per_address_and_stays_short_per_name() -> None:
 
 
 @pytest.fixture
-def slow_app(tmp_path, fake: FakeApi) -> Iterator[Served]:
+def slow_app(tmp_path, fake: FakeApi) -> Iterator[ServedApp]:
     """One generation at a time against a 1 s API; a visitor may have 3 queued or running."""
     fake.reset()
     fake.set_faults(delay=1.0)
@@ -230,13 +230,13 @@ def slow_app(tmp_path, fake: FakeApi) -> Iterator[Served]:
         fake.set_faults(delay=None)
 
 
-def _join(app: Served, session: str, prompt: str, lang: str = "en-US") -> requests.Response:
+def _join(app: ServedApp, session: str, prompt: str, lang: str = "en-US") -> requests.Response:
     """Submit one /generate call as browser session `session` (no wait for the result)."""
     return requests.post(f"{app.url}gradio_api/call/generate", json={"data": [prompt, *ARGS], "session_hash": session},
                          headers={"Accept-Language": lang}, timeout=10)
 
 
-def _generations_in_gradio(app: Served) -> int:
+def _generations_in_gradio(app: ServedApp) -> int:
     """Generation events waiting or running, as Gradio's own queue holds them."""
     queue = app.app.blocks._queue
     waiting = queue.event_queue_per_concurrency_id.get("generate")
@@ -247,7 +247,7 @@ def _generations_in_gradio(app: Served) -> int:
 @attack("Flooding", "One browser session submits 300 `/generate` calls at once (no login)",
         "at most 3 are queued or running (`--visitor-queue 3`), the rest are refused at once with HTTP 429 and a "
         "message in the visitor's language; others' `/history` keeps answering")
-def test_a_flood_is_capped_per_visitor_and_refused_at_once(slow_app: Served) -> None:
+def test_a_flood_is_capped_per_visitor_and_refused_at_once(slow_app: ServedApp) -> None:
     answers, most = [], 0
     for i in range(300):
         answers.append(_join(slow_app, "flooder", f"flood {i}", "zh-CN" if i % 2 else "en-US"))
@@ -262,7 +262,7 @@ def test_a_flood_is_capped_per_visitor_and_refused_at_once(slow_app: Served) -> 
 
 @attack("Flooding", "A visitor asks for one image while another visitor's 3 jobs wait (`--concurrency 1`)",
         "visitors take turns: the newcomer's image is made next, before the flooder's 2nd and 3rd")
-def test_visitors_take_turns(slow_app: Served, fake: FakeApi) -> None:
+def test_visitors_take_turns(slow_app: ServedApp, fake: FakeApi) -> None:
     word = token()
     flooder = Client(slow_app.url, verbose=False)
     flood = [flooder.submit(f"turns {word} {i}", *ARGS, api_name="/generate") for i in range(3)]

@@ -8,17 +8,25 @@ Only tests about processes (restart, kill -9, two processes, SIGTERM) launch `la
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
+import os
 import threading
 import time
 import urllib.error
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Iterator, Mapping, Sequence
+
+import requests
 
 from tools.appprocess import clean_env, free_port
 from webui.app import App, create_app
 from webui.config import Settings, load_settings
+
+# Like tools.appprocess.clean_env for child apps: Gradio must not phone home from a test.
+os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 
 
 def wait_for_page(url: str, timeout: float = 60) -> None:
@@ -119,3 +127,43 @@ def serve_app(tmp: Path, *args: str, env: Mapping[str, str] | None = None, outpu
     """Build and serve an app as `python launch.py *args` run in `tmp` would; ready when it returns."""
     tmp.mkdir(parents=True, exist_ok=True)
     return ServedApp(settings_for(tmp, *args, env=env, outputs=outputs, **overrides), tmp)
+
+
+@contextmanager
+def served(outputs: Path, **settings: Any) -> Iterator[ServedApp]:
+    """An app from `Settings(outputs=..., **settings)` directly (for what has no flag, e.g. a
+    `Secret` key), on a free port; stopped when the block ends."""
+    app = ServedApp(Settings(outputs=outputs, port=free_port(), **settings), outputs.parent)
+    try:
+        yield app
+    finally:
+        app.stop()
+
+
+class CallFailed(Exception):
+    """An endpoint answered with an error event; the message is what a visitor would read."""
+
+
+def call(url: str, api_name: str, *data: Any, headers: dict[str, str] | None = None, timeout: float = 60) -> list:
+    """One call through Gradio's plain HTTP API (`/gradio_api/call/<name>`), as any script makes it.
+
+    The body is JSON with ASCII escapes, so text gradio_client can't send (a lone surrogate) arrives.
+    """
+    base = f"{url}gradio_api/call/{api_name.strip('/')}"
+    body = json.dumps({"data": list(data)}).encode()
+    sent = requests.post(base, data=body, headers={"Content-Type": "application/json", **(headers or {})},
+                         timeout=timeout)
+    if sent.status_code != 200:
+        raise CallFailed(f"HTTP {sent.status_code}: {sent.text}")
+    event_id = sent.json()["event_id"]
+    with requests.get(f"{base}/{event_id}", headers=headers, stream=True, timeout=timeout) as stream:
+        event = None
+        for line in stream.iter_lines(decode_unicode=True):
+            if line.startswith("event:"):
+                event = line.partition(":")[2].strip()
+            elif line.startswith("data:") and event in ("complete", "error"):
+                payload = json.loads(line.partition(":")[2])
+                if event == "error":
+                    raise CallFailed(payload if isinstance(payload, str) else json.dumps(payload))
+                return payload
+    raise CallFailed("the stream ended without a result")
