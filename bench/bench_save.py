@@ -13,16 +13,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from rig import (  # noqa: E402
-    ROOT,
-    SIZE,
-    paired_ratio,
-    print_table,
-    sample_fields,
-    sample_png,
-    summary,
-    verdict,
-)
+from rig import ROOT, SIZE, paired_ratio, print_table, sample_fields, sample_png, summary, verdict  # noqa: E402
 
 from webui import metadata  # noqa: E402
 from webui.storage import Storage  # noqa: E402
