@@ -17,7 +17,7 @@ import requests
 from .security import attack
 from .support.apps import ServedApp, serve_app
 from .support.events import Events, file_data
-from .test_teams import PASSWORDS, users_file
+from .support.team import PASSWORDS, users_file
 
 RANGE = {"Range": "bytes=0-99"}
 
