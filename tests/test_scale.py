@@ -93,3 +93,28 @@ def test_browsing_events_skip_the_queue(app: App) -> None:
     assert browse and all(fn.queue is False for fn in browse)
     generation = [fn for fn in fns if getattr(fn.fn, "__name__", "") in ("run", "generate")]
     assert generation and all(fn.queue is not False for fn in generation)
+
+
+def test_the_page_is_compressed_and_embeds_no_api_schemas(app: App) -> None:
+    """The first visit's biggest download: the page with its config. Compressed like Gradio's
+    scripts; the per-component API schemas stay in /config (gradio_client reads them) only."""
+    import json
+
+    s = requests.Session()
+    s.trust_env = False
+    page = s.get(url(app, "/"), headers={"Accept-Encoding": "br"}, timeout=30, stream=True)
+    raw = page.raw.read(decode_content=False)
+    assert page.headers["content-encoding"] == "br"
+    import brotli
+
+    html = brotli.decompress(raw).decode()
+    assert len(raw) * 4 < len(html)
+    start = html.index("window.gradio_config = ") + len("window.gradio_config = ")
+    config, _ = json.JSONDecoder().raw_decode(html[start:])
+    assert config["components"] and config["dependencies"]
+    assert not any("api_info" in c or "example_inputs" in c for c in config["components"])
+    assert "window.gradio_api_info = {" in html  # the page's API view has its own copy
+    full = s.get(url(app, "config"), timeout=30).json()
+    assert any("api_info" in c for c in full["components"])
+    events = s.get(url(app, "gradio_api/info"), headers={"Accept-Encoding": "br, gzip"}, timeout=30)
+    assert "content-encoding" not in events.headers  # Gradio's API answers as Gradio sends them

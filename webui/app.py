@@ -21,10 +21,11 @@ from .accounts import Accounts
 from .admission import VisitorQueue
 from .asgi import lifespans, outermost
 from .caching import FileCaching
+from .compression import PageCompression
 from .config import Settings
 from .core import Core, open_core
 from .curation import Curator
-from .gradio_speed import NO_TELEMETRY, lean_sessions, quiet_queue, skip_missing_matplotlib
+from .gradio_speed import NO_TELEMETRY, lean_page_config, lean_sessions, quiet_queue, skip_missing_matplotlib
 from .guard import FileGuard, ServedFiles
 from .handlers import (
     CurationHandlers,
@@ -79,7 +80,8 @@ class App:
         blocked += [str(self.core.library.path.resolve()) + suffix for suffix in ("", "-journal", "-wal", "-shm")]
         if s.users_file is not None:
             blocked.append(str(s.users_file.resolve()))
-        middleware = [Middleware(FileGuard, files=self.files), Middleware(FileCaching)]
+        middleware = [Middleware(PageCompression, skip=(PREFIX,)), Middleware(FileGuard, files=self.files),
+                      Middleware(FileCaching)]
         return {
             "server_name": s.host,
             "server_port": s.port,
@@ -188,6 +190,7 @@ def create_app(settings: Settings) -> App:
     blocks.delete_cache = CACHE_SWEEP
     quiet_queue(blocks)
     skip_missing_matplotlib()
+    lean_page_config()
     VisitorQueue(blocks, per_visitor=settings.visitor_queue).install()
     tokens = ApiTokens(tokens_path(settings.users_file, Path.cwd()))
     rest = build_rest(core.storage, core.generator, handlers.history, login_required=core.accounts is not None,

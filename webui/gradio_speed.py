@@ -150,3 +150,34 @@ def quiet_queue(blocks: Any) -> None:
     queue = blocks._queue
     queue.ANALYTICS_MAX_EVENTS = 1  # keep one record, not 10,000
     queue.ANAYLTICS_CACHE_FREQUENCY = sys.maxsize  # (sic) never rebuild the summary
+
+
+# Per-component entries of the config that the page's JavaScript never reads: the API
+# schemas and examples (the page's "Use via API" view reads `window.gradio_api_info`;
+# gradio_client reads `/config`, which keeps them). They were two thirds of the page.
+_SCHEMA_KEYS = frozenset(("api_info", "api_info_as_input", "api_info_as_output", "example_inputs"))
+
+
+def lean_page_config() -> None:
+    """The HTML page embeds its config without the per-component API schemas.
+
+    Gradio renders `window.gradio_config` through its template's `toorjson` filter; the
+    wrapped filter leaves those keys out of the page's copy (the app's config and `/config`
+    keep them). Idempotent; every app in the process shares Gradio's template environment.
+    """
+    from gradio import routes
+
+    filters = routes.templates.env.filters
+    if getattr(filters["toorjson"], "lean", False):
+        return
+    render = filters["toorjson"]
+
+    def toorjson(value: Any) -> Any:
+        if isinstance(value, dict) and isinstance(value.get("components"), list):
+            components = [{k: v for k, v in c.items() if k not in _SCHEMA_KEYS} if isinstance(c, dict) else c
+                          for c in value["components"]]
+            value = {**value, "components": components}
+        return render(value)
+
+    toorjson.lean = True  # type: ignore[attr-defined]
+    filters["toorjson"] = toorjson
