@@ -10,12 +10,10 @@ small and frequent), not to the REST API.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from gradio.brotli_middleware import BrotliMiddleware
-
-ASGIApp = Callable[[dict, Callable, Callable], Awaitable[None]]
+from starlette.types import ASGIApp
 
 
 class PageCompression(BrotliMiddleware):
