@@ -163,17 +163,24 @@ class GenerateHandlers:
                                 stop=_stop_button(False), retry=gr.Button(visible=False))
             return
         done: dict[int, dict[str, Any]] = {}
+        # The last step repeats the last picture. Gradio's page builds each step by patching the
+        # previous step's objects in place, so a step that skips the image empties an update the
+        # page has not applied yet (a busy machine: "Done" and the info line, but no picture);
+        # a repeated update is an empty patch, and Gradio sends the last step whole once more.
+        shown: Any = _SKIP
         for event in self.progress(jobs, lang, tz, request):
             kind, value = event
             if kind == "record":
                 done[value["__index"]] = record = value["record"]
+                shown = self._result_image(str(self.storage.path_of(record)), record)
                 yield self._outputs(
-                    image=self._result_image(record), record=record,
+                    image=shown, record=record,
                     card=card.settings_card(record, lang, tz), info=self.info_line(record, request),
                     batch=self._batch_gallery([done[i] for i in sorted(done)], lang) if len(jobs) > 1 else gr.skip())
             elif kind == "rescued":
                 path, record = value
-                yield self._outputs(image=path, record=record, card=card.settings_card(record, lang, tz),
+                shown = self._result_image(str(path), record)
+                yield self._outputs(image=shown, record=record, card=card.settings_card(record, lang, tz),
                                     info=self.info_line(record, request))
             elif kind == "start":
                 yield self._outputs(status=value, stop=_stop_button(True), retry=gr.Button(visible=False))
@@ -181,7 +188,7 @@ class GenerateHandlers:
                 yield self._outputs(status=value)
             else:  # "end": (status html, offer Try again)
                 html, retry = value
-                yield self._outputs(status=html, stop=_stop_button(False), retry=gr.Button(visible=retry))
+                yield self._outputs(image=shown, status=html, stop=_stop_button(False), retry=gr.Button(visible=retry))
 
     def compare(
         self,
@@ -357,9 +364,10 @@ class GenerateHandlers:
         """The generation event's outputs in order; whatever is not given stays as it is."""
         return tuple(gr.skip() if v is _SKIP else v for v in (image, record, card, info, batch, status, stop, retry))
 
-    def _result_image(self, record: dict[str, Any]) -> gr.Image:
-        """The saved PNG, described for screen readers by its prompt."""
-        return gr.Image(value=str(self.storage.path_of(record)), alt_text=caption(record, 200))
+    @staticmethod
+    def _result_image(path: str, record: dict[str, Any]) -> gr.Image:
+        """The picture at `path` (the saved PNG, or a rescued one), described for screen readers by its prompt."""
+        return gr.Image(value=path, alt_text=caption(record, 200))
 
     def _batch_gallery(self, records: list[dict[str, Any]], lang: str) -> list[GalleryItem]:
         return [(str(self.storage.thumbnail(r)), i18n.label("seed_caption", lang, seed=r.get("seed"))) for r in records]
@@ -412,7 +420,7 @@ class GenerateHandlers:
         if record is None:
             return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
         lang = language(request)
-        return (self._result_image(record), record, card.settings_card(record, lang, tz),
+        return (self._result_image(str(self.storage.path_of(record)), record), record, card.settings_card(record, lang, tz),
                 self.info_line(record, request), "")
 
 
