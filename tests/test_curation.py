@@ -272,11 +272,16 @@ def test_board_names_belong_to_their_owner(team: ServedApp) -> None:
 
 
 def test_the_history_tab_exports_its_whole_filter(app: ServedApp, client: Client) -> None:
+    from webui.access import Access
     from webui.curation import Curator
     from webui.handlers.curation import CurationHandlers
+    from webui.trash import Trash
 
     made = [generate(client, f'a filtered "quoted" gull {n}', seed=n)[1] for n in range(2)]
-    page = CurationHandlers(Curator(app.app.storage), app.app.core.generator, None)  # type: ignore[arg-type]
+    store = app.app.storage
+    access = Access(store.index)
+    curator = Curator(store, store.index, access, Trash(store, store.index, access))
+    page = CurationHandlers(curator, app.app.core.generator, None)  # type: ignore[arg-type]
     pack = page.export_filter("filtered", "FLUX.1-schnell", "768x512", False, "", 1, None)  # type: ignore[arg-type]
     with zipfile.ZipFile(pack) as archive:
         assert {r["id"] for r in json.loads(archive.read("metadata.json"))} == {r["id"] for r in made}

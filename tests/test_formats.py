@@ -28,6 +28,7 @@ from hypothesis import strategies as st
 from PIL import Image, PngImagePlugin
 
 from webui import formats, metadata, provenance
+from webui.access import Access
 from webui.generator import IMAGE_SIZES, RANDOM_SEED
 from webui.guard import ServedFiles
 from webui.handlers.pnginfo import PngInfoHandlers
@@ -179,7 +180,7 @@ def inspect(tmp_path: Path, data: bytes, suffix: str = ".png", lang: str = "en-U
 
     request = SimpleNamespace(headers={"accept-language": lang}, username=None)
     storage = Storage(tmp_path / "outputs")
-    handlers = PngInfoHandlers(ServedFiles(storage, storage.index, private=False, is_admin=lambda name: False))
+    handlers = PngInfoHandlers(ServedFiles(storage, Access(storage.index)))
     return handlers, request, handlers.inspect(str(path), request)
 
 

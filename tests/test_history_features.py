@@ -16,9 +16,12 @@ import pytest
 from PIL import Image
 
 from webui import metadata
+from webui.access import Access
+from webui.errors import InvalidInputError
 from webui.history import SCHEMA_VERSION, HistoryIndex, IndexUnreadable
 from webui.quota import Quota
 from webui.storage import Storage
+from webui.trash import Trash
 
 from .conftest import pngs
 
@@ -189,6 +192,11 @@ def test_filter_queries_use_the_indexes(store: Storage) -> None:
 # -- trash and restore ----------------------------------------------------------------
 
 
+def trash_of(store: Storage) -> Trash:
+    """The store's trash, as an app without logins has it (anyone may delete and restore)."""
+    return Trash(store, store.index, Access(store.index))
+
+
 def test_delete_moves_the_file_to_trash_and_forgets_it(store: Storage) -> None:
     record = save(store)
     kept = save(store, seed=2)
@@ -197,7 +205,7 @@ def test_delete_moves_the_file_to_trash_and_forgets_it(store: Storage) -> None:
     thumb = store.thumbnail(record)
     assert thumb.name.endswith(".webp") and thumb.exists()
 
-    trashed = store.delete(record["id"])
+    trashed = trash_of(store).delete(record["id"])
 
     assert trashed == store.trash_dir / record["file"]
     assert trashed.read_bytes() == data
@@ -206,10 +214,10 @@ def test_delete_moves_the_file_to_trash_and_forgets_it(store: Storage) -> None:
     assert store.history() == [kept]
     assert store.trash_dir == store.root / ".trash"
     assert trashed not in pngs(store.root)
-    with pytest.raises(KeyError):
-        store.delete(record["id"])
-    with pytest.raises(KeyError):
-        store.delete("no-such-id")
+    with pytest.raises(InvalidInputError):
+        trash_of(store).delete(record["id"])
+    with pytest.raises(InvalidInputError):
+        trash_of(store).delete("no-such-id")
     # A restart does not bring the trashed image back into the history.
     store.close()
     reopened = Storage(store.root).open()
@@ -219,13 +227,13 @@ def test_delete_moves_the_file_to_trash_and_forgets_it(store: Storage) -> None:
 
 def test_trash_never_overwrites_a_file_with_the_same_relative_path(store: Storage, tmp_path: Path) -> None:
     first = save(store)
-    first_trash = store.delete(first["id"])
+    first_trash = trash_of(store).delete(first["id"])
     store.close()
     # A fresh start counts from the files again, so the same name comes back.
     again = Storage(store.root, clock=Clock(DAY1)).open()
     second = again.save(png_bytes((40, 40)), BASE)
     assert second["file"] == first["file"]
-    second_trash = again.delete(second["id"])
+    second_trash = trash_of(again).delete(second["id"])
     assert second_trash != first_trash and second_trash.parent == first_trash.parent
     assert second_trash.name == Path(first["file"]).stem + "~1.png"
     assert metadata.read_record(first_trash.read_bytes())["id"] == first["id"]
@@ -236,7 +244,7 @@ def test_trash_never_overwrites_a_file_with_the_same_relative_path(store: Storag
 def test_delete_of_a_file_already_gone_still_drops_the_row(store: Storage) -> None:
     record = save(store)
     store.path_of(record).unlink()
-    trashed = store.delete(record["id"])
+    trashed = trash_of(store).delete(record["id"])
     assert not trashed.exists()
     assert store.history() == []
 
@@ -252,8 +260,8 @@ def test_concurrent_deletes_of_one_image_trash_it_once(store: Storage) -> None:
 
 def _delete_or_error(store: Storage, record_id: str) -> Any:
     try:
-        return store.delete(record_id)
-    except KeyError as exc:
+        return trash_of(store).delete(record_id)
+    except InvalidInputError as exc:
         return exc
 
 
@@ -266,8 +274,8 @@ def test_delete_refuses_records_pointing_anywhere_but_an_image(store: Storage, t
     (tmp_path / "outside.png").write_bytes(b"not yours")
     forged = {**BASE, "id": "forged", "file": file, "created_at": "2026-03-01T00:00:00.000Z"}
     store.index.add(forged)
-    with pytest.raises(ValueError):
-        store.delete("forged")
+    with pytest.raises(InvalidInputError):
+        trash_of(store).delete("forged")
     assert (tmp_path / "outside.png").read_bytes() == b"not yours"
     assert store.index.path.exists()
     assert store.get("forged") is not None
@@ -280,16 +288,16 @@ def test_delete_refuses_a_symlinked_record(store: Storage, tmp_path: Path) -> No
     link.parent.mkdir(parents=True, exist_ok=True)
     link.symlink_to(victim)
     store.index.add({**BASE, "id": "link", "file": "2026-03-01/link.png", "created_at": "2026-03-01T00:00:00Z"})
-    with pytest.raises(ValueError):
-        store.delete("link")
+    with pytest.raises(InvalidInputError):
+        trash_of(store).delete("link")
     assert victim.exists() and link.is_symlink()
 
 
 def test_restore_brings_the_image_back_unchanged(store: Storage) -> None:
     record = save(store, prompt="a restored fox", inference=1234)
     other = save(store, seed=2)
-    trashed = store.delete(record["id"])
-    restored = store.restore(trashed)
+    trashed = trash_of(store).delete(record["id"])
+    restored = trash_of(store).restore(trashed)
     assert restored == record
     assert store.path_of(restored).exists() and not trashed.exists()
     assert store.history() == [other, record]
@@ -298,23 +306,23 @@ def test_restore_brings_the_image_back_unchanged(store: Storage) -> None:
 
 def test_restore_takes_a_fresh_name_if_the_old_one_is_taken(store: Storage) -> None:
     first = save(store)
-    first_trash = store.delete(first["id"])
+    first_trash = trash_of(store).delete(first["id"])
     store.close()
     again = Storage(store.root, clock=Clock(DAY1)).open()
     second = again.save(png_bytes((40, 40)), BASE)
-    second_trash = again.delete(second["id"])  # `name~1.png` in the trash
+    second_trash = trash_of(again).delete(second["id"])  # `name~1.png` in the trash
     again.close()
     again = Storage(store.root, clock=Clock(DAY1)).open()
     third = again.save(png_bytes((50, 50)), BASE)  # a new image takes the old name
     assert third["file"] == first["file"]
 
-    back = again.restore(first_trash)
+    back = trash_of(again).restore(first_trash)
     assert back["file"] == str(Path(first["file"]).with_name(Path(first["file"]).stem + "~1.png"))
     assert {k: v for k, v in back.items() if k != "file"} == {k: v for k, v in first.items() if k != "file"}
     assert metadata.read_record(again.path_of(back).read_bytes())["id"] == first["id"]
 
     # The trash copy's `~1` is dropped when looking for its place; both are taken now.
-    back2 = again.restore(second_trash)
+    back2 = trash_of(again).restore(second_trash)
     assert back2["file"].endswith("~2.png")
     assert {r["id"] for r in again.history()} == {first["id"], second["id"], third["id"]}
     again.close()
@@ -326,7 +334,7 @@ def test_restore_takes_a_fresh_name_if_the_old_one_is_taken(store: Storage) -> N
 def test_restore_refuses_paths_outside_the_trash(store: Storage, tmp_path: Path) -> None:
     record = save(store)
     live = store.path_of(record)
-    trashed = store.delete(save(store, seed=2)["id"])
+    trashed = trash_of(store).delete(save(store, seed=2)["id"])
     outside = tmp_path / "outside.png"
     outside.write_bytes(png_bytes())
     attempts = [
@@ -339,18 +347,18 @@ def test_restore_refuses_paths_outside_the_trash(store: Storage, tmp_path: Path)
         "../outside.png",
     ]
     for attempt in attempts:
-        with pytest.raises(ValueError):
-            store.restore(attempt)
+        with pytest.raises(InvalidInputError):
+            trash_of(store).restore(attempt)
     assert live.exists() and outside.exists() and trashed.exists()
-    with pytest.raises(FileNotFoundError):
-        store.restore(store.trash_dir / "2026-03-01" / "missing.png")
+    with pytest.raises(InvalidInputError):
+        trash_of(store).restore(store.trash_dir / "2026-03-01" / "missing.png")
     junk = store.trash_dir / "2026-03-01" / "junk.png"
     junk.write_bytes(b"not a png")
-    with pytest.raises(ValueError):
-        store.restore(junk)
+    with pytest.raises(InvalidInputError):
+        trash_of(store).restore(junk)
     assert junk.exists()
     # A relative path inside the trash is fine.
-    assert store.restore(Path(".trash") / trashed.relative_to(store.trash_dir))["seed"] == 2
+    assert trash_of(store).restore(Path(".trash") / trashed.relative_to(store.trash_dir))["seed"] == 2
 
 
 # -- quotas ---------------------------------------------------------------------------

@@ -224,13 +224,17 @@ def test_describe_in_both_languages() -> None:
 
 
 def test_history_detail_says_the_image_is_labelled(saved) -> None:
+    from webui.access import Access
     from webui.handlers.history import HistoryHandlers
+    from webui.trash import Trash
 
     path, record, _ = saved
     storage = Storage(path.parents[1]).open()
     try:
         request = SimpleNamespace(headers={"accept-language": "en"}, username=None)
-        shown = HistoryHandlers(storage).select([record["id"]], None, SimpleNamespace(index=0), request)
+        access = Access(storage.index)
+        handlers = HistoryHandlers(storage, storage.index, access, Trash(storage, storage.index, access))
+        shown = handlers.select([record["id"]], None, SimpleNamespace(index=0), request)
         where = shown[3]  # (image, record, card, where, ...)
     finally:
         storage.close()

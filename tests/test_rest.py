@@ -47,9 +47,13 @@ def team(tmp_path_factory) -> Iterator[App]:
 
 
 def _history_handlers(app: App):
+    from webui.access import Access
     from webui.handlers import HistoryHandlers
+    from webui.trash import Trash
 
-    return HistoryHandlers(app.storage, private=True, is_admin=app.core.is_admin)
+    store = app.storage
+    access = Access(store.index, private=True, is_admin=app.core.is_admin)
+    return HistoryHandlers(store, store.index, access, Trash(store, store.index, access))
 
 
 def api(app: App) -> str:

@@ -14,7 +14,9 @@ import pytest
 from PIL import Image
 
 from webui import metadata
+from webui.access import Access
 from webui.storage import MAX_NAME, SaveError, Storage, file_name, slugify
+from webui.trash import Trash
 
 from .conftest import pngs
 
@@ -240,7 +242,8 @@ def test_file_systems_without_hard_links_still_never_overwrite(closed_after, tmp
     second = store.save(png_bytes(seed=1), {**FIELDS, "seed": 3})
     assert first["file"] != second["file"]
     assert metadata.read_record(store.path_of(second).read_bytes()) == second
-    trashed = store.delete(first["id"])
+    access = Access(store.index)
+    trashed = Trash(store, store.index, access).delete(first["id"])
     assert trashed.is_file() and not store.path_of(first).exists()
     assert not list(store.path_of(second).parent.glob(".tmp-*"))
 

@@ -14,10 +14,12 @@ from gradio_client.exceptions import AppError
 from PIL import Image
 
 import launch
+from webui.access import Access
 from webui.handlers.history import HistoryHandlers
 from webui.handlers.usage import UsageHandlers
 from webui.quota import Quota
 from webui.storage import Storage
+from webui.trash import Trash
 
 from .conftest import TEST_KEY
 from .security import attack
@@ -168,7 +170,8 @@ def test_delete_own_images_only_admin_any(closed_after, tmp_path: Path) -> None:
 
     storage = closed_after(Storage(tmp_path / "o").open())
     alices = storage.save(png_bytes(), {"prompt": "a", "model": "m", "image_size": "768x512", "seed": 1, "user": "alice"})
-    handlers = HistoryHandlers(storage, private=False, is_admin=lambda name: name == "carol")
+    access = Access(storage.index, is_admin=lambda name: name == "carol")
+    handlers = HistoryHandlers(storage, storage.index, access, Trash(storage, storage.index, access))
     as_bob = SimpleNamespace(username="bob", headers={})
     with pytest.raises(gr.Error):
         handlers.delete(alices["id"], as_bob)

@@ -17,6 +17,7 @@ import gradio as gr
 from starlette.middleware import Middleware
 from starlette.routing import Mount
 
+from .access import Access
 from .accounts import Accounts
 from .admission import VisitorQueue
 from .asgi import lifespans, outermost
@@ -43,6 +44,7 @@ from .quota import Quota
 from .rest import PREFIX, build_rest
 from .storage import Storage
 from .tokens import ApiTokens, Identity, log_in_mcp_loopback, tokens_path
+from .trash import Trash
 from .ui import CSS, HEAD, T, build_ui
 from .uploads import MAX_UPLOAD_BYTES
 
@@ -167,13 +169,15 @@ def create_app(settings: Settings) -> App:
     """Build the core (storage, service, generator; the demo backend without a key) and the page."""
     core = open_core(settings)
     is_admin = core.is_admin
-    files = ServedFiles(core.storage, core.storage.index, private=settings.private_history, is_admin=is_admin,
-                        logins=core.accounts is not None)
-    curator = Curator(core.storage, private=settings.private_history, is_admin=is_admin)
+    store, index = core.storage, core.storage.index
+    access = Access(index, private=settings.private_history, is_admin=is_admin)
+    trash = Trash(store, index, access)
+    files = ServedFiles(store, access, logins=core.accounts is not None)
+    curator = Curator(store, index, access, trash)
     generate = GenerateHandlers(core.generator, core.storage, is_operator=operator_check(core))
     handlers = Handlers(
         generate=generate,
-        history=HistoryHandlers(core.storage, private=settings.private_history, is_admin=is_admin),
+        history=HistoryHandlers(store, index, access, trash),
         library=LibraryHandlers(core.library, core.generator, core.storage, curator, is_admin, jobs=generate,
                                 files=files),
         pnginfo=PngInfoHandlers(files),

@@ -3,84 +3,52 @@
 Framework-free like the generator: the page, the Gradio endpoints and scripts share it.
 Every change lands twice: in the image's PNG (its `generation` record, rewritten text
 chunks only, so a rebuilt index keeps the marks) and in the index (so a search sees
-it at once). Who may do what is decided here, once:
-
-* seeing: without private mode everyone sees everything; in private mode a person sees
-  their own images, the admin sees all, and a teammate's image shows where it was put
-  on a board shared with the team;
-* changing (star, rate, board) an image: whoever sees it, except that in private mode only
-  its owner (or the admin) changes it;
-* deleting: its owner, or the admin (and anyone when nobody logs in);
-* a board: private to its owner or shared with the team; only its owner puts images on
-  it, renames, shares or deletes it (its images stay); `board:NAME` finds the viewer's
-  own board of that name and the boards of that name shared with them.
+it at once). Who may see and change what is `Access`'s rule (`access.py`); deleting and
+restoring are the trash's (`trash.py`). A board is private to its owner or shared with
+the team; only its owner puts images on it, renames, shares or deletes it (its images
+stay); `board:NAME` finds the viewer's own board of that name and the boards of that
+name shared with them.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import metadata, sharepack
+from . import sharepack
+from .access import Access
 from .errors import InvalidInputError
+from .history import HistoryIndex
 from .query import Query, parse_query
 from .record import MAX_RATING, Record
 from .storage import Storage
+from .trash import Trash
 
 log = logging.getLogger(__name__)
 
 MAX_BOARD_NAME = 80
 MAX_EXPORT = 1000
-_HEAD_BYTES = 256 * 1024
-
-
-def _never_admin(name: str | None) -> bool:
-    return False
 
 
 @dataclass
 class Curator:
-    """Marks, boards, bulk actions and the trash for one outputs folder."""
+    """Marks, boards, bulk actions and share packs for one outputs folder."""
 
     storage: Storage
-    private: bool = False
-    is_admin: Callable[[str | None], bool] = _never_admin
+    index: HistoryIndex
+    access: Access
+    trash: Trash
 
     # -- who sees what ------------------------------------------------------------------
 
-    def scope(self, viewer: str | None) -> str | None:
-        """The one owner whose images `viewer` browses (private mode), or None for everyone's."""
-        if viewer is not None and self.private and not self.is_admin(viewer):
-            return viewer
-        return None
-
-    def may_see(self, record: dict[str, Any], viewer: str | None) -> bool:
-        owner = self.scope(viewer)
-        return owner is None or record.get("user") == owner or self.storage.index.on_shared_board(str(record["id"]))
-
-    def may_change(self, record: dict[str, Any], viewer: str | None) -> bool:
-        owner = self.scope(viewer)
-        return owner is None or record.get("user") == owner
-
-    def may_delete(self, record: dict[str, Any], viewer: str | None) -> bool:
-        return viewer is None or record.get("user") == viewer or self.is_admin(viewer)
-
-    def visible(self, record: dict[str, Any], viewer: str | None) -> dict[str, Any]:
-        """The record as `viewer` may read it: their boards only; in private mode no teammate's name."""
-        shown = self.storage.index.for_viewer([record], viewer)[0]
-        if self.scope(viewer) is not None and shown.get("user") != viewer:
-            shown["user"] = None
-        return shown
-
     def get(self, record_id: str, viewer: str | None) -> dict[str, Any]:
         """A record `viewer` may see; InvalidInputError("not_found") otherwise (theirs or not, same answer)."""
-        record = self.storage.get(str(record_id)) if record_id else None
-        if record is None or not self.may_see(record, viewer):
+        record = self.index.get(str(record_id)) if record_id else None
+        if record is None or not self.access.may_see(record, viewer):
             raise InvalidInputError("not_found")
         return record
 
@@ -94,12 +62,12 @@ class Curator:
                 self.get(record_id, viewer)
             return chosen[:limit] if limit is not None else chosen
         parsed = query if isinstance(query, Query) else parse_query(query or "")
-        return self.storage.index.search_ids(parsed, self.scope(viewer), viewer=viewer, limit=limit)
+        return self.index.search_ids(parsed, self.access.scope(viewer), viewer=viewer, limit=limit)
 
     def count(self, query: str | Query, viewer: str | None) -> int:
         """How many images `choose(query, [], viewer)` would find (a bulk action's reach)."""
         parsed = query if isinstance(query, Query) else parse_query(query or "")
-        return self.storage.index.count_matching(parsed, self.scope(viewer), viewer=viewer)
+        return self.index.count_matching(parsed, self.access.scope(viewer), viewer=viewer)
 
     # -- stars and ratings --------------------------------------------------------------
 
@@ -124,9 +92,9 @@ class Curator:
         """
         add_names, remove_names = _names(add), _names(remove)
         records = self._changeable(record_ids, viewer)
-        index = self.storage.index
+        index = self.index
         ids = [r.id for r in records]
-        made_shared = (not self.private) if shared is None else shared
+        made_shared = (not self.access.private) if shared is None else shared
         for name in add_names:
             index.link(index.make_board(viewer, name, made_shared), ids, add=True)
         for name in remove_names:
@@ -137,7 +105,7 @@ class Curator:
 
     def boards(self, viewer: str | None) -> list[dict[str, Any]]:
         """The boards `viewer` may see: name, shared, mine, images."""
-        return self.storage.index.boards(viewer)
+        return self.index.boards(viewer)
 
     def edit_board(self, name: str, viewer: str | None, *, rename: str | None = None,
                    shared: bool | None = None) -> dict[str, Any]:
@@ -145,7 +113,7 @@ class Curator:
         board, images = self._owned_board(name, viewer)
         new_name = _names([rename])[0] if rename else None
         try:
-            self.storage.index.edit_board(board, name=new_name, shared=shared)
+            self.index.edit_board(board, name=new_name, shared=shared)
         except sqlite3.IntegrityError:
             raise InvalidInputError("board_name_taken", name=new_name) from None
         if new_name is not None:
@@ -156,17 +124,17 @@ class Curator:
     def delete_board(self, name: str, viewer: str | None) -> None:
         """Delete a board; its images stay where they are."""
         board, images = self._owned_board(name, viewer)
-        self.storage.index.drop_board(board)
+        self.index.drop_board(board)
         self._rewrite_boards(images, viewer)
 
     def _owned_board(self, name: str, viewer: str | None) -> tuple[int, list[str]]:
-        found = self.storage.index.find_board(viewer, str(name or "").strip())
+        found = self.index.find_board(viewer, str(name or "").strip())
         if found is None:
             raise InvalidInputError("board_not_found", name=name)
         board, mine = found
         if not mine:
             raise InvalidInputError("board_not_yours", name=name)
-        return board, self.storage.index.board_images(board)
+        return board, self.index.board_images(board)
 
     # -- share packs ----------------------------------------------------------------------
 
@@ -179,64 +147,34 @@ class Curator:
 
         def entries() -> Iterator[sharepack.Entry]:
             for record_id in ids:
-                record = self.storage.get(record_id)
+                record = self.index.get(record_id)
                 if record is not None:
-                    yield self.visible(record, viewer), self.storage.path_of(record)
+                    yield self.access.readable(record, viewer), self.storage.path_of(record)
 
         try:
             return sharepack.write_pack(entries(), stamp=stamp)
         except OSError as exc:
             raise InvalidInputError("export_failed", detail=exc.strerror or type(exc).__name__) from exc
 
-    # -- trash --------------------------------------------------------------------------
+    # -- the trash ----------------------------------------------------------------------
 
-    def delete(self, record_id: str, viewer: str | None) -> Path:
-        """Move an image to the trash; only its owner or the admin may."""
-        record = self.get(record_id, viewer)
-        if not self.may_delete(record, viewer):
-            raise InvalidInputError("not_yours")
-        try:
-            return self.storage.delete(record["id"])
-        except (KeyError, ValueError):  # deleted meanwhile, or a row that points nowhere sane
-            raise InvalidInputError("not_found") from None
+    def delete(self, record_ids: Sequence[str], viewer: str | None) -> int:
+        """Move images to the trash: all of them, or none if any is not `viewer`'s to delete."""
+        records = [self.get(record_id, viewer) for record_id in dict.fromkeys(str(i) for i in record_ids)]
+        if not all(self.access.may_delete(record, viewer) for record in records):
+            raise InvalidInputError("not_yours")  # before any is moved: all or none
+        for record in records:
+            self.trash.delete(record["id"], viewer)
+        return len(records)
 
     def restore(self, record_id: str, viewer: str | None) -> dict[str, Any]:
         """Bring a trashed image back by its record id (its owner or the admin)."""
-        path = self._trashed(str(record_id or ""), viewer)
-        if path is None:
-            raise InvalidInputError("not_found")
-        try:
-            record = self.storage.restore(path)
-        except (FileNotFoundError, ValueError):  # restored meanwhile
-            raise InvalidInputError("not_found") from None
-        return self.visible(record, viewer)
+        return self.access.readable(self.trash.restore(self.trash.find(str(record_id or ""), viewer), viewer), viewer)
 
-    def trash(self, viewer: str | None) -> list[dict[str, Any]]:
+    def trashed(self, viewer: str | None) -> list[dict[str, Any]]:
         """The trashed records `viewer` could restore, newest first."""
-        found = [record for _, record in self._trash_records() if self.may_delete(record, viewer)]
+        found = [record for _, record in self.trash.items(viewer, limit=None) if "id" in record]
         return sorted(found, key=lambda r: str(r.get("created_at", "")), reverse=True)
-
-    def _trashed(self, record_id: str, viewer: str | None) -> Path | None:
-        for path, record in self._trash_records():
-            if str(record.get("id")) == record_id and self.may_delete(record, viewer):
-                return path
-        return None
-
-    def _trash_records(self) -> Iterable[tuple[Path, dict[str, Any]]]:
-        """(path, record) of each PNG in the trash. The trash is small: a walk is fine."""
-        trash = self.storage.trash_dir
-        for folder, dirs, files in os.walk(trash):
-            dirs[:] = [d for d in dirs if not d.startswith(".")]
-            for name in files:
-                if name.endswith(".png") and not name.startswith("."):
-                    path = Path(folder) / name
-                    try:
-                        with path.open("rb") as fh:
-                            record = metadata.read_record(fh.read(_HEAD_BYTES))
-                    except OSError:
-                        continue
-                    if record is not None and "id" in record:
-                        yield path, record
 
     # -- writing changes ------------------------------------------------------------------
 
@@ -244,7 +182,7 @@ class Curator:
         records = []
         for record_id in dict.fromkeys(str(i) for i in record_ids or ()):
             record = self.get(record_id, viewer)
-            if not self.may_change(record, viewer):
+            if not self.access.may_change(record, viewer):
                 raise InvalidInputError("not_found")
             records.append(Record.from_mapping(record))
         if not records:
@@ -252,10 +190,10 @@ class Curator:
         return records
 
     def _rewrite_boards(self, ids: Sequence[str], viewer: str | None) -> list[dict[str, Any]]:
-        names = self.storage.index.board_names(list(ids))
+        names = self.index.board_names(list(ids))
         records = []
         for record_id in ids:
-            record = self.storage.get(record_id)
+            record = self.index.get(record_id)
             if record is not None:
                 records.append(Record.from_mapping(record).with_marks(boards=names[record_id]))
         return self._write(records, viewer)
@@ -270,8 +208,8 @@ class Curator:
                 log.warning("Marks of %s not written to its file (%s).", record.id, type(exc).__name__)
                 continue
             written.append(record)
-        self.storage.index.update(written)
-        return [self.visible(r.to_dict(), viewer) for r in written]
+        self.index.update(written)
+        return [self.access.readable(r.to_dict(), viewer) for r in written]
 
 
 def _names(values: Iterable[Any]) -> list[str]:

@@ -37,7 +37,7 @@ from typing import Any, Awaitable, Callable, Iterable, Iterator, Mapping
 from gradio import utils as gradio_utils
 from starlette.concurrency import run_in_threadpool
 
-from .history import HistoryIndex
+from .access import Access
 from .storage import Storage, record_in_file
 from .tokens import cookie_user, request_user
 
@@ -120,10 +120,9 @@ def gradio_folders(blocks: Any = None) -> list[Path]:
 class ServedFiles:
     """The rule: may `user` be sent the file a route was asked for? (`allows`, run in a thread)."""
 
-    def __init__(self, store: Storage, index: HistoryIndex, *, private: bool,
-                 is_admin: Callable[[str | None], bool], logins: bool | None = None) -> None:
-        self.store, self.index, self.private, self.is_admin = store, index, private, is_admin
-        self.logins = private if logins is None else logins  # private mode implies logins
+    def __init__(self, store: Storage, access: Access, *, logins: bool | None = None) -> None:
+        self.store, self.access = store, access
+        self.logins = access.private if logins is None else logins  # private mode implies logins
         self.handed = HandedFiles()
         self._blocks: Any = None
 
@@ -169,7 +168,7 @@ class ServedFiles:
         an image of ours also by the owner rule (a board unshared since takes it back)."""
         if not self.logins:
             return True  # one visitor, or everyone alike
-        if not self.is_admin(user) and user not in self.handed.owners(real):
+        if not self.access.is_admin(user) and user not in self.handed.owners(real):
             return False
         return self._may_see(self.owner_record(real), user)
 
@@ -181,19 +180,14 @@ class ServedFiles:
         """
         suffix = path.suffix.lower()
         if suffix == ".webp":
-            return self.index.get(path.stem)
+            return self.access.index.get(path.stem)
         if suffix == ".png":
             record = record_in_file(path)
             return record if record is not None and "id" in record else None
         return None
 
     def _may_see(self, record: Mapping[str, Any] | None, user: str | None) -> bool:
-        if not self.private or record is None or self.is_admin(user):
-            return True
-        if user is None:
-            return False
-        # a teammate's image where it was put on a board shared with the team
-        return record.get("user") == user or self.index.on_shared_board(str(record.get("id")))
+        return record is None or self.access.may_fetch(record, user)
 
     def may_read(self, path: str | Path, user: str | None) -> bool:
         """The rule for a file a client named as an event's input (PNG Info, the library
@@ -205,10 +199,10 @@ class ServedFiles:
         except (OSError, ValueError, RuntimeError):
             return True  # nothing to show: the reader says so
         if real.is_relative_to(self.store.root):
-            return self.is_admin(user) or self._may_see(self.store.image_at(real), user)
+            return self.access.is_admin(user) or self._may_see(self.store.image_at(real), user)
         if self._in_gradio_folders(lexical, real):
             return self._may_have(real, user)
-        return self.is_admin(user) or self._may_see(self.owner_record(real), user)
+        return self.access.is_admin(user) or self._may_see(self.owner_record(real), user)
 
 
 class FileGuard:

@@ -13,7 +13,7 @@ so a listing costs about what its SQLite query and JSON cost (bench/scale.py).
 The rules are the page's, taken from the same objects: the visitor is the Gradio login
 cookie's user or a personal API token's (`Authorization: Bearer ...`); with logins on,
 nobody else gets an answer. Listing goes through `HistoryHandlers.history` (validation,
-query tokens, private history), a single image through `HistoryHandlers.may_see`,
+query tokens, private history), a single image through `Access.may_see`,
 generating through `Generator.generate` (validation, daily limit, the concurrency cap).
 Errors are JSON `{"error": {"code", "message"}}`, the message in the visitor's language.
 """
@@ -160,7 +160,7 @@ def build_rest(
 
     def visible_record(record_id: str, who: Visitor, lang: str) -> dict[str, Any]:
         record = storage.get(record_id)
-        if record is None or not history.may_see(record, who):  # type: ignore[arg-type]  # a Visitor reads as a Request  # another's image: as if absent
+        if record is None or not history.access.may_see(record, who.username):  # another's image: as if absent
             raise not_found(lang)
         return record
 
@@ -204,7 +204,7 @@ def build_rest(
     @api.get("/images/{record_id}", response_model=Record, responses=errors, summary="One saved image's record")
     def get_image(request: Request, record_id: str) -> Response:
         who, lang = visitor(request)
-        return json_response(history.readable(visible_record(record_id, who, lang), who))  # type: ignore[arg-type]
+        return json_response(history.access.readable(visible_record(record_id, who, lang), who.username))
 
     @api.get("/images/{record_id}/png", response_class=FileResponse, responses=errors,
              summary="The saved PNG, with its metadata chunks")

@@ -7,8 +7,9 @@ process just took), so a name only ever holds a whole image. On start,
 leftovers of a crash are finished or cleared and the index is brought back in line
 with the files.
 
-Deleting moves an image to `.trash/` (same relative path, never overwriting), from
-where `restore` can bring it back; like every dot-folder, the trash is never indexed.
+The trash (`.trash/`) is the store's folder but `trash.Trash`'s business: it moves
+files with `own_file` and `file_lock`, so a delete and a rewrite of the marks never
+interleave. Like every dot-folder, the trash is never indexed.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from dataclasses import fields as dataclass_fields
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any, Callable, Mapping
 
 from PIL import Image
 
@@ -45,7 +46,6 @@ MAX_NAME = 128
 _HEAD_BYTES = 256 * 1024  # text chunks sit before IDAT: the head of a file is enough
 _IEND = b"IEND\xaeB`\x82"
 _COUNTER = re.compile(r"^(\d{5,})-")
-_COPY_SUFFIX = re.compile(r"~\d+(?=\.png$)")  # `name~2.png`: a second file that wanted `name.png`
 _RECORD_FIELDS = frozenset(f.name for f in dataclass_fields(Record)) - {"extra"}
 _NO_HARD_LINKS = {errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EMLINK, errno.ENOSYS, errno.EXDEV}
 
@@ -98,7 +98,7 @@ class SaveError(Exception):
 
 
 class Storage:
-    """Saves images with their record and answers history queries."""
+    """The image store: saves PNGs with their record, recovers on start, makes thumbnails."""
 
     def __init__(
         self, root: Path, *, clock: Callable[[], datetime] = utc_now, labeller: provenance.Labeller | None = None
@@ -108,7 +108,7 @@ class Storage:
         self.index = HistoryIndex(self.root / INDEX_NAME)
         self._clock = clock
         self._lock = threading.Lock()
-        self._rewrite_lock = threading.Lock()  # a mark's rewrite and a delete never interleave
+        self.file_lock = threading.Lock()  # held while an image's file is rewritten or moved: never both at once
         self._next_counter: dict[Path, int] = {}
         self._syncer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fsync")
         self._unindexed: list[Record] = []  # saved, but the index refused them so far
@@ -231,9 +231,9 @@ class Storage:
 
     def _record_from_file(self, path: Path, relative: str | None = None) -> dict[str, Any] | None:
         record = record_in_file(path)
-        return self._placed(record, path, relative) if record is not None else None
+        return self.placed(record, path, relative) if record is not None else None
 
-    def _placed(self, record: Mapping[str, Any], path: Path, relative: str | None = None) -> dict[str, Any]:
+    def placed(self, record: Mapping[str, Any], path: Path, relative: str | None = None) -> dict[str, Any]:
         """The record as indexed for the file at `path`."""
         record = dict(record)
         record["file"] = relative or self.relative(path)  # the file's real place wins over its memory
@@ -360,7 +360,7 @@ class Storage:
         tmp = target.parent / f"{TMP_PREFIX}{uuid.uuid4().hex}.png"
         try:
             _write_exclusive(tmp, pieces)
-            return _claim(tmp, target) is not None
+            return claim_name(tmp, target) is not None
         finally:
             tmp.unlink(missing_ok=True)
 
@@ -388,8 +388,8 @@ class Storage:
         between is finished at the next start). FileNotFoundError if the file is gone,
         ValueError if the record's file is not an image of ours.
         """
-        with self._rewrite_lock:
-            path = self._deletable(record.to_dict())
+        with self.file_lock:
+            path = self.own_file(record.to_dict())
             data = path.read_bytes()
             updated = metadata.add_text_chunks(data, metadata.text_chunks(record))
             tmp = path.with_name(f"{TMP_PREFIX}{uuid.uuid4().hex}.png")
@@ -486,38 +486,19 @@ class Storage:
     def _thumb_path(self, record: Mapping[str, Any]) -> Path:
         return self.root / THUMBS_DIR / f"{_safe_id(record)}.webp"
 
-    # -- trash ----------------------------------------------------------------------
+    # -- the trash's part ----------------------------------------------------------------
 
     @property
     def trash_dir(self) -> Path:
+        """Where `trash.Trash` keeps deleted images (a dot-folder: never indexed or served)."""
         return self.root / TRASH_DIR
 
-    def delete(self, record_id: str) -> Path:
-        """Move an image to the trash, drop its thumbnail and row; return its trash path.
-
-        The trash keeps the relative path (`.trash/<day>/<name>`), with `~N` added
-        before `.png` if that name is taken, so nothing in the trash is overwritten.
-        If the file was already gone, the row is still dropped and the returned path
-        (where it would have gone) may not exist. KeyError for an unknown id,
-        ValueError if the record's file is not an image of ours (see `_deletable`).
-        """
-        record = self.index.get(record_id)
-        if record is None:
-            raise KeyError(record_id)
-        source = self._deletable(record)
-        wanted = self.trash_dir / source.relative_to(self.root)
-        with self._rewrite_lock:
-            trashed = _move_unique(source, wanted)  # the file first: a crash leaves a row reconcile drops
-        self.index.remove(record_id)
-        self._thumb_path(record).unlink(missing_ok=True)
-        return trashed or wanted
-
-    def _deletable(self, record: Mapping[str, Any]) -> Path:
-        """The record's file, if deleting it can only ever move an image of ours.
+    def own_file(self, record: Mapping[str, Any]) -> Path:
+        """The record's file, if rewriting or moving it can only ever touch an image of ours.
 
         The index could be stale or edited: refuse anything outside the outputs folder,
         reached through a link, inside a dot-folder (trash, thumbnails) or not a PNG
-        (the index file itself sits in the outputs folder).
+        (the index file itself sits in the outputs folder). ValueError otherwise.
         """
         path = self.path_of(record)
         lexical = os.path.normpath(self.root / str(record["file"]))
@@ -530,82 +511,8 @@ class Storage:
             raise ValueError(f"record's file is not a regular file: {relative}")
         return path
 
-    def restore(self, trash_path: str | Path) -> dict[str, Any]:
-        """Move a trashed PNG back where it was and index it again; return its record.
-
-        The original place is its path inside the trash (a `~N` suffix dropped); if
-        that name is taken now, `~N` picks a free one in the same folder. The record
-        comes from the file's chunks, with `file` set to where it landed. A relative
-        `trash_path` is taken from the outputs folder. ValueError for a path outside
-        the trash or not a PNG with a record; FileNotFoundError if it isn't there.
-        """
-        source = self._trashed(trash_path)
-        record = record_in_file(source)
-        if record is None:
-            raise ValueError(f"{source.name}: no generation record in this file")
-        relative = source.relative_to(self.trash_dir.resolve())
-        wanted = self.root / relative.parent / _COPY_SUFFIX.sub("", relative.name)
-        placed = _move_unique(source, wanted)
-        if placed is None:  # another thread or process restored it first
-            raise FileNotFoundError(source)
-        record = self._placed(record, placed)
-        try:
-            self.index.add(record)
-        except Exception:  # the file is back; the next start indexes it
-            log.exception("Image restored as %s but not indexed yet; it will be on restart.", placed)
-        return record
-
-    def trashed(self, user: str | None = None, limit: int = 200) -> list[tuple[str, dict[str, Any]]]:
-        """Images in the trash, newest deletion first: (path relative to the outputs folder,
-        record). `user` keeps only that owner's. Unreadable files are left out."""
-        trash = self.trash_dir
-        if not trash.is_dir():
-            return []
-        files = [p for p in trash.rglob("*.png") if p.is_file()
-                 and not any(part.startswith(".") for part in p.relative_to(trash).parts)]
-        files.sort(key=lambda p: p.stat().st_mtime, reverse=True)
-        found = []
-        for path in files:
-            record = record_in_file(path)
-            if record is None or (user is not None and record.get("user") != user):
-                continue
-            found.append((self.relative(path), record))
-            if len(found) >= limit:
-                break
-        return found
-
-    def purge(self, trash_path: str | Path) -> None:
-        """Delete one trashed image for good (ValueError outside the trash)."""
-        self._trashed(trash_path).unlink(missing_ok=True)
-
-    def preview(self, relative: str, size: tuple[int, int] = (256, 256)) -> Any:
-        """A small in-memory RGB preview of an image under the outputs folder (None if unreadable).
-
-        The trash view shows these: the trash folder itself is never served."""
-        path = (self.root / relative).resolve()
-        if not path.is_relative_to(self.root):
-            return None
-        try:
-            with Image.open(path) as image:
-                image.thumbnail(size)
-                return image.convert("RGB")
-        except (OSError, ValueError, Image.DecompressionBombError):
-            return None
-
-    def _trashed(self, trash_path: str | Path) -> Path:
-        """The resolved path of an image inside the trash, or ValueError."""
-        trash = self.trash_dir.resolve()
-        path = (self.root / trash_path).resolve()  # `..` and links are gone after this
-        if path == trash or not path.is_relative_to(trash):
-            raise ValueError(f"{trash_path}: not inside the trash")
-        relative = path.relative_to(trash)
-        if path.suffix.lower() != ".png" or any(p.startswith(".") for p in relative.parts):
-            raise ValueError(f"{trash_path}: not a trashed image")
-        if not path.exists():
-            raise FileNotFoundError(path)
-        if not path.is_file():
-            raise ValueError(f"{trash_path}: not a regular file")
-        return path
+    def drop_thumbnail(self, record: Mapping[str, Any]) -> None:
+        self._thumb_path(record).unlink(missing_ok=True)
 
 
 def _clear_leftovers(folder: Path) -> None:
@@ -694,7 +601,7 @@ def _link_unnamed(target: Path, pieces: list[bytes | memoryview]) -> bool:
         os.close(fd)
 
 
-def _claim(source: Path, target: Path) -> str | None:
+def claim_name(source: Path, target: Path) -> str | None:
     """Give `source`'s content the name `target` unless that name is taken.
 
     `os.link` fails with EEXIST instead of overwriting, atomically and across processes;
@@ -733,39 +640,6 @@ def record_in_file(path: Path) -> dict[str, Any] | None:
     except OSError:
         return None
     return record
-
-
-def _numbered(wanted: Path, limit: int = 100_000) -> Iterator[Path]:
-    """`wanted`, then `name~1.png`, `name~2.png`...: the names a move may take."""
-    yield wanted
-    for n in range(1, limit):
-        yield wanted.with_name(f"{wanted.stem}~{n}{wanted.suffix}")
-    raise FileExistsError(f"{wanted}: no free name left")
-
-
-def _move_unique(source: Path, wanted: Path) -> Path | None:
-    """Move `source` to the first free name of `_numbered(wanted)`; never replaces a file.
-
-    Returns None if `source` is gone, e.g. another thread or process moved it first.
-    """
-    if not os.path.lexists(source):
-        return None
-    wanted.parent.mkdir(parents=True, exist_ok=True)
-    for target in _numbered(wanted):
-        try:
-            how = _claim(source, target)
-        except FileNotFoundError:
-            return None
-        if how is None:
-            continue
-        if how == "linked":
-            try:
-                source.unlink()  # completes the move
-            except FileNotFoundError:  # a concurrent mover won: its copy stays, ours goes
-                target.unlink(missing_ok=True)
-                return None
-        return target
-    return None
 
 
 def _fsync_file_and_folder(path: Path) -> None:

@@ -142,11 +142,7 @@ class CurationHandlers:
             if not ids:
                 raise InvalidInputError("nothing_chosen")
             if trash:
-                if not all(self.curator.may_delete(self.curator.get(i, viewer), viewer) for i in ids):
-                    raise InvalidInputError("not_yours")  # before any is moved: all or none
-                for record_id in ids:
-                    self.curator.delete(record_id, viewer)
-                return {"count": len(ids)}
+                return {"count": self.curator.delete(ids, viewer)}
             done = ids
             if starred is not None or rating is not None:
                 done = [r["id"] for r in self.curator.mark(ids, viewer, starred=starred, rating=rating)]
@@ -179,7 +175,7 @@ class CurationHandlers:
             record_id: the image's record id; only its owner (or the admin) may delete it.
         """
         with _spoken(request):
-            self.curator.delete(record_id, user_of(request))
+            self.curator.delete([record_id], user_of(request))
 
     def restore(self, record_id: str, request: gr.Request = None) -> dict[str, Any]:
         """Bring a deleted image back from the trash into history, with its file.
@@ -199,7 +195,7 @@ class CurationHandlers:
             Their records.
         """
         with _spoken(request):
-            return self.curator.trash(user_of(request))
+            return self.curator.trashed(user_of(request))
 
     # -- saved searches -------------------------------------------------------------------
 
@@ -209,7 +205,7 @@ class CurationHandlers:
         Returns:
             One entry per search: name, query.
         """
-        return self.curator.storage.index.saved_searches(user_of(request))
+        return self.curator.index.saved_searches(user_of(request))
 
     def search_save(self, name: str, query: str, request: gr.Request = None) -> list[dict[str, str]]:
         """Save a search under a name (replacing one of the same name).
@@ -226,7 +222,7 @@ class CurationHandlers:
             if not 1 <= len(name) <= 80:
                 raise InvalidInputError("bad_search_name")
             self.curator.choose(query or "", [], viewer, limit=0)  # a malformed token fails here
-            self.curator.storage.index.save_search(viewer, name, query or "")
+            self.curator.index.save_search(viewer, name, query or "")
         return self.searches(request)
 
     def search_delete(self, name: str, request: gr.Request = None) -> list[dict[str, str]]:
@@ -237,7 +233,7 @@ class CurationHandlers:
         Returns:
             Your saved searches.
         """
-        self.curator.storage.index.delete_search(user_of(request), str(name or ""))
+        self.curator.index.delete_search(user_of(request), str(name or ""))
         return self.searches(request)
 
     # -- generating for scripts -------------------------------------------------------------
@@ -421,7 +417,7 @@ class CurationHandlers:
         """Chips for the search box: tokens to add (the visitor's boards, models, sizes, and
         users only for who may see everyone's), the active ones to remove, the saved searches."""
         viewer = user_of(request)
-        owner = self.curator.scope(viewer)
+        owner = self.curator.access.scope(viewer)
         store = self.curator.storage
         choices = Choices(
             boards=tuple(b["name"] for b in self.curator.boards(viewer))[:CHIPS_PER_KIND],

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import math
 import uuid
 from dataclasses import dataclass
@@ -12,16 +11,16 @@ from typing import Any, Callable
 import gradio as gr
 
 from .. import i18n, provenance
+from ..access import Access
 from ..errors import AppError, render
 from ..generator import RANDOM_SEED
-from ..history import MAX_LIMIT, DistinctColumn
+from ..history import MAX_LIMIT, DistinctColumn, HistoryIndex
 from ..query import QueryError
 from ..record import form_values
 from ..storage import Storage
+from ..trash import Trash
 from . import card, status
 from .common import caption, fail, language, refuse, user_of
-
-log = logging.getLogger(__name__)
 
 PAGE_SIZE = 24
 ALL = ""  # the filter value meaning "any"
@@ -29,8 +28,9 @@ ALL = ""  # the filter value meaning "any"
 @dataclass
 class HistoryHandlers:
     storage: Storage
-    private: bool = False  # each user sees only their own images (admins see all)
-    is_admin: Callable[[str | None], bool] = lambda name: False  # noqa: E731 (set per instance)
+    index: HistoryIndex
+    access: Access  # who sees and deletes what
+    trash: Trash
 
     # -- the API ----------------------------------------------------------------------
 
@@ -53,38 +53,11 @@ class HistoryHandlers:
             raise refuse("bad_history_query", lang)
         query = query if isinstance(query, str) else ""
         try:
-            records = self.storage.history(query, offset, limit, user=self._visible_owner(request, mine=False),
-                                           viewer=user_of(request))
-            return self._shown(records, request)
+            viewer = user_of(request)
+            records = self.storage.history(query, offset, limit, user=self.access.scope(viewer), viewer=viewer)
+            return self.access.shown(records, viewer)
         except QueryError as exc:
             raise fail(render(exc, lang), lang) from None
-
-    def _visible_owner(self, request: gr.Request | None, mine: bool) -> str | None:
-        """Whose images a visitor may see: None for everyone's, else exactly theirs."""
-        user = user_of(request)
-        if user is None:
-            return None
-        if mine or (self.private and not self.is_admin(user)):
-            return user
-        return None
-
-    def may_see(self, record: dict[str, Any], request: gr.Request | None) -> bool:
-        """Private mode: one's own images, and teammates' where they are on a shared board."""
-        owner = self._visible_owner(request, mine=False)
-        return (owner is None or record.get("user") == owner
-                or self.storage.index.on_shared_board(str(record.get("id"))))
-
-    def readable(self, record: dict[str, Any], request: gr.Request | None) -> dict[str, Any]:
-        """One record as the visitor may read it: only the boards they may see; in private mode
-        no teammate's name (an image of a board shared with them)."""
-        return self._shown(self.storage.index.for_viewer([record], user_of(request)), request)[0]
-
-    def _shown(self, records: list[dict[str, Any]], request: gr.Request | None) -> list[dict[str, Any]]:
-        """Records as the visitor may read them: in private mode, no teammate's name."""
-        owner = self._visible_owner(request, mine=False)
-        if owner is None:
-            return records
-        return [r if r.get("user") == owner else {**r, "user": None} for r in records]
 
     # -- browsing -----------------------------------------------------------------------
 
@@ -95,7 +68,7 @@ class HistoryHandlers:
         and the user filter show only to a logged-in visitor who may see everyone's images.
         """
         lang = language(request)
-        owner = self._visible_owner(request, mine=False)  # private mode: only their own values
+        owner = self.access.scope(user_of(request))  # private mode: only their own values
 
         def choices(
             column: DistinctColumn, everything: str, name: Callable[[str], str] = lambda v: v
@@ -125,7 +98,7 @@ class HistoryHandlers:
         delete, the image moving into the deleted one's place must not look selected.
         """
         lang = language(request)
-        owner = self._visible_owner(request, bool(mine))
+        owner = self.access.scope(user_of(request), bool(mine))
         users = [by_user] if by_user and owner is None else None
         filters = {"model": model or None, "image_size": size or None, "users": users, "viewer": user_of(request)}
         try:
@@ -172,13 +145,13 @@ class HistoryHandlers:
         """
         index = evt.index if isinstance(evt.index, int) else -1
         record = self.storage.get(ids[index]) if 0 <= index < len(ids) else None
-        if record is None or not self.may_see(record, request):
+        if record is None or not self.access.may_see(record, user_of(request)):
             return (None, None, "", "", None, *_actions(False), "", False, 0)
         path = self.storage.path_of(record)
         lang = language(request)
         where = i18n.label("file_location", lang, file=str(path), folder=str(path.parent))
         where += "  \n" + provenance.describe(provenance.read_file(path), lang)
-        shown = self.readable(record, request)
+        shown = self.access.readable(record, user_of(request))
         return (str(path), shown, card.settings_card(shown, lang, tz), where, record["id"], *_actions(True), "",
                 bool(shown.get("starred")), int(shown.get("rating") or 0))
 
@@ -186,7 +159,7 @@ class HistoryHandlers:
 
     def _selected(self, record_id: str | None, request: gr.Request) -> dict[str, Any]:
         record = self.storage.get(record_id) if record_id else None
-        if record is None or not self.may_see(record, request):
+        if record is None or not self.access.may_see(record, user_of(request)):
             raise AppError("nothing_selected" if not record_id else "not_found")
         return record
 
@@ -233,26 +206,12 @@ class HistoryHandlers:
         lang = language(request)
         try:
             record = self._selected(record_id, request)
-            if not self._may_change(record, request):
-                raise AppError("not_yours")
-            try:
-                trashed = self.storage.delete(record["id"])
-            except (KeyError, ValueError):  # deleted meanwhile by someone else, or a bad row
-                raise AppError("not_found") from None
+            trashed = self.trash.delete(record["id"], user_of(request))  # not theirs, or deleted meanwhile
         except AppError as exc:  # said in the status line; the selection stays as it was
             return (gr.Row(visible=False), *[gr.skip()] * 8, self._refused(exc, lang), gr.Button(visible=False), None)
         note = status.plain(i18n.label("deleted", lang))
         return (gr.Row(visible=False), None, None, "", "", None, *_actions(False), note, gr.Button(visible=True),
                 self.storage.relative(trashed))
-
-    def _may_change(self, record: dict[str, Any], request: gr.Request | None) -> bool:
-        user = user_of(request)
-        return user is None or record.get("user") == user or self.is_admin(user)
-
-    def _trash_owner(self, request: gr.Request | None) -> str | None:
-        """Whose trashed images a visitor sees and may restore or purge: None for all."""
-        user = user_of(request)
-        return None if user is None or self.is_admin(user) else user
 
     def undo(self, trash_path: str | None, request: gr.Request) -> Any:
         """Put the image just deleted back; returns (status, Undo button, path to undo)."""
@@ -267,29 +226,22 @@ class HistoryHandlers:
         """Raises AppError: nothing picked, or not in this visitor's trash (any more)."""
         if not trash_path:
             raise AppError("nothing_selected")
-        owner = self._trash_owner(request)
-        allowed = {path for path, _ in self.storage.trashed(owner)}
-        if trash_path not in allowed:
-            raise AppError("not_found")
-        try:
-            return self.storage.restore(trash_path)
-        except (FileNotFoundError, ValueError):
-            raise AppError("not_found") from None
+        return self.trash.restore(trash_path, user_of(request))
 
     # -- the trash view ---------------------------------------------------------------------
 
-    def trash(self, tz: str | None, request: gr.Request) -> Any:
+    def trash_view(self, tz: str | None, request: gr.Request) -> Any:
         """The visitor's trashed images (everyone's for the admin or without login).
 
         Returns (gallery of small previews, their paths, note, Restore, Empty trash). The
         previews are made here (the trash folder itself is never served).
         """
         lang = language(request)
-        items = self.storage.trashed(self._trash_owner(request), limit=TRASH_SHOWN)
+        items = self.trash.items(user_of(request), limit=TRASH_SHOWN)
         previews = []
         shown = []
         for path, record in items:
-            image = self.storage.preview(path)
+            image = self.trash.preview(path)
             if image is not None:
                 shown.append(path)
                 previews.append((image, f'{caption(record, 40)}\n{card.local_time(record.get("created_at"), tz)}'))
@@ -315,15 +267,7 @@ class HistoryHandlers:
 
     def empty_trash(self, request: gr.Request) -> str:
         """Delete for good what this visitor may: their own trashed images (all for the admin)."""
-        lang = language(request)
-        count = 0
-        for path, _ in self.storage.trashed(self._trash_owner(request), limit=100_000):
-            try:
-                self.storage.purge(path)
-                count += 1
-            except (OSError, ValueError):
-                log.warning("Could not purge %s from the trash", path)
-        return status.plain(i18n.label("trash_emptied", lang, n=count))
+        return status.plain(i18n.label("trash_emptied", language(request), n=self.trash.empty(user_of(request))))
 
 
 TRASH_SHOWN = 60

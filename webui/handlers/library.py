@@ -68,7 +68,7 @@ class LibraryHandlers:
             shared, owner, uses and the names of their slots.
         """
         user, is_admin = self._who(request)
-        private = self.curator.scope(user) is not None  # private mode, not the admin
+        private = self.curator.access.scope(user) is not None  # private mode, not the admin
         return [r.seen_by(user, private) for r in self.library.visible(user, is_admin)]
 
     def save_recipe(

@@ -143,7 +143,7 @@ def wire_history_tab(tab: HistoryTab, handlers: HistoryHandlers, shared: Shared,
     private: dict[str, Any] = {"api_visibility": "private", "show_progress": "hidden"}
     page = {"fn": handlers.page, "inputs": listing, "outputs": shown, "queue": False, **private}  # browsing: no queue
     trash_shown = [tab.trash, tab.trash_paths, tab.trash_note, tab.restore, tab.empty_trash]
-    trash = {"fn": handlers.trash, "inputs": [shared.tz], "outputs": trash_shown, **private}
+    trash = {"fn": handlers.trash_view, "inputs": [shared.tz], "outputs": trash_shown, **private}
 
     def refresh(trigger_events: list[Any], **options: Any) -> Any:
         """Re-list from page 1 when the search changes (what was picked goes: it belonged to
