@@ -364,7 +364,7 @@ def test_history_refusals_stay_in_the_status_line_in_the_visitors_language(open_
     # Someone else deletes the picked image meanwhile: Reuse and Delete say so, and stay.
     items.filter(has_text="vanishing").click()
     expect(page.locator("#reuse")).to_be_enabled()
-    app.storage.delete(vanishing["id"])
+    app.trash.delete(vanishing["id"])
     page.locator("#reuse").click()
     expect(line).to_have_attribute("data-state", "error")
     expect(line).to_have_text(re.compile(re.escape(gone)))
@@ -379,9 +379,9 @@ def test_history_refusals_stay_in_the_status_line_in_the_visitors_language(open_
     page.locator("#delete").click()
     page.locator("#delete-confirm").click()
     expect(page.locator("#undo")).to_be_visible()
-    for path, record in app.storage.trashed(None, limit=1000):
+    for path, record in app.trash.items(limit=None):
         if record["id"] == undone["id"]:
-            app.storage.purge(path)
+            (app.storage.root / path).unlink()
     page.locator("#undo").click()
     expect(line).to_have_attribute("data-state", "error")
     expect(line).to_have_text(re.compile(re.escape(gone)))

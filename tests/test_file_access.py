@@ -156,7 +156,7 @@ def test_only_the_apps_own_images_are_served_from_the_outputs_folder(open_app: S
     shutil.copy(index, broken)
     Image.new("RGB", (8, 8), "red").save(root / "not-ours.png")
     (root / ".thumbs" / "0123456789abcdef.webp").write_bytes(thumb.read_bytes())
-    trashed = storage.delete(generate(open_app, requests.Session(), "to the trash")[1]["id"])
+    trashed = open_app.app.trash.delete(generate(open_app, requests.Session(), "to the trash")[1]["id"])
     refused = [broken, index, root / ".env", root / ".git" / "config", root / "launch.py", root / "notes.txt",
                root / "not-ours.png", root / ".thumbs" / "0123456789abcdef.webp", trashed]
     for path in refused:

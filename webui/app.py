@@ -63,6 +63,7 @@ class App:
     blocks: gr.Blocks
     core: Core
     files: ServedFiles  # what the file routes and PNG Info may hand to whom
+    trash: Trash  # outputs/.trash: the History tab's and the endpoints' one trash
     rest: Any = None  # the /api/v1 app (webui/rest.py), mounted at launch
     tokens: ApiTokens | None = None  # personal API tokens (webui/tokens.py)
     _closed: bool = field(default=False, repr=False)
@@ -199,4 +200,4 @@ def create_app(settings: Settings) -> App:
     tokens = ApiTokens(tokens_path(settings.users_file, Path.cwd()))
     rest = build_rest(core.storage, core.generator, handlers.history, login_required=core.accounts is not None,
                       token_user=tokens.user_for)
-    return App(settings, blocks, core, files, rest, tokens)
+    return App(settings, blocks, core, files, trash, rest, tokens)
