@@ -343,7 +343,7 @@ def test_another_users_trash_and_searches_are_out_of_reach(team: ServedApp) -> N
     _, record = generate(team, alice, "alice's binned sketch")
     call(team, alice, "search_save", ["alice's hunt", "binned sketch"])
     call(team, alice, "delete", [record["id"]])
-    [(trash_path, _)] = [(p, r) for p, r in team.app.storage.trashed("alice") if r["id"] == record["id"]]
+    [(trash_path, _)] = [(p, r) for p, r in team.app.trash.items("alice") if r["id"] == record["id"]]
     assert "binned sketch" not in json.dumps(call(team, bob, "trash", []))
     assert "alice's hunt" not in json.dumps(call(team, bob, "searches", []))
     events = Events(team.url, bob)
@@ -353,7 +353,7 @@ def test_another_users_trash_and_searches_are_out_of_reach(team: ServedApp) -> N
     for button in ("trash-restore", "undo"):  # the path is sent where the page keeps it in a (server-side) state
         answer = events.call(clicked(events, button), [trash_path])
         assert "binned" not in json.dumps(answer) and "restored" not in json.dumps(answer).lower(), answer
-    assert any(r["id"] == record["id"] for _, r in team.app.storage.trashed("alice"))
+    assert any(r["id"] == record["id"] for _, r in team.app.trash.items("alice"))
     assert record["id"] not in {r["id"] for r in call(team, bob, "history", ["", 0, 500])[0]}
 
 
