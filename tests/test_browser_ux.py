@@ -543,7 +543,7 @@ def latin_words(texts: list[str]) -> set[str]:
 
 def test_every_tab_in_chinese_has_no_stray_english(open_ux, app):
     make(app, "a lighthouse")
-    app.storage.delete(make(app, "一只旧茶杯")["id"])  # something in the trash
+    app.trash.delete(make(app, "一只旧茶杯")["id"])  # something in the trash
     page = open_ux("zh-CN")
     problems = {}
     page.locator(PROMPT).fill("灯塔")

@@ -272,16 +272,8 @@ def test_board_names_belong_to_their_owner(team: ServedApp) -> None:
 
 
 def test_the_history_tab_exports_its_whole_filter(app: ServedApp, client: Client) -> None:
-    from webui.access import Access
-    from webui.curation import Curator
-    from webui.handlers.curation import CurationHandlers
-    from webui.trash import Trash
-
     made = [generate(client, f'a filtered "quoted" gull {n}', seed=n)[1] for n in range(2)]
-    store = app.app.storage
-    access = Access(store.index)
-    curator = Curator(store, store.index, access, Trash(store, store.index, access))
-    page = CurationHandlers(curator, app.app.core.generator, None)  # type: ignore[arg-type]
+    page = app.app.handlers.curation
     pack = page.export_filter("filtered", "FLUX.1-schnell", "768x512", False, "", 1, None)  # type: ignore[arg-type]
     with zipfile.ZipFile(pack) as archive:
         assert {r["id"] for r in json.loads(archive.read("metadata.json"))} == {r["id"] for r in made}
@@ -290,9 +282,7 @@ def test_the_history_tab_exports_its_whole_filter(app: ServedApp, client: Client
     # the marks come with the selection itself (one answer: nothing later can undo a star)
     from types import SimpleNamespace
 
-    from webui.handlers.history import HistoryHandlers
-
-    shown = HistoryHandlers(app.app.storage).select([made[0]["id"]], None, SimpleNamespace(index=0), None)
+    shown = app.app.handlers.history.select([made[0]["id"]], None, SimpleNamespace(index=0), None)
     assert shown[-2:] == (False, 2)
 
 
@@ -300,13 +290,11 @@ def test_the_history_grid_acts_on_picked_images_or_the_whole_filter(app: ServedA
     """The page's bulk buttons: picked ids, "all in this filter", never "everything" by accident."""
     import gradio as gr
 
-    from webui.curation import Curator
-    from webui.handlers.curation import CurationHandlers
     from webui.handlers.selection import filter_query, read_picked
 
     made = [generate(client, f"a picked heron {n}", seed=n)[1] for n in range(3)]
     other = generate(client, "an unpicked crane", seed=9)[1]
-    page = CurationHandlers(Curator(app.app.storage), app.app.core.generator, None)  # type: ignore[arg-type]
+    page = app.app.handlers.curation
     filters = ("picked heron", "", "", False, "")
     picked = json.dumps({"ids": [made[0]["id"], made[2]["id"]], "all": False})
     bar, row = page.picks(picked, *filters, None)  # type: ignore[arg-type]
@@ -331,12 +319,10 @@ def test_the_history_grid_acts_on_picked_images_or_the_whole_filter(app: ServedA
 
 
 def test_query_chips_offer_tokens_and_saved_searches(app: ServedApp, client: Client) -> None:
-    from webui.curation import Curator
-    from webui.handlers.curation import CurationHandlers
     from webui.handlers.selection import active_tokens
 
     generate(client, "a chip test kestrel", seed=1)
-    page = CurationHandlers(Curator(app.app.storage), app.app.core.generator, None)  # type: ignore[arg-type]
+    page = app.app.handlers.curation
     page.curator.board([r["id"] for r in client.predict("kestrel", 0, 5, api_name="/history")], None,
                        add=["AAA two words"])
     html = page.chips("kestrel is:starred", "Asia/Shanghai", None)  # type: ignore[arg-type]

@@ -64,6 +64,7 @@ class App:
     core: Core
     files: ServedFiles  # what the file routes and PNG Info may hand to whom
     trash: Trash  # outputs/.trash: the History tab's and the endpoints' one trash
+    handlers: Handlers  # every event's handler, by area (tests call them directly)
     rest: Any = None  # the /api/v1 app (webui/rest.py), mounted at launch
     tokens: ApiTokens | None = None  # personal API tokens (webui/tokens.py)
     _closed: bool = field(default=False, repr=False)
@@ -200,4 +201,4 @@ def create_app(settings: Settings) -> App:
     tokens = ApiTokens(tokens_path(settings.users_file, Path.cwd()))
     rest = build_rest(core.storage, core.generator, handlers.history, login_required=core.accounts is not None,
                       token_user=tokens.user_for)
-    return App(settings, blocks, core, files, trash, rest, tokens)
+    return App(settings, blocks, core, files, trash, handlers, rest, tokens)
