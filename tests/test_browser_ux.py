@@ -59,6 +59,12 @@ def open_ux(open_page, served: ServedApp):
     return open_
 
 
+def no_toast_and_no_bare_error(page) -> None:
+    """An error is told in the status line only: no toast, no bare "Error" anywhere."""
+    expect(page.locator(".toast-body")).to_have_count(0)
+    expect(page.get_by_text(re.compile(r"^\s*(Error|错误)\s*$"))).to_have_count(0)
+
+
 def shot(page, name: str) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"ux-{name}.png"))
@@ -118,8 +124,7 @@ def test_an_error_stays_under_the_result_with_try_again(open_ux, app, fake, loca
     expect(line).to_contain_text(MESSAGES[lang]["auth"][:12])
     # Whoever runs the app (no login here) also reads what to do about the key.
     expect(line).to_contain_text("YUNYX_API_KEY")
-    expect(page.locator(".toast-body")).to_have_count(0)
-    expect(page.get_by_text(re.compile(r"^\s*(Error|错误)\s*$"))).to_have_count(0)
+    no_toast_and_no_bare_error(page)
     retry = page.locator("#retry")
     expect(retry).to_have_text(text["try_again"])
     shot(page, f"error-{locale}")
@@ -255,8 +260,7 @@ def test_matrix_uses_the_one_waiting_state_and_errors_stay(open_ux, app, fake, l
     expect(line).to_have_attribute("data-state", "error", timeout=60_000)
     expect(line).to_contain_text(MESSAGES[lang]["auth"][:12])
     expect(page.locator("#matrix-retry")).to_be_visible()
-    expect(page.locator(".toast-body")).to_have_count(0)
-    expect(page.get_by_text(re.compile(r"^\s*(Error|错误)\s*$"))).to_have_count(0)
+    no_toast_and_no_bare_error(page)
     shot(page, f"matrix-error-{locale}")
 
 
@@ -386,8 +390,7 @@ def test_history_refusals_stay_in_the_status_line_in_the_visitors_language(open_
     expect(line).to_have_attribute("data-state", "error")
     expect(line).to_have_text(re.compile(re.escape(gone)))
     expect(page.locator("#undo")).to_be_hidden()
-    expect(page.locator(".toast-body")).to_have_count(0)
-    expect(page.get_by_text(re.compile(r"^\s*(Error|错误)\s*$"))).to_have_count(0)
+    no_toast_and_no_bare_error(page)
     shot(page, f"history-refusal-{locale}")
 
 

@@ -17,15 +17,9 @@ import requests
 from .security import attack
 from .support.apps import ServedApp, serve_app
 from .support.events import Events, file_data
-from .support.team import PASSWORDS, users_file
+from .support.team import login, users_file
 
 RANGE = {"Range": "bytes=0-99"}
-
-
-def login(app: ServedApp, name: str) -> requests.Session:
-    s = requests.Session()
-    assert s.post(app.url + "login", data={"username": name, "password": PASSWORDS[name]}, timeout=10).ok
-    return s
 
 
 def call(app: ServedApp, s: requests.Session, name: str, data: list) -> list:
