@@ -121,7 +121,9 @@ class App:
                 lambda inner: Identity(inner, tokens, is_user), LoginPage]
 
     def launch(self, **overrides: Any) -> Any:
-        launched = self.blocks.launch(**{**self.launch_kwargs(), **overrides})
+        # _frontend=False: Gradio's one-shot `HEAD /` check (3 s timeout, then "localhost is not
+        # accessible" and the app stops) fails on a busy machine; the server is up when launch returns.
+        launched = self.blocks.launch(**{"_frontend": False, **self.launch_kwargs(), **overrides})
         if self.settings.mcp and self.core.accounts is not None:
             log_in_mcp_loopback(self.blocks)
         return launched

@@ -358,8 +358,8 @@ class HistoryIndex:
         sql = f"SELECT {_RECORD} FROM images{where} ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?"
         args += [min(max(1, limit), MAX_LIMIT), max(0, offset)]
         with self._connect() as conn:
-            records = [_record(row) for row in conn.execute(sql, args)]
-        return self.for_viewer(records, viewer)
+            rows = conn.execute(sql, args).fetchall()
+        return self.for_viewer([_record(row) for row in rows], viewer)
 
     def search_ids(
         self, query: str | Query = "", user: str | None = None, *, viewer: str | None = None, limit: int | None = None
@@ -399,8 +399,9 @@ class HistoryIndex:
         )
         names: dict[str, list[str]] = {}
         with self._connect() as conn:
-            for image, name in conn.execute(sql, [*ids, viewer or ""]):
-                names.setdefault(image, []).append(name)
+            rows = conn.execute(sql, [*ids, viewer or ""]).fetchall()
+        for image, name in rows:
+            names.setdefault(image, []).append(name)
         return [{**r, "boards": names.get(str(r.get("id")), [])} for r in records]
 
     def on_shared_board(self, record_id: str) -> bool:
