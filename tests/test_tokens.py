@@ -7,6 +7,7 @@ and daily-limit rules as that user's browser.
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import subprocess
@@ -173,3 +174,15 @@ def test_mcp_tools_and_their_files_keep_to_the_callers_own(team) -> None:
         refused = mcp_result(mcp(app, "tools/call", {"name": name, "arguments": arguments}, tokens["bob"]))
         assert refused.get("isError") and "alice" not in json.dumps(refused), (name, refused)
     assert app.app.storage.get(alices["id"]) is not None
+
+
+def test_an_mcp_png_info_call_reads_the_image_the_assistant_sends(team) -> None:
+    """The file an MCP client sends (a data: URL) reaches the tool for its token's user."""
+    app, _ = team
+    store = ApiTokens(tokens_path(app.app.settings.users_file, Path.cwd()))
+    alice = store.issue("alice")
+    [mine] = [r for r in app.app.storage.history("", 0, 50) if r["user"] == "alice"][:1]
+    data = base64.b64encode((app.app.storage.root / mine["file"]).read_bytes()).decode()
+    result = mcp_result(mcp(app, "tools/call", {"name": "png_info", "arguments": {
+        "file": f"data:image/png;base64,{data}"}}, alice))
+    assert not result.get("isError") and mine["id"] in json.dumps(result), result

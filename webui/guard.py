@@ -39,7 +39,7 @@ from starlette.concurrency import run_in_threadpool
 
 from .access import Access
 from .storage import Storage, record_in_file
-from .tokens import cookie_user, request_user
+from .tokens import MCP_LOOPBACK_USER, cookie_user, request_user
 
 ASGIApp = Callable[[dict, Callable, Callable], Awaitable[None]]
 
@@ -163,12 +163,19 @@ class ServedFiles:
         folders = gradio_folders(self._blocks)
         return any(p.is_relative_to(f) for p in paths for f in folders)
 
-    def _may_have(self, real: Path, user: str | None) -> bool:
+    def _may_have(self, real: Path, user: str | None, *, reading: bool = False) -> bool:
         """A file in Gradio's folders: to whom the app handed it, and the admin; in private mode
-        an image of ours also by the owner rule (a board unshared since takes it back)."""
+        an image of ours also by the owner rule (a board unshared since takes it back).
+
+        `reading`: an event reads it. The MCP server's own client uploads what a tool's caller
+        sent (a `data:` or http URL, never a path), under its pseudo-user, before it calls the
+        tool as that caller: such a file may be read by the user the call runs as (still
+        under the owner rule), never fetched by a file route.
+        """
         if not self.logins:
             return True  # one visitor, or everyone alike
-        if not self.access.is_admin(user) and user not in self.handed.owners(real):
+        owners = self.handed.owners(real)
+        if not (self.access.is_admin(user) or user in owners or (reading and user and MCP_LOOPBACK_USER in owners)):
             return False
         return self._may_see(self.owner_record(real), user)
 
@@ -201,7 +208,7 @@ class ServedFiles:
         if real.is_relative_to(self.store.root):
             return self.access.is_admin(user) or self._may_see(self.store.image_at(real), user)
         if self._in_gradio_folders(lexical, real):
-            return self._may_have(real, user)
+            return self._may_have(real, user, reading=True)
         return self.access.is_admin(user) or self._may_see(self.owner_record(real), user)
 
 
