@@ -18,6 +18,7 @@ from PIL import Image
 
 from webui.service import KNOWN_MODELS
 
+from .conftest import wait_until
 from .support.api_calls import ESC, KEY, fetch_png, generate, image_url
 from .support.fake_api import FakeApi
 
@@ -93,6 +94,22 @@ def test_delay_overlaps_concurrent_requests(backend: FakeApi, http: requests.Ses
     stats = backend.stats()
     assert stats["max_in_flight"] >= 2
     assert stats["in_flight"] == 0
+
+
+def test_hold_keeps_requests_at_the_api_until_it_is_removed(backend: FakeApi, http: requests.Session) -> None:
+    backend.set_faults(hold=True)
+    answers: list[int] = []
+    with requests.Session() as own:
+        own.trust_env = False
+        held = threading.Thread(target=lambda: answers.append(generate(own, backend).status_code))
+        held.start()
+        wait_until(lambda: backend.stats()["in_flight"] == 1, timeout=10, what="the request at the API")
+        held.join(timeout=0.3)
+        assert held.is_alive() and answers == []  # still held
+        backend.set_faults(hold=None)
+        held.join(timeout=10)
+    assert answers == [200] and backend.stats()["in_flight"] == 0
+    assert control(http, backend, "faults", {"hold": False}).status_code == 400  # only true, or null to remove
 
 
 def test_hang_exceeds_client_timeout(backend: FakeApi, http: requests.Session) -> None:

@@ -63,6 +63,8 @@ KNOB_RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "retry_after": (lambda v: isinstance(v, str) or is_json_int(v), "a string or an integer"),
     "delay": (_is_number, "a non-negative number of seconds"),
     "hang": (_is_number, "a non-negative number of seconds"),
+    # Generation requests wait at the API until the knob is removed: a test decides when they end.
+    "hold": (lambda v: v is True, "true (remove it with null to let held requests go on)"),
     "body": (lambda v: v in BODY_FAULTS, f"one of {sorted(BODY_FAULTS)}"),
     "image": (lambda v: v in IMAGE_FAULTS, f"one of {sorted(IMAGE_FAULTS)}"),
     "image_delay": (_is_number, "a non-negative number of seconds"),
@@ -265,6 +267,8 @@ class FakeApi(DemoBackend):
             self._last_request = parse_json(raw)
             self._last_auth_present = bool(authorization)
         try:
+            while self._knob("hold") and not self._stopping.wait(0.01):
+                pass
             self._sleep(float(self._knob("delay", 0)) + float(self._knob("hang", 0)))
             self._answer_generation(h, authorization, raw)
         finally:
