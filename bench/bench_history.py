@@ -168,7 +168,7 @@ def bench_history(calls: int, warmup: int, startup_runs: int, profile_reps: int,
         res["startup_target_met"] = res["startup_ratio_indexed"] <= STARTUP_TARGET
         res["latency_target_met"] = res["latency"]["10k/all"]["median_ms"] <= HISTORY_TARGET_MS
 
-        # -- in-process profile: where Storage.open() and Storage.history() spend their time
+        # -- in-process profile: where Storage.open() and HistoryIndex.search() spend their time
         if profile_reps:
             res["profile"] = {
                 "open_indexed_ms": _median_steps([history_10k.profile_open(outputs) for _ in range(profile_reps)]),
@@ -275,5 +275,5 @@ def report_history(res: dict[str, Any]) -> None:
             print(f"    {k:<48} " + " ".join(f"{c:>{w}.1f}" if c is not None else f"{'-':>{w}}"
                                             for c, w in zip(cols, (8, 11, 11))))
         h = prof["history_ms"]
-        print(f"  Storage.history(query, 0, 50) in-process on the 10,000 (median ms): first page {h['all']:.2f}, "
+        print(f"  HistoryIndex.search(query, 0, 50) in-process on the 10,000 (median ms): first page {h['all']:.2f}, "
               f"'{rare}' {h['rare']:.2f}, no match {h['none']:.2f}")

@@ -269,7 +269,7 @@ def profile_history(outputs: Path, reps: int = 30) -> dict[str, float]:
             times = []
             for _ in range(reps + 3):
                 t0 = time.perf_counter()
-                storage.history(query, 0, 50)
+                storage.index.search(query, 0, 50)
                 times.append(time.perf_counter() - t0)
             times = sorted(times[3:])
             out[label] = times[len(times) // 2]

@@ -330,7 +330,7 @@ def test_delete_undo_trash_restore_and_empty(open_ux, app):
     page.locator("#undo").click()
     expect(page.locator("#history-status")).to_contain_text("Restored")
     expect(items).to_have_count(1)
-    assert app.storage.get(victim["id"]) is not None
+    assert app.storage.index.get(victim["id"]) is not None
 
     delete_it()
     page.locator("#trash-view").get_by_text("Trash", exact=True).click()
@@ -574,7 +574,7 @@ def test_every_tab_in_chinese_has_no_stray_english(open_ux, app):
             expect(page.locator("#matrix-status .status-line")).to_have_attribute("data-state", "done")
             expect(page.locator("#matrix-grid img")).to_have_count(2)
         if tab == "tab_pnginfo":  # a picture read: its summary and settings card
-            record = app.storage.history("", 0, 1, None)[0]
+            record = app.storage.index.search("", 0, 1, None)[0]
             page.locator("#pnginfo-file input[type=file]").set_input_files(str(app.storage.path_of(record)))
             expect(page.locator("#pnginfo-card .settings-card")).to_be_visible()
             page.locator("#pnginfo-technical").get_by_text(ZH["technical_details"]).click()

@@ -159,7 +159,7 @@ def test_marks_and_boards_survive_a_rebuilt_index(tmp_path: Path) -> None:
         (app.outputs / f"history.sqlite3{suffix}").unlink(missing_ok=True)
     store = Storage(app.outputs).open()
     try:
-        [found] = store.history("board:Cranes is:starred")
+        [found] = store.index.search("board:Cranes is:starred")
         assert (found["id"], found["rating"], found["boards"]) == (record["id"], 2, ["Cranes"])
     finally:
         store.close()

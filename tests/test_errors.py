@@ -92,7 +92,7 @@ class _BuggyService:
 def handlers(tmp_path: Path):
     storage = Storage(tmp_path / "outputs").open()
     try:
-        yield GenerateHandlers(Generator(_BuggyService(), storage), storage)  # type: ignore[arg-type]
+        yield GenerateHandlers(Generator(_BuggyService(), storage), storage, storage.index)  # type: ignore[arg-type]
     finally:
         storage.close()
 

@@ -240,7 +240,7 @@ def test_history_rebuild_reads_other_tools_pngs(tmp_path: Path) -> None:
     (outputs / "imported" / "plain.png").write_bytes(png_with())
     storage = Storage(outputs).open()
     try:
-        found = {Path(r["file"]).stem: r for r in storage.history("", 0, 50)}
+        found = {Path(r["file"]).stem: r for r in storage.index.search("", 0, 50)}
     finally:
         storage.close()
     assert set(found) == {"a1111", "comfyui", "invokeai", "swarmui", "fooocus", "novelai"}

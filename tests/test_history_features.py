@@ -127,25 +127,25 @@ def keys(rows: list[dict[str, Any]], gallery: dict[str, dict[str, Any]]) -> list
 
 
 def test_filters_combine_newest_first(store: Storage, gallery: dict) -> None:
-    assert keys(store.history(), gallery) == ["c1", "n1", "b2", "b1", "a2", "a1"]
-    assert keys(store.history("red fox", model="Kolors"), gallery) == ["n1", "b1", "a2"]
-    assert keys(store.history("red fox", model="Kolors", image_size="768x512", user="bob"), gallery) == ["b1"]
-    assert keys(store.history("fox", users=["alice", "carol"]), gallery) == ["c1", "a2", "a1"]
-    assert keys(store.history(model="Kolors", users=["alice", "bob"], image_size="768x512"), gallery) == ["b1", "a2"]
-    assert keys(store.history("fox", user="alice", users=["alice", "bob"]), gallery) == ["a2", "a1"]
-    assert keys(store.history("éclair", users=["bob"]), gallery) == ["b1"]
-    assert keys(store.history("狐狸", image_size="1024x1024"), gallery) == ["c1"]
+    assert keys(store.index.search(), gallery) == ["c1", "n1", "b2", "b1", "a2", "a1"]
+    assert keys(store.index.search("red fox", model="Kolors"), gallery) == ["n1", "b1", "a2"]
+    assert keys(store.index.search("red fox", model="Kolors", image_size="768x512", user="bob"), gallery) == ["b1"]
+    assert keys(store.index.search("fox", users=["alice", "carol"]), gallery) == ["c1", "a2", "a1"]
+    assert keys(store.index.search(model="Kolors", users=["alice", "bob"], image_size="768x512"), gallery) == ["b1", "a2"]
+    assert keys(store.index.search("fox", user="alice", users=["alice", "bob"]), gallery) == ["a2", "a1"]
+    assert keys(store.index.search("éclair", users=["bob"]), gallery) == ["b1"]
+    assert keys(store.index.search("狐狸", image_size="1024x1024"), gallery) == ["c1"]
 
 
 def test_empty_filters_mean_any_and_no_owners_means_nothing(store: Storage, gallery: dict) -> None:
-    everything = store.history()
-    assert store.history(model="", image_size="") == everything
-    assert store.history(model=None, image_size=None, users=None) == everything
-    assert store.history(users=[]) == []
-    assert keys(store.history(users=[None]), gallery) == ["n1"]  # anonymous images
-    assert keys(store.history(users="bob"), gallery) == ["b2", "b1"]  # a lone name, not letters
-    assert store.history(model="no-such-model") == []
-    assert keys(store.history(offset=1, limit=2, model="Kolors"), gallery) == ["b1", "a2"]
+    everything = store.index.search()
+    assert store.index.search(model="", image_size="") == everything
+    assert store.index.search(model=None, image_size=None, users=None) == everything
+    assert store.index.search(users=[]) == []
+    assert keys(store.index.search(users=[None]), gallery) == ["n1"]  # anonymous images
+    assert keys(store.index.search(users="bob"), gallery) == ["b2", "b1"]  # a lone name, not letters
+    assert store.index.search(model="no-such-model") == []
+    assert keys(store.index.search(offset=1, limit=2, model="Kolors"), gallery) == ["b1", "a2"]
 
 
 def test_count_matching_agrees_with_search(store: Storage, gallery: dict) -> None:
@@ -162,9 +162,9 @@ def test_count_matching_agrees_with_search(store: Storage, gallery: dict) -> Non
     for case in cases:
         query = case.pop("query", "")
         user = case.pop("user", None)
-        expected = len(store.history(query, 0, 500, user, **case))
+        expected = len(store.index.search(query, 0, 500, user, **case))
         assert store.index.count_matching(query, user, **case) == expected, (query, user, case)
-        assert store.count_matching(query, user, **case) == expected
+        assert store.index.count_matching(query, user, **case) == expected
     assert store.index.count_matching() == 6
 
 
@@ -172,7 +172,7 @@ def test_distinct_values_for_dropdowns(store: Storage, gallery: dict) -> None:
     assert store.index.distinct("model") == ["FLUX.1-schnell", "Kolors"]
     assert store.index.distinct("image_size") == ["1024x1024", "768x512"]
     assert store.index.distinct("user") == ["alice", "bob", "carol"]  # no None
-    assert store.distinct("user") == ["alice", "bob", "carol"]
+    assert store.index.distinct("user") == ["alice", "bob", "carol"]
     with pytest.raises(ValueError):
         store.index.distinct("prompt; DROP TABLE images")  # type: ignore[arg-type]
 
@@ -210,8 +210,8 @@ def test_delete_moves_the_file_to_trash_and_forgets_it(store: Storage) -> None:
     assert trashed == store.trash_dir / record["file"]
     assert trashed.read_bytes() == data
     assert not path.exists() and not thumb.exists()
-    assert store.get(record["id"]) is None
-    assert store.history() == [kept]
+    assert store.index.get(record["id"]) is None
+    assert store.index.search() == [kept]
     assert store.trash_dir == store.root / ".trash"
     assert trashed not in pngs(store.root)
     with pytest.raises(InvalidInputError):
@@ -221,7 +221,7 @@ def test_delete_moves_the_file_to_trash_and_forgets_it(store: Storage) -> None:
     # A restart does not bring the trashed image back into the history.
     store.close()
     reopened = Storage(store.root).open()
-    assert reopened.history() == [kept]
+    assert reopened.index.search() == [kept]
     reopened.close()
 
 
@@ -246,7 +246,7 @@ def test_delete_of_a_file_already_gone_still_drops_the_row(store: Storage) -> No
     store.path_of(record).unlink()
     trashed = trash_of(store).delete(record["id"])
     assert not trashed.exists()
-    assert store.history() == []
+    assert store.index.search() == []
 
 
 def test_concurrent_deletes_of_one_image_trash_it_once(store: Storage) -> None:
@@ -255,7 +255,7 @@ def test_concurrent_deletes_of_one_image_trash_it_once(store: Storage) -> None:
     run_threads(8, lambda i: results.append(_delete_or_error(store, record["id"])))
     trash_files = [p for p in store.trash_dir.rglob("*.png")]
     assert len(trash_files) == 1
-    assert store.history() == []
+    assert store.index.search() == []
 
 
 def _delete_or_error(store: Storage, record_id: str) -> Any:
@@ -278,7 +278,7 @@ def test_delete_refuses_records_pointing_anywhere_but_an_image(store: Storage, t
         trash_of(store).delete("forged")
     assert (tmp_path / "outside.png").read_bytes() == b"not yours"
     assert store.index.path.exists()
-    assert store.get("forged") is not None
+    assert store.index.get("forged") is not None
 
 
 def test_delete_refuses_a_symlinked_record(store: Storage, tmp_path: Path) -> None:
@@ -300,8 +300,8 @@ def test_restore_brings_the_image_back_unchanged(store: Storage) -> None:
     restored = trash_of(store).restore(trashed)
     assert restored == record
     assert store.path_of(restored).exists() and not trashed.exists()
-    assert store.history() == [other, record]
-    assert store.get(record["id"]) == record
+    assert store.index.search() == [other, record]
+    assert store.index.get(record["id"]) == record
 
 
 def test_restore_takes_a_fresh_name_if_the_old_one_is_taken(store: Storage) -> None:
@@ -324,10 +324,10 @@ def test_restore_takes_a_fresh_name_if_the_old_one_is_taken(store: Storage) -> N
     # The trash copy's `~1` is dropped when looking for its place; both are taken now.
     back2 = trash_of(again).restore(second_trash)
     assert back2["file"].endswith("~2.png")
-    assert {r["id"] for r in again.history()} == {first["id"], second["id"], third["id"]}
+    assert {r["id"] for r in again.index.search()} == {first["id"], second["id"], third["id"]}
     again.close()
     reopened = Storage(store.root).open()
-    assert {r["file"] for r in reopened.history()} == {back["file"], back2["file"], third["file"]}
+    assert {r["file"] for r in reopened.index.search()} == {back["file"], back2["file"], third["file"]}
     reopened.close()
 
 
@@ -484,7 +484,7 @@ def test_v1_index_is_upgraded_in_place(tmp_path: Path) -> None:
     upgraded = Storage(root, clock=Clock()).open()
 
     assert not list(root.glob("history.sqlite3.broken-*"))  # upgraded, not rebuilt
-    assert upgraded.history() == records[::-1]
+    assert upgraded.index.search() == records[::-1]
     with closing(sqlite3.connect(upgraded.index.path)) as conn, conn:  # commit, then close
         assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
         inference = dict(conn.execute("SELECT seed, inference FROM images"))
@@ -492,10 +492,10 @@ def test_v1_index_is_upgraded_in_place(tmp_path: Path) -> None:
     assert inference == {1: 1500.0, 2: None, 3: None}  # `true` is not a time
     assert {"images_user", "images_model", "images_size"} <= indexes
     assert upgraded.index.reserve_quota("bob", "2026-03-01", 1) == (True, 1)
-    assert upgraded.history(model="FLUX.1-schnell", users=["bob"]) == [records[1]]
+    assert upgraded.index.search(model="FLUX.1-schnell", users=["bob"]) == [records[1]]
     assert upgraded.index.usage(1, "2026-03-01")[0]["total_inference_ms"] == 1500.0
     new = save(upgraded, seed=4, inference=7)
-    assert upgraded.get(new["id"]) == new
+    assert upgraded.index.get(new["id"]) == new
     upgraded.close()
 
 

@@ -183,7 +183,7 @@ def test_a_start_reads_only_the_folders_that_changed(tmp_path: Path, monkeypatch
     Storage(tmp_path).open().close()  # the first start after the saves: today's folder changed
     reads.clear()
     store = Storage(tmp_path).open()
-    assert reads == [] and len(store.history()) == 3  # nothing changed: not one PNG read
+    assert reads == [] and len(store.index.search()) == 3  # nothing changed: not one PNG read
     store.close()
     # by hand: one file removed, one copied into a new folder, one into the root
     (tmp_path / saved[0]["file"]).unlink()
@@ -191,12 +191,12 @@ def test_a_start_reads_only_the_folders_that_changed(tmp_path: Path, monkeypatch
     (tmp_path / "extra" / "copy.png").write_bytes((tmp_path / saved[1]["file"]).read_bytes().replace(
         saved[1]["id"].encode(), b"0" * 32))
     store = Storage(tmp_path).open()
-    assert {r["file"] for r in store.history()} == {saved[1]["file"], saved[2]["file"], "extra/copy.png"}
+    assert {r["file"] for r in store.index.search()} == {saved[1]["file"], saved[2]["file"], "extra/copy.png"}
     assert [p.name for p in reads] == ["copy.png"]
     store.close()
     # a folder removed takes its rows with it, though its parent's listing is all that changed
     (tmp_path / "extra" / "copy.png").unlink()
     (tmp_path / "extra").rmdir()
     store = Storage(tmp_path).open()
-    assert {r["file"] for r in store.history()} == {saved[1]["file"], saved[2]["file"]}
+    assert {r["file"] for r in store.index.search()} == {saved[1]["file"], saved[2]["file"]}
     store.close()

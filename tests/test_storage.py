@@ -67,7 +67,7 @@ def test_save_writes_png_with_both_chunks_and_indexes_it(storage: Storage) -> No
             "Seed: 1234567890, Size: 768x512, Model: FLUX.1-schnell, Prompt enhancement: True, Inference: 987"
         )
         assert metadata.read_record(data) == record
-    assert storage.history() == [record]
+    assert storage.index.search() == [record]
     for key in ("id", "prompt", "model", "image_size", "prompt_enhancement", "seed", "inference", "file", "created_at"):
         assert key in record
     assert record["created_at"].endswith("Z")
@@ -122,12 +122,12 @@ def test_history_is_newest_first_paged_and_searchable(closed_after, tmp_path: Pa
     for i in range(5):
         store.save(png_bytes(), {**FIELDS, "prompt": f"Red Fox number {i}", "seed": i})
     store.save(png_bytes(), {**FIELDS, "prompt": "Ünïcode ÉCLAIR 狐狸", "seed": 99})
-    assert [r["seed"] for r in store.history()] == [99, 4, 3, 2, 1, 0]
-    assert [r["seed"] for r in store.history(offset=1, limit=2)] == [4, 3]
-    assert [r["seed"] for r in store.history("red FOX")] == [4, 3, 2, 1, 0]
-    assert [r["seed"] for r in store.history("éclair")] == [99]
-    assert [r["seed"] for r in store.history("狐狸")] == [99]
-    assert store.history("100%_") == []
+    assert [r["seed"] for r in store.index.search()] == [99, 4, 3, 2, 1, 0]
+    assert [r["seed"] for r in store.index.search(offset=1, limit=2)] == [4, 3]
+    assert [r["seed"] for r in store.index.search("red FOX")] == [4, 3, 2, 1, 0]
+    assert [r["seed"] for r in store.index.search("éclair")] == [99]
+    assert [r["seed"] for r in store.index.search("狐狸")] == [99]
+    assert store.index.search("100%_") == []
 
 
 def test_deleted_index_is_rebuilt_from_png_chunks(closed_after, tmp_path: Path) -> None:
@@ -135,7 +135,7 @@ def test_deleted_index_is_rebuilt_from_png_chunks(closed_after, tmp_path: Path) 
     saved = [store.save(png_bytes(), {**FIELDS, "seed": i}) for i in range(4)]
     store.index.path.unlink()
     rebuilt = closed_after(Storage(tmp_path / "o").open())
-    assert sorted(rebuilt.history(), key=lambda r: r["seed"]) == saved
+    assert sorted(rebuilt.index.search(), key=lambda r: r["seed"]) == saved
 
 
 def test_corrupt_index_is_moved_aside_and_rebuilt(closed_after, tmp_path: Path) -> None:
@@ -145,7 +145,7 @@ def test_corrupt_index_is_moved_aside_and_rebuilt(closed_after, tmp_path: Path) 
         Path(f"{store.index.path}{extra}").unlink(missing_ok=True)
     store.index.path.write_bytes(b"this is not a database" * 100)
     rebuilt = closed_after(Storage(tmp_path / "o").open())
-    assert rebuilt.history() == [saved]
+    assert rebuilt.index.search() == [saved]
     assert list((tmp_path / "o").glob("history.sqlite3.broken-*"))
 
 
@@ -160,7 +160,7 @@ def test_reconcile_drops_rows_whose_file_is_gone_and_adds_foreign_pngs(closed_af
     (tmp_path / "o" / "manual").mkdir()
     (tmp_path / "o" / "manual" / "castle.png").write_bytes(a1111)
     reopened = closed_after(Storage(tmp_path / "o").open())
-    rows = reopened.history()
+    rows = reopened.index.search()
     assert [r["seed"] for r in rows if r["file"] != "manual/castle.png"] == [2]
     castle = next(r for r in rows if r["file"] == "manual/castle.png")
     assert castle["prompt"] == "a castle" and castle["seed"] == 5 and castle["id"]
@@ -185,7 +185,7 @@ def test_crash_leftovers_are_recovered_or_cleared(closed_after, tmp_path: Path) 
     assert path.read_bytes() == complete
     assert not list(path.parent.glob(".tmp-*"))
     assert not (path.parent / "00077-1-empty.png").exists()
-    assert {r["id"] for r in reopened.history()} == {record["id"], other["id"]}
+    assert {r["id"] for r in reopened.index.search()} == {record["id"], other["id"]}
     assert len(pngs(reopened.root)) == 2
 
 
@@ -201,7 +201,7 @@ def test_unwritable_folder_raises_save_error_naming_it(closed_after, tmp_path: P
     with pytest.raises(SaveError) as caught:
         store.save(png_bytes(), FIELDS)
     assert str(tmp_path / "o") in str(caught.value.folder)
-    assert store.history() == []
+    assert store.index.search() == []
 
 
 def test_thumbnail_is_small_webp_and_made_once(storage: Storage) -> None:
@@ -277,4 +277,4 @@ def test_file_systems_without_unnamed_files_use_a_named_temporary_file(tmp_path:
     for record in records:
         assert metadata.read_record(store.path_of(record).read_bytes()) == record
     assert not list(store.path_of(records[0]).parent.glob(".tmp-*"))
-    assert {r["id"] for r in store.history()} == {r["id"] for r in records}
+    assert {r["id"] for r in store.index.search()} == {r["id"] for r in records}

@@ -175,9 +175,9 @@ def test_delete_own_images_only_admin_any(closed_after, tmp_path: Path) -> None:
     as_bob = SimpleNamespace(username="bob", headers={})
     refused = handlers.delete(alices["id"], as_bob)  # said in the History status line
     assert i18n.message("not_yours", "en") in refused[9] and refused[-1] is None
-    assert storage.get(alices["id"]) is not None
+    assert storage.index.get(alices["id"]) is not None
     handlers.delete(alices["id"], SimpleNamespace(username="carol", headers={}))
-    assert storage.get(alices["id"]) is None
+    assert storage.index.get(alices["id"]) is None
 
 
 @attack("Privacy", "A user who is not the admin asks for the Usage table", "refused")

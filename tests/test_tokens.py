@@ -157,7 +157,7 @@ def test_mcp_tools_and_their_files_keep_to_the_callers_own(team) -> None:
     app, _ = team
     store = ApiTokens(tokens_path(app.app.settings.users_file, Path.cwd()))
     tokens = {name: store.issue(name) for name in PASSWORDS}  # another test revokes the fixture's
-    [alices] = [r for r in app.app.storage.history("", 0, 50) if r["user"] == "alice"][:1]
+    [alices] = [r for r in app.app.storage.index.search("", 0, 50) if r["user"] == "alice"][:1]
     result = mcp_result(mcp(app, "tools/call", {"name": "export", "arguments": {"query": "", "record_ids": []}},
                             tokens["alice"]))
     assert not result.get("isError"), result
@@ -173,7 +173,7 @@ def test_mcp_tools_and_their_files_keep_to_the_callers_own(team) -> None:
                             ("export", {"query": "", "record_ids": [alices["id"]]})):
         refused = mcp_result(mcp(app, "tools/call", {"name": name, "arguments": arguments}, tokens["bob"]))
         assert refused.get("isError") and "alice" not in json.dumps(refused), (name, refused)
-    assert app.app.storage.get(alices["id"]) is not None
+    assert app.app.storage.index.get(alices["id"]) is not None
 
 
 def test_an_mcp_png_info_call_reads_the_image_the_assistant_sends(team) -> None:
@@ -181,7 +181,7 @@ def test_an_mcp_png_info_call_reads_the_image_the_assistant_sends(team) -> None:
     app, _ = team
     store = ApiTokens(tokens_path(app.app.settings.users_file, Path.cwd()))
     alice = store.issue("alice")
-    [mine] = [r for r in app.app.storage.history("", 0, 50) if r["user"] == "alice"][:1]
+    [mine] = [r for r in app.app.storage.index.search("", 0, 50) if r["user"] == "alice"][:1]
     data = base64.b64encode((app.app.storage.root / mine["file"]).read_bytes()).decode()
     result = mcp_result(mcp(app, "tools/call", {"name": "png_info", "arguments": {
         "file": f"data:image/png;base64,{data}"}}, alice))

@@ -81,7 +81,7 @@ class App:
         """Arguments for `Blocks.launch`: paths, auth and the Gradio features we keep off."""
         s = self.settings
         blocked = [str(p) for p in self.storage.private_paths()] + [str(Path.cwd() / ".env")]
-        blocked += [str(self.core.library.path.resolve()) + suffix for suffix in ("", "-journal", "-wal", "-shm")]
+        blocked += [str(p) for p in self.core.library.private_paths()]
         if s.users_file is not None:
             blocked.append(str(s.users_file.resolve()))
         middleware = [Middleware(PageCompression, skip=(PREFIX,)), Middleware(FileGuard, files=self.files),
@@ -178,7 +178,7 @@ def create_app(settings: Settings) -> App:
     trash = Trash(store, index, access)
     files = ServedFiles(store, access, logins=core.accounts is not None)
     curator = Curator(store, index, access, trash)
-    generate = GenerateHandlers(core.generator, core.storage, is_operator=operator_check(core))
+    generate = GenerateHandlers(core.generator, store, index, is_operator=operator_check(core))
     handlers = Handlers(
         generate=generate,
         history=HistoryHandlers(store, index, access, trash),

@@ -15,6 +15,17 @@ from contextlib import contextmanager
 from pathlib import Path
 
 BUSY_TIMEOUT_S = 30  # how long a writer waits for another process's write lock
+JOURNAL_SUFFIXES = ("-journal", "-wal", "-shm")  # the files SQLite keeps beside a database
+
+
+def journal_files(path: Path) -> list[Path]:
+    """The journal files SQLite may keep beside the database at `path`."""
+    return [path.with_name(path.name + suffix) for suffix in JOURNAL_SUFFIXES]
+
+
+def database_files(path: Path) -> list[Path]:
+    """A database file and its journal files: what must never be served or left behind."""
+    return [path, *journal_files(path)]
 
 
 class SharedConnection:

@@ -12,13 +12,14 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
+import threading
 import time
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Literal, Mapping, Sequence
 
-from .db import SharedConnection
+from .db import SharedConnection, journal_files
 from .query import Query, Term, parse_query
 from .record import ROW_COLUMNS, Record
 
@@ -176,9 +177,12 @@ class HistoryIndex:
     (WAL mode, a busy timeout for the writer lock).
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, folder: Path | None = None) -> None:
         self.path = path
+        self.folder = folder  # the folder rows' `file` is relative to: `search` drops rows whose file is gone
         self._connect = SharedConnection(path, _prepare)
+        self._pending: list[Mapping[str, Any] | Record] = []  # refused by `add`, inserted before the next read
+        self._pending_lock = threading.Lock()
 
     # -- lifecycle ------------------------------------------------------------------
 
@@ -238,10 +242,8 @@ class HistoryIndex:
             return None
         aside = self.path.with_name(f"{self.path.name}.broken-{int(time.time())}")
         self.path.replace(aside)
-        for suffix in ("-wal", "-shm"):
-            extra = self.path.with_name(self.path.name + suffix)
-            if extra.exists():
-                extra.unlink()
+        for extra in journal_files(self.path):
+            extra.unlink(missing_ok=True)
         return aside
 
     # -- writes ---------------------------------------------------------------------
@@ -252,6 +254,24 @@ class HistoryIndex:
         with self._connect() as conn:
             conn.execute(_INSERT, row)
         self._restore_boards([record])
+
+    def add_later(self, record: Mapping[str, Any] | Record) -> None:
+        """A record `add` refused (its image is saved): inserted again before the next read,
+        so a saved image never stays hidden."""
+        with self._pending_lock:
+            self._pending.append(record)
+
+    def _add_pending(self) -> None:
+        if not self._pending:
+            return
+        with self._pending_lock:
+            pending, self._pending = self._pending, []
+        try:
+            self.add_many(pending)
+        except Exception as exc:
+            log.warning("Still cannot index %d saved image(s): %s", len(pending), exc)
+            with self._pending_lock:
+                self._pending[:0] = pending
 
     def add_many(self, records: Iterable[Mapping[str, Any] | Record]) -> int:
         """Insert records, ignoring ones already indexed (by id or by file)."""
@@ -328,6 +348,7 @@ class HistoryIndex:
             return conn.execute("SELECT count(*) FROM images").fetchone()[0]
 
     def get(self, record_id: str) -> dict[str, Any] | None:
+        self._add_pending()
         with self._connect() as conn:
             row = conn.execute(f"SELECT {_RECORD} FROM images WHERE id = ?", (record_id,)).fetchone()
         return _record(row) if row else None
@@ -353,18 +374,31 @@ class HistoryIndex:
         everyone, empty: no one); `model` and `image_size` are exact ("" or None: any).
         `viewer` is who asks: the boards they may see are the ones `board:` finds and
         the ones each record lists.
+
+        With a `folder`, a row whose file was removed by hand while the app runs is
+        dropped, not shown (a `stat` per row of the page), and the page is read again.
         """
+        self._add_pending()
         where, args = _filters(query, user, model, image_size, users, viewer)
         sql = f"SELECT {_RECORD} FROM images{where} ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?"
         args += [min(max(1, limit), MAX_LIMIT), max(0, offset)]
         with self._connect() as conn:
             rows = conn.execute(sql, args).fetchall()
-        return self.for_viewer([_record(row) for row in rows], viewer)
+        records = [_record(row) for row in rows]  # decoded after the lock is released
+        gone = [r["file"] for r in records if self.folder is not None and not (self.folder / str(r["file"])).is_file()]
+        if gone:
+            self.remove_files(gone)
+            log.info("History index: %d row(s) dropped, their files are gone.", len(gone))
+            with self._connect() as conn:
+                rows = conn.execute(sql, args).fetchall()
+            records = [_record(row) for row in rows]
+        return self.for_viewer(records, viewer)
 
     def search_ids(
         self, query: str | Query = "", user: str | None = None, *, viewer: str | None = None, limit: int | None = None
     ) -> list[str]:
         """The ids of every match, newest first (what a bulk action applies to)."""
+        self._add_pending()
         where, args = _filters(query, user, None, None, None, viewer)
         sql = f"SELECT id FROM images{where} ORDER BY created_at DESC, id DESC"
         if limit is not None:
@@ -384,6 +418,7 @@ class HistoryIndex:
         viewer: str | None = None,
     ) -> int:
         """How many records `search` would page through with the same filters ("page X of Y")."""
+        self._add_pending()
         where, args = _filters(query, user, model, image_size, users, viewer)
         with self._connect() as conn:
             return conn.execute(f"SELECT count(*) FROM images{where}", args).fetchone()[0]

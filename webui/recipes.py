@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .db import SharedConnection
+from .db import SharedConnection, database_files
 from .generator import InvalidInputError, validate, with_seed
 from .service import GenerationParams
 
@@ -290,6 +290,10 @@ class Library:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self._connect = SharedConnection(self.path, _create_schema)
+
+    def private_paths(self) -> list[Path]:
+        """The library's database and journal files: never served although they sit in the outputs folder."""
+        return database_files(self.path.resolve())
 
     def close(self) -> None:
         self._connect.close()

@@ -159,7 +159,7 @@ def build_rest(
         return ApiError(404, "not_found", i18n.message("not_found", lang))
 
     def visible_record(record_id: str, who: Visitor, lang: str) -> dict[str, Any]:
-        record = storage.get(record_id)
+        record = history.index.get(record_id)
         if record is None or not history.access.may_see(record, who.username):  # another's image: as if absent
             raise not_found(lang)
         return record

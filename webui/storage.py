@@ -32,7 +32,8 @@ from typing import Any, Callable, Mapping
 from PIL import Image
 
 from . import metadata, provenance
-from .history import DistinctColumn, HistoryIndex, IndexUnreadable
+from .db import database_files
+from .history import HistoryIndex, IndexUnreadable
 from .record import Record
 
 log = logging.getLogger(__name__)
@@ -105,13 +106,12 @@ class Storage:
     ) -> None:
         self.root = Path(root).resolve()
         self.labeller = labeller or provenance.Labeller()  # the AI labels every saved PNG carries
-        self.index = HistoryIndex(self.root / INDEX_NAME)
+        self.index = HistoryIndex(self.root / INDEX_NAME, folder=self.root)  # handed to who lists or marks
         self._clock = clock
         self._lock = threading.Lock()
         self.file_lock = threading.Lock()  # held while an image's file is rewritten or moved: never both at once
         self._next_counter: dict[Path, int] = {}
         self._syncer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fsync")
-        self._unindexed: list[Record] = []  # saved, but the index refused them so far
         self._folders: set[Path] = set()  # day folders made (or found) by this process
         self._unnamed_files = hasattr(os, "O_TMPFILE")  # until the file system says otherwise
 
@@ -301,8 +301,7 @@ class Storage:
             self.index.add(record)
         except Exception:  # the file is safe: index it again before the next listing
             log.exception("Image saved as %s but not indexed yet; trying again before the next listing.", target)
-            with self._lock:
-                self._unindexed.append(record)
+            self.index.add_later(record)
             return {**record.to_dict(), "indexed": False}
         finally:
             # Handed over last: the fsync thread wakes once this save is done instead of
@@ -310,19 +309,6 @@ class Storage:
             # for a whole time slice).
             self._syncer.submit(_fsync_file_and_folder, target)
         return record.to_dict()
-
-    def _index_pending(self) -> None:
-        """Index again what a failed insert left out, so a saved image never stays hidden."""
-        if not self._unindexed:
-            return
-        with self._lock:
-            pending, self._unindexed = self._unindexed, []
-        try:
-            self.index.add_many(pending)
-        except Exception as exc:
-            log.warning("Still cannot index %d saved image(s): %s", len(pending), exc)
-            with self._lock:
-                self._unindexed[:0] = pending
 
     def _write_new(self, folder: Path, png: bytes, labels: bytes, base: Record) -> tuple[Path, Record]:
         """Write the image, its record and labels under a fresh final name that no one else holds.
@@ -407,34 +393,6 @@ class Storage:
 
     # -- reading --------------------------------------------------------------------
 
-    def history(
-        self, query: str = "", offset: int = 0, limit: int = 50, user: str | None = None, **filters: Any
-    ) -> list[dict[str, Any]]:
-        """Records newest first; `filters` (model, image_size, users, viewer) as in `HistoryIndex.search`.
-
-        A row whose file was removed by hand while the app runs is dropped, not shown
-        (a `stat` per row of the page), and the page is read again without it.
-        """
-        self._index_pending()
-        records = self.index.search(query, offset, limit, user, **filters)
-        gone = [r["file"] for r in records if not (self.root / str(r["file"])).is_file()]
-        if not gone:
-            return records
-        self.index.remove_files(gone)
-        log.info("History index: %d row(s) dropped, their files are gone.", len(gone))
-        return self.index.search(query, offset, limit, user, **filters)
-
-    def count_matching(self, query: str = "", user: str | None = None, **filters: Any) -> int:
-        self._index_pending()
-        return self.index.count_matching(query, user, **filters)
-
-    def distinct(self, column: DistinctColumn, user: str | None = None) -> list[str]:
-        return self.index.distinct(column, user)
-
-    def get(self, record_id: str) -> dict[str, Any] | None:
-        self._index_pending()
-        return self.index.get(record_id)
-
     def image_at(self, path: Path) -> dict[str, Any] | None:
         """The record of the image of ours at `path` (resolved), or None: what the outputs folder may serve.
 
@@ -455,8 +413,7 @@ class Storage:
     def private_paths(self) -> list[Path]:
         """What must never be served although it sits in the outputs folder: the index and its
         journal files, and the trash."""
-        index = self.index.path
-        return [index, index.with_name(index.name + "-wal"), index.with_name(index.name + "-shm"), self.trash_dir]
+        return [*database_files(self.index.path), self.trash_dir]
 
     def thumbnail(self, record: Mapping[str, Any]) -> Path:
         """A small WebP of the image, made once and kept in `.thumbs/`.

@@ -418,12 +418,12 @@ class CurationHandlers:
         users only for who may see everyone's), the active ones to remove, the saved searches."""
         viewer = user_of(request)
         owner = self.curator.access.scope(viewer)
-        store = self.curator.storage
+        index = self.curator.index
         choices = Choices(
             boards=tuple(b["name"] for b in self.curator.boards(viewer))[:CHIPS_PER_KIND],
-            models=tuple(store.distinct("model", owner))[:CHIPS_PER_KIND],
-            sizes=tuple(store.distinct("image_size", owner))[:CHIPS_PER_KIND],
-            users=tuple(store.distinct("user", None))[:CHIPS_PER_KIND] if viewer is not None and owner is None else (),
+            models=tuple(index.distinct("model", owner))[:CHIPS_PER_KIND],
+            sizes=tuple(index.distinct("image_size", owner))[:CHIPS_PER_KIND],
+            users=tuple(index.distinct("user", None))[:CHIPS_PER_KIND] if viewer is not None and owner is None else (),
         )
         return selection.chips(query or "", choices, self.searches(request), language(request), tz)
 

@@ -17,6 +17,7 @@ import gradio as gr
 from .. import i18n
 from ..errors import AppError, DailyLimitError, InvalidInputError, StorageFailedError, render
 from ..generator import Generator, StoppedError, batch_params, compare_params, validate
+from ..history import HistoryIndex
 from ..service import GenerationParams
 from ..storage import Storage
 from . import card, status
@@ -79,6 +80,7 @@ def compare_grid(jobs: Sequence[GenerationParams], cells: Mapping[int, dict[str,
 class GenerateHandlers:
     generator: Generator
     storage: Storage
+    index: HistoryIndex  # the recent gallery and typical durations
     # whoever runs the app (no login, or the admin): only they see setup steps in messages
     is_operator: Callable[[gr.Request | None], bool] = lambda request: True  # noqa: E731
     _stops: dict[str, set[threading.Event]] = field(default_factory=dict, repr=False)
@@ -316,7 +318,7 @@ class GenerateHandlers:
 
     def typical_seconds(self, model: str, image_size: str) -> float | None:
         """Median inference of this app's last images with this model and size."""
-        records = self.storage.history("", 0, status.TYPICAL_SAMPLE, None, model=model, image_size=image_size)
+        records = self.index.search("", 0, status.TYPICAL_SAMPLE, None, model=model, image_size=image_size)
         return status.typical_seconds(r.get("inference") for r in records)
 
     # -- quota ----------------------------------------------------------------------------
@@ -407,7 +409,7 @@ class GenerateHandlers:
 
     def recent(self, request: gr.Request) -> tuple[list[GalleryItem], list[str]]:
         """Thumbnails of the newest images (the visitor's own when logged in) and their ids."""
-        records = self.storage.history("", 0, RECENT, user=user_of(request))
+        records = self.index.search("", 0, RECENT, user=user_of(request))
         return [(str(self.storage.thumbnail(r)), caption(r)) for r in records], [r["id"] for r in records]
 
     def show_recent(self, ids: list[str], tz: str | None, evt: gr.SelectData, request: gr.Request) -> Any:
@@ -416,7 +418,7 @@ class GenerateHandlers:
         Returns (image, record, card, info line, status): the status line clears.
         """
         index = evt.index if isinstance(evt.index, int) else -1
-        record = self.storage.get(ids[index]) if 0 <= index < len(ids) else None
+        record = self.index.get(ids[index]) if 0 <= index < len(ids) else None
         if record is None:
             return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
         lang = language(request)

@@ -54,7 +54,7 @@ class HistoryHandlers:
         query = query if isinstance(query, str) else ""
         try:
             viewer = user_of(request)
-            records = self.storage.history(query, offset, limit, user=self.access.scope(viewer), viewer=viewer)
+            records = self.index.search(query, offset, limit, user=self.access.scope(viewer), viewer=viewer)
             return self.access.shown(records, viewer)
         except QueryError as exc:
             raise fail(render(exc, lang), lang) from None
@@ -73,7 +73,7 @@ class HistoryHandlers:
         def choices(
             column: DistinctColumn, everything: str, name: Callable[[str], str] = lambda v: v
         ) -> list[tuple[str, str]]:
-            return [(i18n.label(everything, lang), ALL)] + [(name(v), v) for v in self.storage.distinct(column, owner)]
+            return [(i18n.label(everything, lang), ALL)] + [(name(v), v) for v in self.index.distinct(column, owner)]
 
         models = choices("model", "all_models")
         sizes = choices("image_size", "all_sizes", lambda v: card.size_label(v, lang))
@@ -100,16 +100,17 @@ class HistoryHandlers:
         lang = language(request)
         owner = self.access.scope(user_of(request), bool(mine))
         users = [by_user] if by_user and owner is None else None
-        filters = {"model": model or None, "image_size": size or None, "users": users, "viewer": user_of(request)}
+        filters: dict[str, Any] = {"model": model or None, "image_size": size or None, "users": users,
+                                   "viewer": user_of(request)}
         try:
-            total = self.storage.count_matching(query or "", owner, **filters)
+            total = self.index.count_matching(query or "", owner, **filters)
         except QueryError as exc:  # a malformed filter token: said where the results would be
             note = render(exc, lang)
             return (gr.Gallery(value=[], selected_index=None), [], "", 1, gr.Button(interactive=False),
                     gr.Button(interactive=False), gr.Markdown(note, visible=True), gr.Button(visible=True), "[]")
         pages = max(1, math.ceil(total / PAGE_SIZE))
         page_no = min(max(1, int(page_no or 1)), pages)
-        records = self.storage.history(query or "", (page_no - 1) * PAGE_SIZE, PAGE_SIZE, owner, **filters)
+        records = self.index.search(query or "", (page_no - 1) * PAGE_SIZE, PAGE_SIZE, owner, **filters)
         # The caption, shown on hover only: the prompt's start, when, and with which model.
         items = [(str(self.storage.thumbnail(r)),
                   f'{caption(r, 60)}\n{card.local_time(r.get("created_at"), tz)} · {r.get("model", "")}')
@@ -144,7 +145,7 @@ class HistoryHandlers:
         as soon as the picture shows is never undone by its marks arriving later.
         """
         index = evt.index if isinstance(evt.index, int) else -1
-        record = self.storage.get(ids[index]) if 0 <= index < len(ids) else None
+        record = self.index.get(ids[index]) if 0 <= index < len(ids) else None
         if record is None or not self.access.may_see(record, user_of(request)):
             return (None, None, "", "", None, *_actions(False), "", False, 0)
         path = self.storage.path_of(record)
@@ -158,7 +159,7 @@ class HistoryHandlers:
     # -- acting on the selected image -------------------------------------------------------
 
     def _selected(self, record_id: str | None, request: gr.Request) -> dict[str, Any]:
-        record = self.storage.get(record_id) if record_id else None
+        record = self.index.get(record_id) if record_id else None
         if record is None or not self.access.may_see(record, user_of(request)):
             raise AppError("nothing_selected" if not record_id else "not_found")
         return record
