@@ -105,7 +105,7 @@ def output_files(value: Any) -> Iterator[str]:
 
 def gradio_folders(blocks: Any = None) -> list[Path]:
     """The folders Gradio serves files it made from: uploads, its cache, cached examples."""
-    folders = [gradio_utils.get_upload_folder(), gradio_utils.get_cache_folder()]
+    folders: list[Any] = [gradio_utils.get_upload_folder(), gradio_utils.get_cache_folder()]
     if blocks is not None and getattr(blocks, "GRADIO_CACHE", None):
         folders.append(blocks.GRADIO_CACHE)
     found = []

@@ -231,7 +231,7 @@ class GenerateHandlers:
                 html, retry = value
                 yield gr.skip(), html, _stop_button(False), gr.Button(visible=retry)
 
-    def progress(self, jobs: list[GenerationParams], lang: str, tz: str | None,
+    def progress(self, jobs: Sequence[GenerationParams], lang: str, tz: str | None,
                   request: gr.Request) -> Iterator[tuple[str, Any]]:
         """Run `jobs`, telling what happens: ("start"|"status", html), ("record", {index, record}),
         ("rescued", (path, record)), and last ("end", (html, offer Try again)).
