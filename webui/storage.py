@@ -136,17 +136,6 @@ class Storage:
         self._reconcile_changed()
         return self
 
-    def _scan(self, recover: bool = False) -> dict[str, Path]:
-        """One walk of the outputs folder: saved PNGs by path relative to it."""
-        found: dict[str, Path] = {}
-        folders = [(self.root, "")]
-        while folders:
-            folder, prefix = folders.pop()
-            files, subfolders = self._scan_folder(folder, prefix, recover)
-            found.update(files)
-            folders += subfolders
-        return found
-
     def _scan_folder(self, folder: Path, prefix: str, recover: bool) -> tuple[dict[str, Path], list[tuple[Path, str]]]:
         """The saved PNGs directly in one folder, and its subfolders (dot-folders left out).
 
@@ -210,21 +199,6 @@ class Storage:
         added = self.index.add_many(records)
         dropped = self.index.remove_files(indexed - found.keys())
         self.index.set_folders(seen)
-        if added or dropped:
-            log.info("History index: %d image(s) added from files, %d row(s) dropped.", added, dropped)
-        return added, dropped
-
-    def reconcile(self, on_disk: dict[str, Path] | None = None) -> tuple[int, int]:
-        """Index PNGs the index lacks; drop rows whose file is gone. Returns (added, dropped).
-
-        Reads every folder; a start reads only the changed ones (`open`).
-        """
-        on_disk = self._scan() if on_disk is None else on_disk
-        indexed = self.index.files()
-        missing = on_disk.keys() - indexed
-        records = [r for r in (self._record_from_file(on_disk[f], f) for f in missing) if r is not None]
-        added = self.index.add_many(records)
-        dropped = self.index.remove_files(f for f in indexed - on_disk.keys() if not (self.root / f).exists())
         if added or dropped:
             log.info("History index: %d image(s) added from files, %d row(s) dropped.", added, dropped)
         return added, dropped
@@ -396,7 +370,7 @@ class Storage:
     def image_at(self, path: Path) -> dict[str, Any] | None:
         """The record of the image of ours at `path` (resolved), or None: what the outputs folder may serve.
 
-        Ours are the saved PNGs (outside dot-folders, carrying a record, as `reconcile`
+        Ours are the saved PNGs (outside dot-folders, carrying a record, as a start
         indexes them) and the thumbnails of indexed records. Not the index, a moved-aside
         copy of it, the trash, or any other file in the folder.
         """

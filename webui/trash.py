@@ -60,7 +60,7 @@ class Trash:
             raise InvalidInputError("not_found") from None
         wanted = self.store.trash_dir / source.relative_to(self.store.root)
         with self.store.file_lock:
-            trashed = _move_unique(source, wanted)  # the file first: a crash leaves a row reconcile drops
+            trashed = _move_unique(source, wanted)  # the file first: a crash leaves a row the next start drops
         self.index.remove(record["id"])
         self.store.drop_thumbnail(record)
         return trashed or wanted
