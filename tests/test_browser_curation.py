@@ -11,6 +11,7 @@ from gradio_client import Client
 
 from .browser import open_history, require_playwright
 from .conftest import ARTIFACTS
+from .support.apps import api_client
 
 pytestmark = pytest.mark.browser
 expect = require_playwright()
@@ -73,7 +74,7 @@ def test_pick_with_shift_ctrl_and_keys_across_pages(serve, open_page) -> None:
     """Click, Shift-click, Ctrl-click, Space and Escape pick thumbnails; picks survive paging;
     the bulk buttons act on exactly what was picked."""
     app = serve("--visitor-queue", "30")  # one client submits 26 jobs
-    client = Client(app.url, verbose=False)
+    client = api_client(app.url)
     jobs = [client.submit(f"a picked kite {n}", "FLUX.1-schnell", "768x512", False, n, api_name="/generate")
             for n in range(26)]  # two pages (24 a page); all submitted up front
     ids = [job.result()[1]["id"] for job in jobs]

@@ -17,6 +17,7 @@ from webui import metadata
 from webui.storage import Storage
 
 from .conftest import ROOT, launch_apps, pngs, wait_until
+from .support.apps import api_client
 
 
 def complete_pngs(outputs: Path) -> list[Path]:
@@ -123,7 +124,7 @@ def test_two_apps_on_one_outputs_folder_lose_nothing(tmp_path: Path, backend) ->
     (tmp_path / "b").mkdir()
     a, b = launch_apps([tmp_path / "a", tmp_path / "b"], env=backend.app_env(), outputs=outputs)
     try:
-        clients = [Client(a.url, verbose=False), Client(b.url, verbose=False)]
+        clients = [api_client(a.url), api_client(b.url)]
         # Same prompt and seed everywhere: every file name would collide without reservation.
         # All submitted up front: a gradio_client shared by threads that call predict one
         # after another can lose a job when its event stream closes between two calls.
@@ -142,11 +143,13 @@ def test_two_apps_on_one_outputs_folder_lose_nothing(tmp_path: Path, backend) ->
 
 
 def test_fifty_at_once_all_succeed_within_the_concurrency_limit(serve, backend) -> None:
-    backend.set_faults(delay=0.2)  # long enough that all four slots fill
     app = serve("--concurrency", "4", "--visitor-queue", "50", env=backend.app_env())  # one client, 50 jobs
-    client = Client(app.url, verbose=False)
+    client = api_client(app.url)
+    backend.set_faults(hold=True)  # the first calls stay at the API until all four slots have filled
     jobs = [client.submit(f"load test {i}", "FLUX.1-schnell", "768x512", False, i, api_name="/generate")
             for i in range(50)]
+    wait_until(lambda: backend.stats()["in_flight"] == 4, what="four calls at the API at once")
+    backend.set_faults(hold=None)
     records = [job.result(timeout=120)[1] for job in jobs]
     assert sorted(r["seed"] for r in records) == list(range(50))
     stats = backend.stats()

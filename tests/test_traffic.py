@@ -21,7 +21,7 @@ from webui.logins import LoginThrottle
 
 from .conftest import TEST_KEY, token, wait_until
 from .security import attack
-from .support.apps import CallFailed, ServedApp, call, served
+from .support.apps import CallFailed, ServedApp, api_client, call, served
 from .support.fake_api import FakeApi
 
 ARGS = ("FLUX.1-schnell", "768x512", False, 5)
@@ -271,7 +271,7 @@ def test_a_flood_is_capped_per_visitor_and_refused_at_once(slow_app: ServedApp, 
         "visitors take turns: the newcomer's image is made next, before the flooder's 2nd and 3rd")
 def test_visitors_take_turns(slow_app: ServedApp, fake: FakeApi) -> None:
     word = token()
-    flooder, visitor = Client(slow_app.url, verbose=False), Client(slow_app.url, verbose=False)
+    flooder, visitor = api_client(slow_app.url), api_client(slow_app.url)
     # The flood's first job stays at the API until the newcomer has queued: on a busy machine
     # a 1 s call could end (and the second start) before the newcomer's call arrives.
     fake.set_faults(hold=True)

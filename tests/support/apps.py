@@ -56,6 +56,19 @@ def launch(app: App, **launch_overrides: Any) -> str:
     return url
 
 
+# What a gradio_client waits for each HTTP request: its own 5 s failed CI-like runs, where 50
+# jobs submitted at once each POST to join the queue and some answers came later than that.
+CLIENT_TIMEOUT = 120
+
+
+def api_client(url: str, **options: Any) -> Any:
+    """A gradio_client on `url` that waits as long as a loaded machine needs (`options` go to Client)."""
+    from gradio_client import Client
+
+    options.setdefault("httpx_kwargs", {"timeout": CLIENT_TIMEOUT})
+    return Client(url, verbose=False, **options)
+
+
 class LogCapture(logging.Handler):
     """Every log record while an app runs, formatted as `launch.py` would print it."""
 

@@ -14,6 +14,8 @@ from gradio_client import Client
 
 from webui.accounts import add_user
 
+from .apps import api_client
+
 PASSWORDS = {"alice": "alice-pass-4242", "bob": "bob-pass-9191", "carol": "carol-admin-7373"}
 ADMIN = "carol"
 
@@ -28,7 +30,7 @@ def users_file(folder: Path, passwords: Mapping[str, str] = PASSWORDS, admin: st
 
 def member(app: Any, name: str, passwords: Mapping[str, str] = PASSWORDS, **options: Any) -> Client:
     """A gradio_client logged in as `name` on `app` (anything with a `url`)."""
-    return Client(app.url, auth=(name, passwords[name]), verbose=False, **options)
+    return api_client(app.url, auth=(name, passwords[name]), **options)
 
 
 def login(app: Any, name: str, passwords: Mapping[str, str] = PASSWORDS) -> requests.Session:
