@@ -522,6 +522,8 @@ _VISIBLE_TEXT = """() => {
   while (walker.nextNode()) {
     const node = walker.currentNode, el = node.parentElement;
     if (!el || !node.nodeValue.trim() || el.closest('script,style,code,[data-testid="textbox"],textarea,img')) continue;
+    // names people chose (boards, users) in the search chips are data too
+    if (el.closest('.chip[data-add^="board:"], .chip[data-add^="user:"], .chip[data-remove]')) continue;
     if (el.closest('#gallery, #history_gallery, #trash, #result-info, #history-path, #history-card, #card, #model, '
                    + '#compare-models, #compare-grid, #compare-prompt, #pnginfo-json, #pnginfo-chunks, footer')) continue;  // data, not words of ours
     if (visible(el)) out.push(node.nodeValue.trim());
@@ -534,9 +536,14 @@ _VISIBLE_TEXT = """() => {
 }"""
 
 
+# A search token is what a person types (the chips show it as their tooltip): `is:starred`, `board:"x"`.
+SEARCH_TOKEN = re.compile(r'-?(?:is|rating|board|model|size|user|seed|after|before):(?:"[^"]*"|\S+)')
+
+
 def latin_words(texts: list[str]) -> set[str]:
     found = set()
     for text in texts:
+        text = SEARCH_TOKEN.sub(" ", text)
         for word in re.findall(r"(?<![A-Za-z0-9])[A-Za-z][A-Za-z0-9]*(?:[.-][A-Za-z0-9]+)*", text):
             parts = re.split(r"[.-]", word.lower())
             if not all(p in ALLOWED_LATIN or p.isdigit() or re.fullmatch(r"\d+x\d+", p) for p in parts):

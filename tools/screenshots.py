@@ -4,18 +4,23 @@
 
 Starts the app in demo mode in a temporary folder (its own port, outputs folder and
 working directory, no YUNYX_* variables), makes a few pictures through its `/generate`
-API, then saves full-page screenshots from Chromium, 1280x900 unless noted:
+API, then saves full-page screenshots from Chromium, 1366x768 unless noted:
 
     screenshot-desktop-en.png     Generate tab showing a result, en-US
     screenshot-desktop-zh.png     the same in zh-CN
-    screenshot-phone-en.png       the same on a phone: 390x844 at 2x, mobile, en-US
-    screenshot-phone-zh.png       the same on a phone, zh-CN
+    screenshot-phone-en.png       the same on a phone (390x844 at 2x, mobile, en-US): the first
+                                  screen, as the phone shows it (not the whole page)
+    screenshot-phone-zh.png       the same on a phone, zh-CN, scrolled to the picture as after
+                                  Generate (Generate and Stop stay in the bar at the bottom)
     screenshot-history-en.png     History tab with one image selected
+    screenshot-history-zh.png     the same in zh-CN
     screenshot-pnginfo-en.png     PNG Info with one of the app's own PNGs dropped in
+    screenshot-pnginfo-zh.png     the same in zh-CN
     screenshot-compare-en.png     Compare tab after comparing the two models
     screenshot-team-usage-en.png  a second app with accounts (--users, --private-history,
                                   --daily-limit 5): the admin's Usage tab once Alice and
                                   Bob have made some pictures
+    screenshot-login-zh.png       that app's login page after a wrong password, zh-CN
 
 `--only NAME` (repeatable; `desktop-zh` or the file name) redoes just those shots, and
 an app no chosen shot needs is not started. Both apps are stopped at the end. Needs
@@ -83,7 +88,7 @@ TEAM_PICTURES = {
     ],
 }
 
-DESKTOP = {"viewport": {"width": 1280, "height": 900}}
+DESKTOP = {"viewport": {"width": 1366, "height": 768}}  # the common laptop screen
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
 
 
@@ -251,6 +256,12 @@ def show_result(page, app: App) -> None:
     settle(page, "#gallery", "#result")
 
 
+def show_result_in_view(page, app: App) -> None:
+    """As `show_result`, then the picture scrolled to the top, as a phone shows it after Generate."""
+    show_result(page, app)
+    page.evaluate("() => document.getElementById('result').scrollIntoView({block: 'start'})")
+
+
 def show_history(page, app: App) -> None:
     open_tab(page, "history")
     select_in_history(page, app, HERO)
@@ -261,7 +272,7 @@ def show_pnginfo(page, app: App) -> None:
     open_tab(page, "pnginfo")
     page.locator("#pnginfo-file input[type=file]").set_input_files(app.png(INSPECTED))
     expect(page.locator("#pnginfo-summary")).not_to_be_empty()
-    expect(page.locator("#pnginfo-json")).to_contain_text(INSPECTED.prompt)
+    expect(page.locator("#pnginfo-card")).to_contain_text(INSPECTED.prompt)
     expect(page.locator("#pnginfo-image img")).to_be_visible()
     settle(page, "#tab-pnginfo")
 
@@ -278,6 +289,16 @@ def show_compare(page, app: App) -> None:
     expect(page.locator("#compare-grid thead th[scope=col]")).to_have_text([FLUX, SD])
     expect(page.locator("#compare-status .status-line")).to_have_attribute("data-state", "done")
     settle(page, "#compare-grid")
+
+
+def show_failed_login(page, app: App) -> None:
+    """The login page after a mistyped password: the name kept, the message, whom to ask."""
+    page.locator("#login-name").fill("alice")
+    page.locator("#login-password").fill("a-mistyped-password")
+    page.locator("#login-submit").click()
+    expect(page.locator("#login-message")).not_to_be_empty()
+    expect(page.locator("#login-name")).to_have_value("alice")
+    settle(page)
 
 
 def show_usage(page, app: App) -> None:
@@ -303,6 +324,10 @@ class Shot:
     device: dict
     stage: Callable[[Any, App], None]  # brings the opened page into the state to capture
     login: str | None = None
+    ready: bool = True  # False: the shot is of the login page, before the app is drawn
+    # False: only the window, as a phone shows it (a full-page capture would draw the phone's
+    # fixed Generate bar in the middle of the page)
+    full_page: bool = True
 
     @property
     def file(self) -> str:
@@ -313,12 +338,15 @@ class Shot:
 SHOTS = [
     Shot("desktop-en", "demo", "en-US", DESKTOP, show_result),
     Shot("desktop-zh", "demo", "zh-CN", DESKTOP, show_result),
-    Shot("phone-en", "demo", "en-US", PHONE, show_result),
-    Shot("phone-zh", "demo", "zh-CN", PHONE, show_result),
+    Shot("phone-en", "demo", "en-US", PHONE, show_result, full_page=False),
+    Shot("phone-zh", "demo", "zh-CN", PHONE, show_result_in_view, full_page=False),
     Shot("history-en", "demo", "en-US", DESKTOP, show_history),
+    Shot("history-zh", "demo", "zh-CN", DESKTOP, show_history),
     Shot("pnginfo-en", "demo", "en-US", DESKTOP, show_pnginfo),
+    Shot("pnginfo-zh", "demo", "zh-CN", DESKTOP, show_pnginfo),
     Shot("compare-en", "demo", "en-US", DESKTOP, show_compare),
     Shot("team-usage-en", "team", "en-US", DESKTOP, show_usage, login=ADMIN),
+    Shot("login-zh", "team", "zh-CN", DESKTOP, show_failed_login, ready=False),
 ]
 
 
@@ -331,10 +359,11 @@ def take(browser, shot: Shot, app: App, out: Path) -> Path:
         page.goto(app.url)
         if shot.login:
             log_in(page, shot.login)
-        helpers.wait_until_ready(page)
+        if shot.ready:
+            helpers.wait_until_ready(page)
         shot.stage(page, app)
         path = out / shot.file
-        page.screenshot(path=str(path), full_page=True, animations="disabled")
+        page.screenshot(path=str(path), full_page=shot.full_page, animations="disabled")
         print(f"saved {path}", flush=True)
         overflow = helpers.horizontal_overflow(page)
         if overflow > 0:

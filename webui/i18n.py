@@ -349,7 +349,7 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "technical_details": "Technical details",
         "copy": "Copy",
         "card_size": "Size",
-        "card_time": "Time",
+        "card_time": "Made in",
         "card_user": "Made by",
         "card_when": "When",
         "yes": "On",

@@ -77,9 +77,9 @@ def settings_card(record: Mapping[str, Any] | None, lang: str, tz: str | None = 
     if "prompt_enhancement" in record:
         on = bool(record.get("prompt_enhancement"))
         rows.append((i18n.label("enhance", lang), _esc(i18n.label("yes" if on else "no", lang))))
-    timing = made_in(record.get("inference"), lang)
-    if timing:
-        rows.append((i18n.label("card_time", lang), _esc(timing)))
+    inference = record.get("inference")
+    if made_in(inference, lang):  # the row's label says "made in"; the value is the time alone
+        rows.append((i18n.label("card_time", lang), _esc(i18n.duration(float(inference) / 1000, lang))))
     if record.get("user"):
         rows.append((i18n.label("card_user", lang), _esc(record["user"])))
     when = local_time(record.get("created_at"), tz)

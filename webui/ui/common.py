@@ -163,6 +163,12 @@ button.copy.copied { background: var(--color-accent-soft); }
 #history_gallery .thumbnail-item:hover .caption-label, #history_gallery .thumbnail-item:focus-visible .caption-label,
 #trash .thumbnail-item:hover .caption-label { opacity: 1; }
 #history-empty p { margin: 0; }
+/* Recent: the picture, not its caption (the prompt shows on hover and in the result's info line) */
+#gallery .caption-label { opacity: 0; transition: opacity 0.15s; }
+#gallery .thumbnail-item:hover .caption-label, #gallery .thumbnail-item:focus-visible .caption-label { opacity: 1; }
+/* An empty status line takes no room (it would leave a gap under the result) */
+#status:not(:has(.status-line)), #compare-status:not(:has(.status-line)), #matrix-status:not(:has(.status-line)),
+#history-status:not(:has(.status-line)) { display: none; }
 .settings-card + p, p.carried, p.left-out { margin: 0.4rem 0 0; }
 #result img, #history-image img { object-fit: contain; }
 #result-info code, #history-path code { overflow-wrap: anywhere; white-space: normal; }
