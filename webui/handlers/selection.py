@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .. import i18n
 from ..query import KEYS
+from . import card
 
 MAX_PICKED = 10_000  # ids a browser may send at once; "all in this filter" has no such list
 
@@ -170,7 +171,9 @@ def chips(query: str, choices: Choices, saved: list[dict[str, str]], lang: str, 
     ]
     for key, label, values in (("board", "chip_board", choices.boards), ("model", "chip_model", choices.models),
                                ("size", "chip_size", choices.sizes), ("user", "chip_user", choices.users)):
-        offers += [(f"{key}:{quoted(v)}", i18n.label(label, lang, name=v)) for v in values]
+        # sizes as everywhere else ("768 × 512 · landscape"); the token stays as typed
+        offers += [(f"{key}:{quoted(v)}", i18n.label(label, lang, name=card.size_label(v, lang) if key == "size" else v))
+                   for v in values]
     rows = []
     if active:
         removes = "".join(

@@ -166,6 +166,8 @@ button.copy.copied { background: var(--color-accent-soft); }
 /* Recent: the picture, not its caption (the prompt shows on hover and in the result's info line) */
 #gallery .caption-label { opacity: 0; transition: opacity 0.15s; }
 #gallery .thumbnail-item:hover .caption-label, #gallery .thumbnail-item:focus-visible .caption-label { opacity: 1; }
+/* The share pack's file box shows once there is a pack to download (empty, it looked like an upload box) */
+#history-pack:not(:has(a)) { display: none; }
 /* An empty status line takes no room (it would leave a gap under the result) */
 #status:not(:has(.status-line)), #compare-status:not(:has(.status-line)), #matrix-status:not(:has(.status-line)),
 #history-status:not(:has(.status-line)) { display: none; }
