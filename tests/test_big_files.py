@@ -46,7 +46,8 @@ def test_png_info_shows_a_bounded_part_of_huge_chunks_and_offers_the_rest(demo_a
     answer = events.call(events.find(reads=("pnginfo-file",)), [file_data(path), "UTC"])
     assert answer["success"], answer
     assert len(json.dumps(answer)) < 400_000
-    summary, parameters, json_text, others, _, download, _card = answer["output"]["data"]
+    summary, parameters, json_text, others, _, download, settings = answer["output"]["data"]
+    assert "more characters" in settings and len(settings) < 2 * SHOWN_CHARS + 2_000  # bounded (prompt and its copy)
     assert parameters.startswith("word word") and f"{len(huge) - SHOWN_CHARS} more characters" in parameters
     assert "more characters" in json_text and len(json_text) < SHOWN_CHARS + 1_000
     assert len(others) == SHOWN_CHUNKS + 1 and "250 more chunks" in others["…"]
