@@ -146,3 +146,27 @@ def test_the_library_file_is_never_served(team) -> None:
     assert library.exists()
     for url in (f"{team.url}gradio_api/file={library}", f"{team.url}gradio_api/file/{library}"):
         assert s.get(url, timeout=10).status_code in (403, 404), url
+
+
+def test_the_picture_under_result_becomes_a_recipes_example(demo_app) -> None:
+    """The library panel's "Use the current picture as this recipe's example", and what a
+    visitor sees of it; refusals are words, not crashes."""
+    import gradio as gr
+
+    from webui.curation import Curator
+    from webui.handlers.library import LibraryHandlers
+
+    c = Client(demo_app.url, verbose=False)
+    _, record = c.predict("an example teapot", "FLUX.1-schnell", "768x512", False, 5, api_name="/generate")
+    saved = c.predict("Teapot", "a {color} teapot", "", "", False, True, "", "", api_name="/recipe_save")
+    core = demo_app.app.core
+    panel = LibraryHandlers(core.library, core.generator, core.storage, Curator(core.storage))
+    assert panel.pick(saved["id"], None)[-1] is None  # type: ignore[arg-type]  # no example yet
+    shown = panel.set_example(saved["id"], record, None)  # type: ignore[arg-type]
+    assert shown and Path(shown).is_file()
+    assert panel.pick(saved["id"], None)[-1] == shown  # type: ignore[arg-type]
+    assert next(r for r in c.predict(api_name="/recipes") if r["id"] == saved["id"])["example_id"] == record["id"]
+    for recipe_id, current, words in ((None, record, "Pick a recipe"), (saved["id"], None, "no picture under Result"),
+                                      (saved["id"], {"id": "not-an-image"}, "no longer in the history")):
+        with pytest.raises(gr.Error, match=words):
+            panel.set_example(recipe_id, current, None)  # type: ignore[arg-type]

@@ -65,6 +65,8 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "matrix_over_limit": "That matrix makes {count} images but you have {left} left today. Make it smaller or wait until tomorrow.",
         "pick_recipe": "Pick a recipe from the library first.",
         "recipe_saved": "Saved “{name}” in the prompt library.",
+        "recipe_example_set": "The picture under Result is now the example of “{name}”.",
+        "no_current_image": "There is no picture under Result yet: make one, or pick one from Recent images, then try again.",
         "library_imported": "Added {count} recipes to the library.",
         "bad_library_file": "That file is not a recipe library exported from this app (a JSON file with a list of recipes).",
         # local problems
@@ -131,6 +133,8 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "matrix_over_limit": "这个矩阵会生成 {count} 张图片，但你今天只剩 {left} 张。请缩小矩阵或明天再试。",
         "pick_recipe": "请先从配方库中选择一个配方。",
         "recipe_saved": "已将“{name}”保存到提示词配方库。",
+        "recipe_example_set": "“结果”中的图片现在是“{name}”的示例图。",
+        "no_current_image": "“结果”中还没有图片：先生成一张，或从“最近的图片”中选一张，然后再试。",
         "library_imported": "已向配方库添加 {count} 个配方。",
         "bad_library_file": "这个文件不是从本应用导出的配方库（一个包含配方列表的 JSON 文件）。",
         "internal": "应用内部出错：内部错误（详情见日志）。请重试；如果反复出现，请告诉运行本应用的人。",
@@ -416,6 +420,8 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "search_forget": "Forget the saved search “{name}”",
         "search_name": "Name this search to keep it, e.g. Best lighthouses",
         "search_save": "Save this search",
+        "recipe_example": "Example picture",
+        "recipe_set_example": "Use the current picture as this recipe's example",
     },
     "zh": {
         "title": "文生图",
@@ -681,6 +687,8 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "search_forget": "删除保存的搜索“{name}”",
         "search_name": "给这个搜索起个名字以便保存，例如：最好的灯塔",
         "search_save": "保存这个搜索",
+        "recipe_example": "示例图",
+        "recipe_set_example": "把当前图片设为这个配方的示例图",
     },
 }
 

@@ -282,7 +282,7 @@ class LibraryHandlers:
         return gr.Dropdown(choices=entries, value=None)
 
     def pick(self, recipe_id: str | None, request: gr.Request) -> list[Any]:
-        """Show the picked recipe's slot boxes, labelled by slot; choices as a hint."""
+        """Show the picked recipe's slot boxes, labelled by slot (choices as a hint), and its example."""
         lang = language(request)
         recipe = self._visible(recipe_id, request)
         keys = slots(recipe.text) if recipe else []
@@ -295,7 +295,34 @@ class LibraryHandlers:
                 updates.append(gr.Textbox(visible=True, label=label, value="", placeholder=hint))
             else:
                 updates.append(gr.Textbox(visible=False, value=""))
-        return updates
+        return [*updates, self._example(recipe, request)]
+
+    def _example(self, recipe: Recipe | None, request: gr.Request | None) -> str | None:
+        """A small copy of the recipe's example picture, if the visitor may see that image."""
+        if recipe is None or not recipe.example_id:
+            return None
+        try:
+            record = self.curator.get(recipe.example_id, user_of(request))
+        except AppError:  # deleted meanwhile, or a teammate's image this visitor may not see
+            return None
+        return str(self.storage.thumbnail(record))
+
+    def set_example(self, recipe_id: str | None, current: Any, request: gr.Request) -> str | None:
+        """ "Use the current picture as this recipe's example": the picture under Result.
+
+        Saved like any edit of the recipe: only its owner (or the admin) may, and only with
+        an image the saver may see."""
+        lang = language(request)
+        recipe = self._visible(recipe_id, request)
+        if recipe is None:
+            raise refuse("pick_recipe", lang)
+        image_id = str(current.get("id") or "") if isinstance(current, dict) else ""
+        if not image_id:
+            raise refuse("no_current_image", lang)
+        saved = self.save_recipe(recipe.name, recipe.text, recipe.model, recipe.image_size, recipe.prompt_enhancement,
+                                 recipe.shared, recipe.id, image_id, request=request)
+        gr.Info(i18n.message("recipe_example_set", lang, name=saved["name"]))
+        return self._example(self._visible(recipe.id, request), request)
 
     def slot_template(self, recipe_id: str | None, request: gr.Request) -> str:
         """The Matrix tab's slot box for a picked recipe: one `name: ` line per named slot to fill."""
@@ -433,7 +460,7 @@ class LibraryHandlers:
         cells: dict[int, tuple[str, str]] = {}
         made: list[str] = []
         try:
-            for kind, value in jobs.progress(plan.jobs, lang, tz, request):
+            for kind, value in jobs.progress(list(plan.jobs), lang, tz, request):
                 if kind == "record":
                     record = value["record"]
                     made.append(str(record["id"]))

@@ -90,7 +90,7 @@ def build_ui(
         wire_history_tab(history, handlers.history, shared, history_tab, refresh_recent, handlers.curation)
         wire_compare_tab(compare, handlers.generate, shared, compare_tab, concurrency, refresh_recent)
         wire_pnginfo_tab(pnginfo, handlers.pnginfo, shared)
-        wire_library(library, matrix, handlers.library, shared, blocks, concurrency, refresh_recent)
+        wire_library(library, matrix, handlers.library, shared, blocks, concurrency, refresh_recent, generate.record)
         wire_usage_tab(usage_tab, usage_refresh, usage_table, handlers.usage, blocks)
         recent.select(handlers.generate.show_recent, inputs=[recent_ids, generate.tz],
                       outputs=[generate.image, generate.record, generate.card, generate.info, generate.status],

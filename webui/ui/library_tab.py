@@ -23,6 +23,8 @@ class LibraryPanel:
     save: gr.Button
     export: gr.DownloadButton
     upload: gr.UploadButton
+    example: gr.Image
+    set_example: gr.Button
 
 
 @dataclass
@@ -54,6 +56,10 @@ def build_library_panel() -> LibraryPanel:
         with gr.Row():
             use = gr.Button(T("use_recipe"), variant="secondary", size="sm", elem_id="recipe-use")
             delete = gr.Button(T("delete_recipe"), size="sm", elem_id="recipe-delete")
+        with gr.Row(equal_height=False):
+            example = gr.Image(label=T("recipe_example"), type="filepath", interactive=False, height=160,
+                               scale=1, min_width=160, buttons=[], elem_id="recipe-example")
+            set_example = gr.Button(T("recipe_set_example"), size="sm", scale=1, elem_id="recipe-set-example")
         with gr.Row(equal_height=True):
             name = gr.Textbox(
                 label=T("recipe_name"), placeholder=T("recipe_name_placeholder"), scale=3, elem_id="recipe-name"
@@ -69,7 +75,7 @@ def build_library_panel() -> LibraryPanel:
                 size="sm",
                 elem_id="library-import",
             )
-    return LibraryPanel(recipe, text, slots, use, delete, name, shared, save, export, upload)
+    return LibraryPanel(recipe, text, slots, use, delete, name, shared, save, export, upload, example, set_example)
 
 
 def build_matrix_tab() -> MatrixTab:
@@ -114,14 +120,19 @@ def wire_library(
     blocks: gr.Blocks,
     concurrency: int,
     refresh_recent: dict,
+    current: gr.JSON,
 ) -> None:
+    """`current` is the record of the picture under Result (a recipe's example comes from it)."""
     form = shared.form
     pickers = [panel.recipe, matrix.recipe]
     for picker in pickers:
         blocks.load(handlers.choices, outputs=[picker], api_visibility="private")
     panel.recipe.change(
-        handlers.pick, inputs=[panel.recipe], outputs=[panel.text, *panel.slots], api_visibility="private"
+        handlers.pick, inputs=[panel.recipe], outputs=[panel.text, *panel.slots, panel.example],
+        api_visibility="private"
     )
+    panel.set_example.click(handlers.set_example, inputs=[panel.recipe, current], outputs=[panel.example],
+                            api_visibility="private")
     panel.use.click(
         handlers.use,
         inputs=[panel.recipe, *panel.slots],
