@@ -1,15 +1,18 @@
 """Curating in real Chromium: star and rate three images, put them on a board, find them by
-tokens, export the whole filter, and open the share pack's contact sheet."""
+tokens, export the whole filter, and open the share pack's contact sheet; pick many
+thumbnails by mouse and keyboard across pages; a recipe with slots to a labelled matrix,
+found again by its board."""
 
 from __future__ import annotations
 
+import re
 import zipfile
 from pathlib import Path
 
 import pytest
 from gradio_client import Client
 
-from .browser import open_history, require_playwright
+from .browser import PROMPT, generate, open_history, require_playwright
 from .conftest import ARTIFACTS
 from .support.apps import api_client
 
@@ -115,3 +118,47 @@ def test_pick_with_shift_ctrl_and_keys_across_pages(serve, open_page) -> None:
     expect(picked).to_have_count(0)
     expect(page.locator("#bulk-actions")).to_be_hidden()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
+
+
+def test_recipe_with_slots_to_a_labelled_matrix_found_again_by_board(serve, open_page) -> None:
+    """The issue's second journey: save a recipe with slots (and its example picture), run
+    a 3×2 matrix from it, see the labelled grid, find it again in History by board:."""
+    app = serve()
+    page = open_page(app)
+    generate(page, "a teapot on a marble table, studio light")
+    page.locator("#library").get_by_text("Prompt library").click()
+    page.locator(PROMPT).fill("a {product} on a marble table, studio light")
+    page.locator("#recipe-name textarea, #recipe-name input").first.fill("Product shot")
+    page.locator("#recipe-save").click()
+    expect(page.locator(".toast-body")).to_contain_text("Saved “Product shot”")
+    recipe = page.locator("#recipe input")
+    recipe.click()
+    page.get_by_role("option", name=re.compile("Product shot")).click()
+    expect(page.locator("#recipe-text textarea, #recipe-text input").first).to_have_value(
+        "a {product} on a marble table, studio light")
+    page.locator("#recipe-set-example").click()
+    expect(page.locator("#recipe-example img")).to_be_visible()
+    page.get_by_role("tab", name="Matrix", exact=True).click()
+    page.locator("#matrix-recipe input").click()
+    page.get_by_role("option", name=re.compile("Product shot")).click()
+    slots = page.locator("#matrix-slots textarea")
+    expect(slots).to_have_value("product: ")
+    slots.fill("product: teapot | vase | lamp")
+    page.locator("#matrix-sizes label", has_text="768 × 512").click()
+    expect(page.locator("#matrix-count")).to_contain_text("This makes 6 images (3 rows × 2 columns)")
+    page.locator("#matrix-run").click()
+    grid = page.locator("#matrix-grid table.matrix-grid")
+    expect(grid.locator("img")).to_have_count(6, timeout=90_000)
+    expect(grid.locator("th[scope=row]")).to_have_text(["teapot", "vase", "lamp"])
+    expect(grid.locator("th[scope=col]")).to_have_count(2)
+    caption = grid.locator("caption").inner_text()
+    board = re.search(r"“(Matrix [^”]+)”", caption).group(1)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    grid.screenshot(path=str(ARTIFACTS / "matrix-from-recipe.png"))
+    open_history(page)
+    page.locator("#history-chips button", has_text=f"Board: {board}").click()
+    search = page.locator("#history-search textarea, #history-search input").first
+    expect(search).to_have_value(f'board:"{board}"')
+    expect(page.locator("#history-page")).to_contain_text("6 found")
+    expect(page.locator("#history_gallery .thumbnail-item")).to_have_count(6)
+    page.screenshot(path=str(ARTIFACTS / "history-matrix-board.png"))

@@ -92,7 +92,8 @@ def picks_bar(picked: Picked, total: int, lang: str) -> str:
             parts.append(button("all", "pick_all", n=total))
         parts.append(button("clear", "pick_clear"))
     elif total:
-        parts = [button("all", "pick_all", n=total), f'<span class="picks-hint">{_esc(i18n.label("picks_none", lang))}</span>']
+        hint = f'<span class="picks-hint">{_esc(i18n.label("picks_none", lang))}</span>'
+        return f'<div class="picks-bar" role="status" aria-live="polite">{button("all", "pick_all", n=total)} {hint}</div>'
     else:
         return ""
     return f'<div class="picks-bar" role="status" aria-live="polite">{" · ".join(parts)}</div>'

@@ -139,15 +139,19 @@ def wire_library(
         outputs=[form.prompt, form.model, form.size, form.enhance, panel.recipe],
         api_visibility="private",
     )
-    panel.save.click(
+    saved = panel.save.click(
         handlers.save_from_form,
         inputs=[panel.name, panel.shared, form.prompt, form.model, form.size, form.enhance],
         outputs=[panel.name, panel.recipe],
         api_visibility="private",
     )
-    panel.delete.click(handlers.delete_picked, inputs=[panel.recipe], outputs=[panel.recipe], api_visibility="private")
+    deleted = panel.delete.click(handlers.delete_picked, inputs=[panel.recipe], outputs=[panel.recipe],
+                                 api_visibility="private")
     panel.export.click(handlers.export_file, outputs=[panel.export], api_visibility="private")
-    panel.upload.upload(handlers.import_file, inputs=[panel.upload], outputs=[panel.recipe], api_visibility="private")
+    imported = panel.upload.upload(handlers.import_file, inputs=[panel.upload], outputs=[panel.recipe],
+                                   api_visibility="private")
+    for changed in (saved, deleted, imported):  # the Matrix tab's picker lists the library as it is now
+        changed.success(handlers.choices, outputs=[matrix.recipe], api_visibility="private")
 
     matrix.recipe.change(
         handlers.slot_template, inputs=[matrix.recipe], outputs=[matrix.slot_values], api_visibility="private"
@@ -162,6 +166,8 @@ def wire_library(
         outputs=[matrix.count],
         show_progress="hidden",
         api_visibility="private",
+        trigger_mode="always_last",  # a change made while the count runs is counted too, never dropped
+        queue=False,
     )
     run = gr.on(
         [matrix.run.click, matrix.retry.click],
