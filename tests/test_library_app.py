@@ -170,3 +170,8 @@ def test_the_picture_under_result_becomes_a_recipes_example(demo_app) -> None:
                                       (saved["id"], {"id": "not-an-image"}, "no longer in the history")):
         with pytest.raises(gr.Error, match=words):
             panel.set_example(recipe_id, current, None)  # type: ignore[arg-type]
+    # the Matrix tab's slot box: made for the picked recipe, never wiping what was typed
+    assert panel.slot_template(saved["id"], "", None) == "color: "  # type: ignore[arg-type]
+    assert panel.slot_template(saved["id"], "color: red | blue", None) == gr.skip()  # type: ignore[arg-type]
+    assert panel.slot_template(saved["id"], "size: big\ncolor: red", None) == "color: red"  # type: ignore[arg-type]
+    assert panel.slot_template(None, "color: red", None) == ""  # type: ignore[arg-type]

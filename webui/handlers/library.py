@@ -324,10 +324,18 @@ class LibraryHandlers:
         gr.Info(i18n.message("recipe_example_set", lang, name=saved["name"]))
         return self._example(self._visible(recipe.id, request), request)
 
-    def slot_template(self, recipe_id: str | None, request: gr.Request) -> str:
-        """The Matrix tab's slot box for a picked recipe: one `name: ` line per named slot to fill."""
+    def slot_template(self, recipe_id: str | None, typed: str | None, request: gr.Request) -> Any:
+        """The Matrix tab's slot box for a picked recipe: one `name: ` line per named slot to fill.
+
+        Values already typed for these slots stay, and a box that already fits is left alone:
+        Gradio may report the same pick again (e.g. when the picker loses focus), and that
+        must never wipe what the person typed meanwhile."""
         recipe = self._visible(recipe_id, request)
-        return "\n".join(f"{s.key}: " for s in slots(recipe.text) if s.named) if recipe else ""
+        wanted = [s.key for s in slots(recipe.text) if s.named] if recipe else []
+        have = _slot_lines(typed)
+        if list(have) == wanted:
+            return gr.skip()
+        return "\n".join(f"{key}: " + " | ".join(have.get(key, [])) for key in wanted)
 
     def _visible(self, recipe_id: str | None, request: gr.Request | None) -> Recipe | None:
         if not recipe_id:

@@ -154,7 +154,8 @@ def wire_library(
         changed.success(handlers.choices, outputs=[matrix.recipe], api_visibility="private")
 
     matrix.recipe.change(
-        handlers.slot_template, inputs=[matrix.recipe], outputs=[matrix.slot_values], api_visibility="private"
+        handlers.slot_template, inputs=[matrix.recipe, matrix.slot_values], outputs=[matrix.slot_values],
+        api_visibility="private"
     )
     gr.on(
         [
