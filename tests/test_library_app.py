@@ -153,14 +153,10 @@ def test_the_picture_under_result_becomes_a_recipes_example(demo_app) -> None:
     visitor sees of it; refusals are words, not crashes."""
     import gradio as gr
 
-    from webui.curation import Curator
-    from webui.handlers.library import LibraryHandlers
-
     c = Client(demo_app.url, verbose=False)
     _, record = c.predict("an example teapot", "FLUX.1-schnell", "768x512", False, 5, api_name="/generate")
     saved = c.predict("Teapot", "a {color} teapot", "", "", False, True, "", "", api_name="/recipe_save")
-    core = demo_app.app.core
-    panel = LibraryHandlers(core.library, core.generator, core.storage, Curator(core.storage))
+    panel = demo_app.app.handlers.library
     assert panel.pick(saved["id"], None)[-1] is None  # type: ignore[arg-type]  # no example yet
     shown = panel.set_example(saved["id"], record, None)  # type: ignore[arg-type]
     assert shown and Path(shown).is_file()
