@@ -23,6 +23,8 @@ _GRADIO_ZH = {
     "Clear": "清除", "common.complete": "完成", "Remove": "移除", "Close": "关闭", "Gradio footer navigation": "页脚导航",
     "Reset to default value": "恢复默认值", "Code input container": "代码", "Collapse": "折叠", "Expand": "展开",
     "Fold line": "折叠此行", "Unfold line": "展开此行",
+    # a text node: the busy mark Gradio shows over a component while its event runs
+    "processing |": "处理中 |",
 }
 HEAD = """
 <script>
@@ -94,7 +96,7 @@ HEAD = """
       const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
       while (walk.nextNode()) {
         const n = walk.currentNode, v = n.nodeValue.trim();
-        if (v === "common.complete") n.nodeValue = words[v];
+        if (v === "common.complete" || v === "processing |") n.nodeValue = words[v];
       }
     };
     new MutationObserver(fix).observe(document.body, {childList: true, subtree: true, characterData: true,
