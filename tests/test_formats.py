@@ -174,22 +174,22 @@ def test_each_format_reads_its_settings(name: str) -> None:
     assert other in reading.other
 
 
-def inspect(tmp_path: Path, data: bytes, suffix: str = ".png", lang: str = "en-US"):
-    """Run the PNG Info handler on a file, as a visitor in `lang` would."""
+def inspect(tmp_path: Path, data: bytes, suffix: str = ".png", lang: str = "en-US", *, closed_after):
+    """Run the PNG Info handler on a file, as a visitor in `lang` would (an app's opened outputs folder)."""
     path = tmp_path / f"dropped{suffix}"
     path.write_bytes(data)
 
     request = SimpleNamespace(headers={"accept-language": lang}, username=None)
-    storage = Storage(tmp_path / "outputs")
+    storage = closed_after(Storage(tmp_path / "outputs").open())
     handlers = PngInfoHandlers(ServedFiles(storage, Access(storage.index)))
     return handlers, request, handlers.inspect(str(path), request)
 
 
 @pytest.mark.parametrize("name", sorted(SAMPLES))
-def test_png_info_shows_each_format_and_sends_what_maps_to_generate(tmp_path: Path, name: str) -> None:
+def test_png_info_shows_each_format_and_sends_what_maps_to_generate(tmp_path: Path, name: str, closed_after) -> None:
     _source, prompt, _negative, model, size, seed, other = EXPECTED[name]
     suffix = ".jpg" if name.endswith("jpeg") else ".webp" if name.endswith("webp") else ".png"
-    handlers, request, shown = inspect(tmp_path, SAMPLES[name], suffix)
+    handlers, request, shown = inspect(tmp_path, SAMPLES[name], suffix, closed_after=closed_after)
     summary, fields, settings = shown[0], shown[4], shown[6]
     summary = re.sub(r"\\(.)", r"\1", summary)  # as the Markdown shows it
     assert fields is not None and fields["prompt"] == prompt
@@ -208,26 +208,26 @@ def test_png_info_shows_each_format_and_sends_what_maps_to_generate(tmp_path: Pa
         assert f"Model ({model})" in summary
 
 
-def test_png_info_summary_in_chinese(tmp_path: Path) -> None:
-    _, _, (summary, *_rest) = inspect(tmp_path, SAMPLES["comfyui"], lang="zh-CN")
+def test_png_info_summary_in_chinese(tmp_path: Path, closed_after) -> None:
+    _, _, (summary, *_rest) = inspect(tmp_path, SAMPLES["comfyui"], lang="zh-CN", closed_after=closed_after)
     assert "未带到生成页" in summary and "无 AI 标识" in summary and "无 C2PA 清单" in summary
 
 
-def test_png_info_reads_xmp_description_and_aigc_only_files(tmp_path: Path) -> None:
+def test_png_info_reads_xmp_description_and_aigc_only_files(tmp_path: Path, closed_after) -> None:
     label = provenance.aigc_label("Doubao", "d-1", "", "")
     xmp = provenance.xmp_packet({"prompt": "a teapot, studio light", "model": "Seedream"}, label)
-    _, _, (summary, _p, _j, _o, fields, _d, _c) = inspect(tmp_path, png_with(**{"XML:com.adobe.xmp": xmp}))
+    _, _, (summary, _p, _j, _o, fields, _d, _c) = inspect(tmp_path, png_with(**{"XML:com.adobe.xmp": xmp}), closed_after=closed_after)
     assert fields is not None and fields["prompt"] == "a teapot, studio light"
     assert "XMP" in summary and "AI-generated · labelled (China GB 45438, IPTC)" in summary
     only_label = png_with(AIGC=provenance.label_json(label))
-    _, _, (summary, _p, _j, others, fields, _d, _c) = inspect(tmp_path, only_label)
+    _, _, (summary, _p, _j, others, fields, _d, _c) = inspect(tmp_path, only_label, closed_after=closed_after)
     assert fields is None and "Only an AI label" in summary and "China GB 45438" in summary
     assert json.loads(others["AIGC"])["ContentProducer"] == "Doubao"
 
 
-def test_png_info_refuses_what_is_not_an_image(tmp_path: Path) -> None:
+def test_png_info_refuses_what_is_not_an_image(tmp_path: Path, closed_after) -> None:
     """One plain message in the summary (not an error toast), and nothing offered to Generate."""
-    _, _, (summary, parameters, _, chunks, fields, _, settings) = inspect(tmp_path, b"GIF89a not really", ".gif")
+    _, _, (summary, parameters, _, chunks, fields, _, settings) = inspect(tmp_path, b"GIF89a not really", ".gif", closed_after=closed_after)
     assert summary == "That file is not a picture this tab can read. Drop a PNG, JPEG or WebP file."
     assert (parameters, chunks, fields, settings) == ("", {}, None, "")
 
