@@ -177,7 +177,7 @@ class ServedFiles:
         owners = self.handed.owners(real)
         if not (self.access.is_admin(user) or user in owners or (reading and user and MCP_LOOPBACK_USER in owners)):
             return False
-        return self._may_see(self.owner_record(real), user)
+        return not self.access.private or self._may_see(self.owner_record(real), user)
 
     def owner_record(self, path: Path) -> Mapping[str, Any] | None:
         """The record of the image a file outside the outputs folder is a copy of, or None.
@@ -209,7 +209,7 @@ class ServedFiles:
             return self.access.is_admin(user) or self._may_see(self.store.image_at(real), user)
         if self._in_gradio_folders(lexical, real):
             return self._may_have(real, user, reading=True)
-        return self.access.is_admin(user) or self._may_see(self.owner_record(real), user)
+        return not self.access.private or self.access.is_admin(user) or self._may_see(self.owner_record(real), user)
 
 
 class FileGuard:
