@@ -185,7 +185,9 @@ def bench_history(calls: int, warmup: int, startup_runs: int, profile_reps: int,
 def _index_rows(outputs: Path) -> int:
     import sqlite3
 
-    with contextlib.closing(sqlite3.connect(outputs / "history.sqlite3")) as conn:
+    from webui.storage import INDEX_NAME
+
+    with contextlib.closing(sqlite3.connect(outputs / INDEX_NAME)) as conn:
         return conn.execute("SELECT count(*) FROM images").fetchone()[0]
 
 

@@ -36,6 +36,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from webui import storage as storage_module  # noqa: E402
+from webui.db import database_files  # noqa: E402
 from webui.history import SCHEMA_VERSION  # noqa: E402
 from webui.service import IMAGE_SIZES, KNOWN_MODELS  # noqa: E402
 from webui.storage import INDEX_NAME, Storage  # noqa: E402
@@ -190,8 +191,8 @@ def copy_without_index(outputs: Path, dest: Path) -> Path:
 
 
 def drop_index(outputs: Path) -> None:
-    for suffix in ("", "-wal", "-shm"):
-        (outputs / f"{INDEX_NAME}{suffix}").unlink(missing_ok=True)
+    for path in database_files(outputs / INDEX_NAME):
+        path.unlink(missing_ok=True)
 
 
 # --------------------------------------------------------------------------- in-process profile

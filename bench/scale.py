@@ -53,6 +53,7 @@ from loadclient import LoadResult, gradio_call, rest_get, run_load  # noqa: E402
 
 from tests.support.fake_api import FakeApi  # noqa: E402
 from tools.appprocess import AppProcess, clean_env, free_port  # noqa: E402
+from webui.db import database_files  # noqa: E402
 from webui.storage import INDEX_NAME, Storage  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
@@ -80,8 +81,8 @@ def image_folder(target: Path) -> None:
     for _, fields in history_10k.plan(IMAGES):
         storage.save(png, fields)
     storage.close()
-    for suffix in ("", "-wal", "-shm"):
-        (target / (INDEX_NAME + suffix)).unlink(missing_ok=True)
+    for path in database_files(target / INDEX_NAME):
+        path.unlink(missing_ok=True)
 
 
 def start_app(name: str, code: Path, home: Path, fake: FakeApi, key: str) -> AppProcess:
