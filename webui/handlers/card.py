@@ -78,7 +78,7 @@ def settings_card(record: Mapping[str, Any] | None, lang: str, tz: str | None = 
         on = bool(record.get("prompt_enhancement"))
         rows.append((i18n.label("enhance", lang), _esc(i18n.label("yes" if on else "no", lang))))
     inference = record.get("inference")
-    if made_in(inference, lang):  # the row's label says "made in"; the value is the time alone
+    if isinstance(inference, (int, float)) and made_in(inference, lang):  # label "made in", value the time
         rows.append((i18n.label("card_time", lang), _esc(i18n.duration(float(inference) / 1000, lang))))
     if record.get("user"):
         rows.append((i18n.label("card_user", lang), _esc(record["user"])))
