@@ -328,6 +328,7 @@ def test_query_chips_offer_tokens_and_saved_searches(app: ServedApp, client: Cli
     html = page.chips("kestrel is:starred", "Asia/Shanghai", None)  # type: ignore[arg-type]
     assert 'data-add="board:&quot;AAA two words&quot;"' in html and 'data-add="size:768x512"' in html
     assert 'data-remove="is:starred"' in html and 'data-add="is:starred"' not in html  # active: a chip to remove
+    assert 'title="is:starred">★ Starred <span' in html  # an active token reads like its chip
     assert 'data-add="user:' not in html  # no login: nobody to filter by
     assert active_tokens('red -board:"a b" rating:>=4 photo:x') == ['-board:"a b"', "rating:>=4"]
     _, chips = page.save_search_page("Kestrels", "kestrel", "", "", False, "", None, None)  # type: ignore[arg-type]

@@ -175,11 +175,13 @@ def chips(query: str, choices: Choices, saved: list[dict[str, str]], lang: str, 
         # sizes as everywhere else ("768 × 512 · landscape"); the token stays as typed
         offers += [(f"{key}:{quoted(v)}", i18n.label(label, lang, name=card.size_label(v, lang) if key == "size" else v))
                    for v in values]
+    named = {token.casefold(): label for token, label in offers}  # an active token reads like its chip
     rows = []
     if active:
         removes = "".join(
             f'<button type="button" class="chip active" data-remove="{_esc(t)}" '
-            f'aria-label="{_esc(i18n.label("chip_remove", lang, token=t))}">{_esc(t)} <span aria-hidden="true">×</span></button>'
+            f'aria-label="{_esc(i18n.label("chip_remove", lang, token=t))}" title="{_esc(t)}">'
+            f'{_esc(named.get(t.casefold(), t))} <span aria-hidden="true">×</span></button>'
             for t in active
         )
         rows.append(f'<div class="chip-row"><span class="chip-title">{_esc(i18n.label("chips_active", lang))}</span>{removes}</div>')

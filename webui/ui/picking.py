@@ -90,10 +90,11 @@ def build_pick_controls() -> PickControls:
             export = gr.Button(T("bulk_export"), size="sm", scale=0, min_width=140, elem_id="bulk-export")
             delete = gr.Button(T("bulk_delete"), size="sm", scale=0, min_width=120, variant="stop",
                                elem_id="bulk-delete")
-    with gr.Row(visible=False, equal_height=True, elem_id="bulk-confirm-row") as confirm_row:
+    with gr.Row(visible=False, equal_height=False, elem_id="bulk-confirm-row", elem_classes=["bulk-row"]) as confirm_row:
         question = gr.Markdown(elem_id="bulk-question")
-        confirm = gr.Button(T("delete_confirm"), variant="stop", size="sm", elem_id="bulk-confirm")
-        cancel = gr.Button(T("cancel"), size="sm", elem_id="bulk-cancel")
+        confirm = gr.Button(T("delete_confirm"), variant="stop", size="sm", scale=0, min_width=160,
+                            elem_id="bulk-confirm")
+        cancel = gr.Button(T("cancel"), size="sm", scale=0, min_width=100, elem_id="bulk-cancel")
     note = gr.HTML(elem_id="bulk-note")
     return PickControls(page_ids, picked, bar, actions, star, unstar, rating, board, board_add, board_remove, export,
                         delete, confirm_row, question, confirm, cancel, note)
