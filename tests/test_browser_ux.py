@@ -374,6 +374,11 @@ def test_history_refusals_stay_in_the_status_line_in_the_visitors_language(open_
     expect(line).to_have_attribute("data-state", "error")
     expect(line).to_have_text(re.compile(re.escape(gone)))
     expect(page.get_by_role("tab", name=text["tab_history"], exact=True)).to_have_attribute("aria-selected", "true")
+    # Starring it says the same in the same place, and the star box goes back.
+    star = page.locator("#history-star input")
+    star.check()
+    expect(line).to_have_text(re.compile(re.escape(gone)))
+    expect(star).not_to_be_checked()
     page.locator("#delete").click()
     page.locator("#delete-confirm").click()
     expect(page.locator("#delete-confirm-row")).to_be_hidden()

@@ -274,11 +274,18 @@ def test_board_names_belong_to_their_owner(team: ServedApp) -> None:
 def test_the_history_tab_exports_its_whole_filter(app: ServedApp, client: Client) -> None:
     made = [generate(client, f'a filtered "quoted" gull {n}', seed=n)[1] for n in range(2)]
     page = app.app.handlers.curation
-    pack = page.export_filter("filtered", "FLUX.1-schnell", "768x512", False, "", 1, None)  # type: ignore[arg-type]
+    pack, said = page.export_filter("filtered", "FLUX.1-schnell", "768x512", False, "", 1, None)  # type: ignore[arg-type]
+    assert said == ""
     with zipfile.ZipFile(pack) as archive:
         assert {r["id"] for r in json.loads(archive.read("metadata.json"))} == {r["id"] for r in made}
-    record, _ = page.board_selected(made[0]["id"], "Gulls", True, None)  # type: ignore[arg-type]
-    assert record["boards"] == ["Gulls"] and page.rate_selected(made[0]["id"], 2, None)["rating"] == 2
+    record, _, said = page.board_selected(made[0]["id"], "Gulls", True, None)  # type: ignore[arg-type]
+    assert record["boards"] == ["Gulls"] and said == ""
+    assert page.rate_selected(made[0]["id"], 2, None)[0]["rating"] == 2  # type: ignore[arg-type]
+    # a refusal stays in the History status line in the visitor's words, not a toast
+    _, _, said = page.board_selected(made[0]["id"], "   ", True, None)  # type: ignore[arg-type]
+    assert 'data-state="error"' in said and "Error" not in said.replace('data-state="error"', "")
+    _, box, said = page.star_selected("no-such-image", True, None)  # type: ignore[arg-type]
+    assert box is False and 'data-state="error"' in said
     # the marks come with the selection itself (one answer: nothing later can undo a star)
     from types import SimpleNamespace
 

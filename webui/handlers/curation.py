@@ -306,32 +306,55 @@ class CurationHandlers:
         viewer = user_of(request)
         return self._board_choices(viewer), self._board_choices(viewer)
 
-    def star_selected(self, record_id: str | None, starred: bool, request: gr.Request) -> dict[str, Any]:
-        with _spoken(request):
-            return _one(self.curator.mark([str(record_id or "")], user_of(request), starred=bool(starred)))
+    # The detail panel's actions: a refusal stays in the History status line (in the
+    # visitor's language) instead of a toast over an "Error" mark; a success clears it.
 
-    def rate_selected(self, record_id: str | None, rating: int, request: gr.Request) -> dict[str, Any]:
-        with _spoken(request):
-            return _one(self.curator.mark([str(record_id or "")], user_of(request), rating=int(rating or 0)))
+    @staticmethod
+    def _refused(exc: Exception, request: gr.Request | None) -> str:
+        lang = language(request)
+        return status.failed(lang, render(exc, lang))  # a bug of ours reads "internal error" (logged)
+
+    def star_selected(self, record_id: str | None, starred: bool, request: gr.Request) -> tuple[Any, Any, str]:
+        """(record, star box, History status): a refused star puts the box back."""
+        try:
+            record = _one(self.curator.mark([str(record_id or "")], user_of(request), starred=bool(starred)))
+        except Exception as exc:
+            return gr.skip(), not starred, self._refused(exc, request)
+        return record, gr.skip(), ""
+
+    def rate_selected(self, record_id: str | None, rating: int, request: gr.Request) -> tuple[Any, str]:
+        """(record, History status)."""
+        try:
+            record = _one(self.curator.mark([str(record_id or "")], user_of(request), rating=int(rating or 0)))
+        except Exception as exc:
+            return gr.skip(), self._refused(exc, request)
+        return record, ""
 
     def board_selected(self, record_id: str | None, name: str | None, add: bool,
-                       request: gr.Request) -> tuple[dict[str, Any], Any]:
-        """Add the selected image to the named board (made if new), or take it off."""
+                       request: gr.Request) -> tuple[Any, Any, str]:
+        """Add the selected image to the named board (made if new), or take it off.
+
+        Returns (record, board choices, History status)."""
         viewer = user_of(request)
         names = [name or ""]
-        with _spoken(request):
+        try:
             record = _one(self.curator.board([str(record_id or "")], viewer, add=names if add else (),
                                              remove=() if add else names))
-        return record, self._board_choices(viewer)
+        except Exception as exc:
+            return gr.skip(), gr.skip(), self._refused(exc, request)
+        return record, self._board_choices(viewer), ""
 
     def export_filter(self, query: str, model: str, size: str, mine: bool, by_user: str, page_no: float,
-                      request: gr.Request) -> str:
-        """A share pack of every image the History tab's search and filters find."""
+                      request: gr.Request) -> tuple[Any, str]:
+        """A share pack of every image the History tab's search and filters find: (pack, History status)."""
         viewer = user_of(request)
-        with _spoken(request):
+        try:
             stamp = provenance.stamp_visible_label if self.visible_label else None
-            return str(self.curator.export(filter_query(query, model, size, mine, by_user, viewer), [], viewer,
+            pack = str(self.curator.export(filter_query(query, model, size, mine, by_user, viewer), [], viewer,
                                            stamp=stamp))
+        except Exception as exc:
+            return gr.skip(), self._refused(exc, request)
+        return pack, ""
 
     # -- the History grid's picks: bulk actions on the selection or the whole filter ----------
 

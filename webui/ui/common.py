@@ -97,6 +97,7 @@ HEAD = """
       while (walk.nextNode()) {
         const n = walk.currentNode, v = n.nodeValue.trim();
         if (v === "common.complete" || v === "processing |") n.nodeValue = words[v];
+        else if (v.startsWith("queue: ")) n.nodeValue = n.nodeValue.replace("queue: ", "排队 ");  // "queue: 2/5 |"
       }
     };
     new MutationObserver(fix).observe(document.body, {childList: true, subtree: true, characterData: true,

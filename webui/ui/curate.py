@@ -51,13 +51,16 @@ def build_export_controls() -> ExportControls:
 
 
 def wire_curate_controls(controls: CurateControls, export: ExportControls, handlers: CurationHandlers,
-                         selected: gr.State, record: gr.JSON, listing: list, refresh: dict) -> None:
-    """`listing` is the search inputs; `refresh` re-lists the grid after a change. The star and
-    rating follow the selected image through the gallery's own select event (history_tab)."""
+                         selected: gr.State, record: gr.JSON, listing: list, refresh: dict, status: gr.HTML) -> None:
+    """`listing` is the search inputs; `refresh` re-lists the grid after a change; `status` is the
+    History status line, where a refusal stays. The star and rating follow the selected image
+    through the gallery's own select event (history_tab)."""
     private: dict[str, Any] = {"api_visibility": "private"}
-    controls.starred.input(handlers.star_selected, inputs=[selected, controls.starred], outputs=[record], **private)
-    controls.rating.input(handlers.rate_selected, inputs=[selected, controls.rating], outputs=[record], **private)
+    controls.starred.input(handlers.star_selected, inputs=[selected, controls.starred],
+                           outputs=[record, controls.starred, status], **private)
+    controls.rating.input(handlers.rate_selected, inputs=[selected, controls.rating], outputs=[record, status],
+                          **private)
     for button, add in ((controls.board_add, True), (controls.board_remove, False)):
         button.click(handlers.board_selected, inputs=[selected, controls.board, gr.State(add)],
-                     outputs=[record, controls.board], **private).success(**refresh)
-    export.export.click(handlers.export_filter, inputs=listing, outputs=[export.pack], **private)
+                     outputs=[record, controls.board, status], **private).success(**refresh)
+    export.export.click(handlers.export_filter, inputs=listing, outputs=[export.pack, status], **private)

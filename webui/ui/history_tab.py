@@ -191,7 +191,8 @@ def wire_history_tab(tab: HistoryTab, handlers: HistoryHandlers, shared: Shared,
     tab.restore.click(handlers.restore, inputs=[tab.trash_selected], outputs=[tab.status], **private).success(
         **trash).then(**page).then(**refresh_recent)
     tab.empty_trash.click(handlers.empty_trash, outputs=[tab.status], **private).then(**trash)
-    wire_curate_controls(tab.curate, tab.exports, curation, tab.selected, tab.record, listing[:6], page)
+    wire_curate_controls(tab.curate, tab.exports, curation, tab.selected, tab.record, listing[:6], page,
+                         tab.status)
     filters = listing[:5]
     wire_picks(tab.picks, curation, filters, page, tab.exports.pack, [refresh_recent, trash])
 
