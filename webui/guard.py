@@ -124,12 +124,17 @@ class ServedFiles:
         self.store, self.access = store, access
         self.logins = access.private if logins is None else logins  # private mode implies logins
         self.handed = HandedFiles()
-        self._blocks: Any = None
+        self._folders: list[Path] | None = None  # Gradio's folders, once `watch` knows the Blocks
 
     def watch(self, blocks: Any) -> None:
         """Record the files each event hands its caller: wraps the Blocks' `process_api`, the one
-        function every event, API call and MCP tool goes through, as its answer leaves."""
-        self._blocks = blocks
+        function every event, API call and MCP tool goes through, as its answer leaves.
+
+        Only with logins: without them the ledger is never read (`_may_have`), so events
+        don't pay for it."""
+        self._folders = gradio_folders(blocks)  # fixed for the app's life: resolved once, not per request
+        if not self.logins:
+            return
         original = blocks.process_api
 
         async def process_api(*args: Any, **kwargs: Any) -> Any:
@@ -160,7 +165,7 @@ class ServedFiles:
         return self._may_have(real, user)
 
     def _in_gradio_folders(self, *paths: Path) -> bool:
-        folders = gradio_folders(self._blocks)
+        folders = self._folders if self._folders is not None else gradio_folders()
         return any(p.is_relative_to(f) for p in paths for f in folders)
 
     def _may_have(self, real: Path, user: str | None, *, reading: bool = False) -> bool:

@@ -497,15 +497,16 @@ class LibraryHandlers:
         Cells link to the full PNG; file URLs go through Gradio's file route (and the
         private-mode guard), so the grid shows nothing a visitor couldn't open anyway.
         """
-        head = "".join(f"<th scope='col'>{html.escape(c)}</th>" for c in plan.column_labels())
+        columns = plan.column_labels()
+        head = "".join(f"<th scope='col'>{html.escape(c)}</th>" for c in columns)
         caption = html.escape(i18n.label("matrix_caption", lang, seed=plan.seed, board=board))
         body = []
         for r, label in enumerate(plan.row_labels()):
             tds = []
-            for c in range(len(plan.columns)):
-                thumb, full = cells.get(r * len(plan.columns) + c, ("", ""))
+            for c, column in enumerate(columns):
+                thumb, full = cells.get(r * len(columns) + c, ("", ""))
                 if thumb:
-                    alt = html.escape(f"{label} · {plan.column_labels()[c]}", quote=True)
+                    alt = html.escape(f"{label} · {column}", quote=True)
                     tds.append(
                         f"<td><a href='/gradio_api/file={html.escape(full, quote=True)}' target='_blank'>"
                         f"<img src='/gradio_api/file={html.escape(thumb, quote=True)}' alt='{alt}'></a></td>"
