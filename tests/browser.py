@@ -212,3 +212,35 @@ def open_fold(page, selector: str) -> None:
     if "open" not in (toggle.get_attribute("class") or "").split():
         toggle.click()
     expect(toggle).to_have_class(re.compile(r"\bopen\b"))
+
+
+_COUNT_SET = """({range, plan, value, pattern}) =>
+  range.value === value && new RegExp(pattern).test(plan.textContent)"""
+
+
+def set_batch_count(page, count: int) -> None:
+    """Open the Batch fold and set "Images per click" to `count`, confirmed by the server.
+
+    Gradio mounts a fold's contents only once it opens, and on a busy machine the slider
+    can be drawn again after the first keystrokes reached it, dropping them (seen in CI):
+    so this types again until the range shows `count` and the server's plan line names it.
+    """
+    import time
+
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    open_fold(page, "#batch")
+    number = page.locator("#batch-count input[type=number]")
+    deadline = time.monotonic() + TIMEOUT_MS / 1000
+    while True:
+        number.fill(str(count))
+        number.press("Enter")
+        arg = {"range": page.locator("#batch-count input[type=range]").element_handle(),
+               "plan": page.locator("#batch-plan").element_handle(),
+               "value": str(count), "pattern": rf"(?<!\d){count}(?!\d)"}
+        try:
+            page.wait_for_function(_COUNT_SET, arg=arg, timeout=3_000)
+            return
+        except PlaywrightTimeout:
+            if time.monotonic() > deadline:
+                raise

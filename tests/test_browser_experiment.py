@@ -16,7 +16,7 @@ from urllib.parse import urljoin
 
 import pytest
 
-from .browser import PROMPT, open_fold, open_history, require_playwright, wait_for_images
+from .browser import PROMPT, open_fold, open_history, require_playwright, set_batch_count, wait_for_images
 from .conftest import ARTIFACTS, pngs, record_of, token, wait_until
 from .support.apps import serve_app
 
@@ -359,12 +359,7 @@ def test_pnginfo_reads_a1111_sends_to_generate_and_shows_scripts_as_text(page, t
 
 def test_batch_of_four_makes_four_images_with_consecutive_seeds(page, app):
     prompt = f"four tin robots dancing {token()}"
-    page.locator("#batch").get_by_role("button", name=re.compile(r"^Batch\b")).click()  # the accordion
-    count = page.locator("#batch-count input[type=number]")
-    expect(count).to_be_visible()
-    count.fill("4")
-    count.press("Enter")
-    expect(page.locator("#batch-count input[type=range]")).to_have_value("4")
+    set_batch_count(page, 4)
     expect(page.locator("#batch-results")).to_be_visible()  # shown once the count is > 1
 
     page.locator(PROMPT).fill(prompt)

@@ -17,7 +17,7 @@ from typing import Iterator
 
 import pytest
 
-from .browser import PROMPT, WAIT_MS, require_playwright
+from .browser import PROMPT, WAIT_MS, require_playwright, set_batch_count
 from .conftest import token
 
 pytestmark = pytest.mark.browser
@@ -59,10 +59,7 @@ def test_a_picture_read_late_is_still_shown(page):
 
 
 def test_a_batch_read_late_ends_on_its_last_picture(page):
-    page.locator("#batch").get_by_role("button", name=re.compile(r"^Batch\b")).click()  # the accordion
-    count = page.locator("#batch-count input[type=number]")
-    count.fill("3")
-    count.press("Enter")
+    set_batch_count(page, 3)
     expect(page.locator("#batch-results")).to_be_visible()
     prompt = f"three paper cranes {token()}"
     page.locator(PROMPT).fill(prompt)

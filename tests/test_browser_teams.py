@@ -13,7 +13,7 @@ import pytest
 
 from webui.i18n import LABELS
 
-from .browser import PROMPT, generate, open_history, require_playwright, wait_until_ready
+from .browser import PROMPT, generate, open_history, require_playwright, set_batch_count, wait_until_ready
 from .conftest import ARTIFACTS
 from .support.apps import ServedApp, serve_app
 from .support.team import PASSWORDS, users_file
@@ -85,12 +85,9 @@ def test_two_users_and_an_admin_see_what_they_should(browser, team: ServedApp) -
         expect(bob.locator("#quota")).to_contain_text("1 of 2 left today")
         generate(bob, "bob again")  # waits for this new result, not the last one
         expect(bob.locator("#quota")).to_contain_text("0 of 2 left today")
-        bob.locator("#batch").click()
-        bob.locator("#batch-count input[type='number']").fill("3")
-        bob.locator("#batch-count input[type='number']").press("Enter")
+        set_batch_count(bob, 3)
         expect(bob.locator("#batch-plan")).to_contain_text("You have 0 left today")
-        bob.locator("#batch-count input[type='number']").fill("1")
-        bob.locator("#batch-count input[type='number']").press("Enter")
+        set_batch_count(bob, 1)
         bob.locator(PROMPT).fill("bob once more")
         bob.locator("#generate").click()
         expect(bob.locator("#status .status-line")).to_contain_text("used 2 of your 2 images")

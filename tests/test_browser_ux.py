@@ -16,7 +16,7 @@ import pytest
 from webui.app import App
 from webui.i18n import LABELS, MESSAGES
 
-from .browser import PROMPT, require_playwright
+from .browser import PROMPT, require_playwright, set_batch_count
 from .conftest import ARTIFACTS, TEST_KEY, pngs, token, wait_until
 from .support.apps import ServedApp, serve_app
 from .support.fake_api import FakeApi
@@ -152,9 +152,7 @@ def test_input_errors_are_in_status_too_and_waits_read_as_people_say_them(open_u
 
 def test_waiting_counts_and_stop_sends_nothing_more(open_ux, fake, app):
     page = open_ux("en-US")
-    page.locator("#batch").click()
-    page.locator("#batch-count input[type='number']").fill("4")
-    page.locator("#batch-count input[type='number']").press("Enter")
+    set_batch_count(page, 4)
     expect(page.locator("#batch-plan")).to_contain_text("This makes 4 images")
     fake.set_faults(delay=6)  # long enough for Stop to arrive before the first two land, even under load
     before = pngs(app.settings.outputs)
