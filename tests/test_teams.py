@@ -97,6 +97,7 @@ def test_daily_limit_refuses_without_calling_the_api_and_survives_a_restart(serv
     env = fake.app_env()
     outputs = tmp_path / "outputs"
     app = serve("--users", str(users), "--daily-limit", "2", env=env, outputs=outputs)
+    assert app.app.handlers.usage.quota is app.app.core.generator.quota  # one counter for the limit and Usage
     bob = member(app, "bob")
     generate(bob, "one")
     generate(bob, "two")

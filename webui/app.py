@@ -40,7 +40,6 @@ from .handlers import (
 from .hosts import AllowedHosts, HostGuard
 from .login_page import LoginPage
 from .logins import LoginGuard, LoginThrottle
-from .quota import Quota
 from .rest import PREFIX, build_rest
 from .storage import Storage
 from .tokens import ApiTokens, Identity, log_in_mcp_loopback, tokens_path
@@ -185,7 +184,7 @@ def create_app(settings: Settings) -> App:
         library=LibraryHandlers(core.library, core.generator, core.storage, curator, is_admin, jobs=generate,
                                 files=files),
         pnginfo=PngInfoHandlers(files),
-        usage=UsageHandlers(Quota(core.storage.index), is_admin),
+        usage=UsageHandlers(core.quota, is_admin),
         curation=CurationHandlers(curator, core.generator, PngInfoHandlers(files),
                                   visible_label=settings.visible_label),
     )

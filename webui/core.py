@@ -33,6 +33,7 @@ class Core:
     backend: DemoBackend | None
     api_base: str
     library: Library
+    quota: Quota  # the one daily-limit counter: the generator takes slots from it, Usage reads it
     accounts: Accounts | None = None
 
     def is_admin(self, name: str | None) -> bool:
@@ -106,6 +107,7 @@ def open_core(settings: Settings) -> Core:
     limits = DailyLimits(
         settings.daily_limit, settings.admin_limit, accounts.is_admin if accounts else (lambda name: False)
     )
-    generator = Generator(service, storage, settings.concurrency, Quota(storage.index, limits))
+    quota = Quota(storage.index, limits)
+    generator = Generator(service, storage, settings.concurrency, quota)
     library = Library(settings.outputs / LIBRARY_NAME)
-    return Core(settings, storage, service, generator, backend, base, library, accounts)
+    return Core(settings, storage, service, generator, backend, base, library, quota, accounts)
