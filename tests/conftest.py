@@ -208,3 +208,28 @@ def open_page(browser, request):
     for context in contexts:
         context.close()
     assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+# End-to-end tests get one more try, as Playwright's own test runner gives them on CI: a
+# real browser and real app processes sharing 2 cores meet timing that no unit test does.
+# The summary counts reruns ("1 rerun" and an R line with the reason); a test that fails
+# twice fails the run, and each rerun seen in CI is a race to find and fix.
+E2E_RERUNS = 1
+
+
+def pytest_collection_modifyitems(config, items):
+    if not config.pluginmanager.hasplugin("rerunfailures"):
+        return
+    for item in items:
+        if item.get_closest_marker("browser") or item.get_closest_marker("process"):
+            item.add_marker(pytest.mark.flaky(reruns=E2E_RERUNS))
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Why each rerun test failed the first time: the race to fix, not just a count."""
+    reruns = terminalreporter.stats.get("rerun", [])
+    if reruns:
+        terminalreporter.section("first failures of rerun tests")
+        for report in reruns:
+            terminalreporter.line(f"{report.nodeid}:")
+            terminalreporter.line("\n".join(report.longreprtext.splitlines()[-25:]))
