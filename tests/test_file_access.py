@@ -4,9 +4,11 @@ and the admin's; events that take a file; lists."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
+import zipfile
 from pathlib import Path
 from typing import Iterator
 from urllib.parse import quote
@@ -376,3 +378,96 @@ def test_a_hostile_library_import_is_refused_cleanly(team: ServedApp) -> None:
         answer = events.call(importing, [file_data(uploaded.json()[0])])
         assert not answer["success"] and "library" in json.dumps(answer).lower(), (name, answer)
     assert call(team, bob, "recipes", [])[0] == before
+
+
+def png_record(body: bytes) -> dict:
+    """The `generation` record and the `parameters` text a PNG's bytes carry."""
+    from webui import metadata
+
+    chunks = metadata.read_text_chunks(body)
+    return {**json.loads(chunks["generation"]), "parameters": chunks.get("parameters", "")}
+
+
+def same_pixels(a: bytes, b: bytes) -> bool:
+    from PIL import Image
+
+    with Image.open(io.BytesIO(a)) as one, Image.open(io.BytesIO(b)) as two:
+        return one.tobytes() == two.tobytes() and one.size == two.size
+
+
+PRIVATE_CURATION = ("Alice's secret plans", '"starred":true', '"rating":4', "User: alice", '"user":"alice"')
+
+
+@attack(
+    "Privacy",
+    "User A stars and rates an image and puts it on a board shared with the team and on a private board; user B "
+    "fetches it by every door: `file=` and `file/` (every URL form; GET, HEAD, Range), `/api/v1/images/{id}/png`, "
+    "a share pack (`/export`), PNG Info (the page's event and `/png_info`) with its chunk download",
+    "B gets the same pixels and the generation settings, with the record in its chunks as B may read it: the "
+    "shared board only, no star, rating or name of A's (a range is a slice of that copy); A's own downloads "
+    "and share pack stay byte for byte as saved",
+)
+def test_a_shared_image_carries_none_of_its_owners_private_curation(team: ServedApp) -> None:
+    alice, bob = login(team, "alice"), login(team, "bob")
+    _, record = generate(team, alice, "alice's shared lighthouse")
+    call(team, alice, "board", [[record["id"]], ["Lighthouse team", "Alice's secret plans"], []])
+    call(team, alice, "board_edit", ["Lighthouse team", None, True])
+    call(team, alice, "mark", [record["id"], True, 4])
+    png = team.outputs.resolve() / record["file"]
+    saved = png.read_bytes()
+    assert all(secret in png_record(saved)["parameters"] + json.dumps(png_record(saved), separators=(",", ":"))
+               for secret in PRIVATE_CURATION)  # the owner's file holds it all
+
+    def clean(body: bytes, what: str) -> None:
+        assert not any(secret.encode() in body for secret in PRIVATE_CURATION), what
+
+    received = []
+    for how, status, body in fetch_all(team, bob, str(png)):
+        assert status in (200, 206) or no_head(how, status), (how, status)
+        clean(body, how)
+        if status == 200 and how.startswith("GET") and "Range" not in how:
+            received.append(body)
+        if status == 206:
+            assert len(body) == 100, how
+    copy = received[0]
+    assert all(body == copy for body in received) and same_pixels(copy, saved)
+    seen = png_record(copy)
+    assert seen["prompt"] == record["prompt"] and seen["seed"] == record["seed"] and seen["id"] == record["id"]
+    assert seen["boards"] == ["Lighthouse team"] and not seen["starred"] and seen["rating"] == 0
+    assert seen["user"] is None and "Seed: 5" in seen["parameters"]
+    head = bob.get(f"{team.url}gradio_api/file={png}", headers=RANGE, timeout=10)
+    assert head.status_code == 206 and head.content == copy[:100]
+
+    rest = bob.get(f"{team.url}api/v1/images/{record['id']}/png", timeout=30)
+    assert rest.status_code == 200 and rest.content == copy
+
+    pack = call(team, bob, "export", ["", [record["id"]], False])[0]["path"]
+    fetched = bob.get(f"{team.url}gradio_api/file={pack}", timeout=30)
+    assert fetched.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(fetched.content)) as archive:
+        for name in archive.namelist():
+            clean(archive.read(name), name)
+        [image] = [n for n in archive.namelist() if n.startswith("images/")]
+        assert archive.read(image) == copy
+
+    events = Events(team.url, bob)  # bob picks it in his History grid: the page hands him a copy to show
+    listed = events.call(events.find(writes=("history_gallery",)), ['board:"Lighthouse team"', "", "", False, "", 1,
+                                                                     None])
+    assert listed["success"], listed
+    picked = events.call(events.find(writes=("history-image", "history-record")), [None, "UTC"],
+                         event_data={"index": 0, "value": None, "selected": True})
+    assert picked["success"], picked
+    handed = picked["output"]["data"][0]["path"]
+    clean(json.dumps(picked["output"]["data"], separators=(",", ":")).encode(), "the History pick")
+    fetched = bob.get(f"{team.url}gradio_api/file={handed}", timeout=10)
+    assert fetched.status_code == 200 and fetched.content == copy
+    page = events.call(events.find(reads=("pnginfo-file",)), [file_data(handed), "UTC"])
+    assert page["success"] and "lighthouse" in json.dumps(page), page
+    clean(json.dumps(page, ensure_ascii=False, separators=(",", ":")).encode(), "PNG Info")
+    clean(json.dumps(call(team, bob, "png_info", [file_data(handed)]), separators=(",", ":")).encode(), "/png_info")
+
+    # the owner's own doors: the file as saved, byte for byte
+    assert alice.get(f"{team.url}gradio_api/file={png}", timeout=10).content == saved
+    assert alice.get(f"{team.url}api/v1/images/{record['id']}/png", timeout=30).content == saved
+    with zipfile.ZipFile(call(team, alice, "export", ["", [record["id"]], False])[0]["path"]) as archive:
+        assert archive.read(next(n for n in archive.namelist() if n.startswith("images/"))) == saved

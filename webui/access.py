@@ -10,7 +10,11 @@ all ask this object, so a rule changes here or nowhere:
   its owner (or the admin) changes it;
 * deleting, and restoring or purging from the trash: its owner, or the admin (and anyone
   when nobody logs in);
-* a file route, in private mode, serves no image to a request without a login.
+* a file route, in private mode, serves no image to a request without a login;
+* a file of an image goes as saved to its owner only: anyone else receives the same
+  pixels with the record as they may read it in its chunks (`handed`), so no copy
+  carries the owner's private curation (boards only the owner sees; in private mode
+  also the stars, the rating and the owner's name).
 """
 
 from __future__ import annotations
@@ -22,6 +26,10 @@ from typing import Any
 from .history import HistoryIndex
 
 Record = Mapping[str, Any]
+
+
+# What a teammate reads of an image that is not theirs, in private mode: no owner, no marks.
+TEAMMATE_SEES: dict[str, Any] = {"user": None, "starred": False, "rating": 0}
 
 
 def _never_admin(name: str | None) -> bool:
@@ -71,12 +79,21 @@ class Access:
 
     def readable(self, record: Record, viewer: str | None) -> dict[str, Any]:
         """One record as `viewer` may read it: only the boards they may see; in private mode
-        no teammate's name (an image of a board shared with them)."""
+        no teammate's name or marks (an image of a board shared with them)."""
         return self.shown(self.index.for_viewer([dict(record)], viewer), viewer)[0]
 
     def shown(self, records: list[dict[str, Any]], viewer: str | None) -> list[dict[str, Any]]:
-        """Records as `viewer` may read them: in private mode, no teammate's name."""
+        """Records as `viewer` may read them: in private mode, no teammate's name, star or rating
+        (the owner's own curation; only the owner can set them there)."""
         owner = self.scope(viewer)
         if owner is None:
             return records
-        return [r if r.get("user") == owner else {**r, "user": None} for r in records]
+        return [r if r.get("user") == owner else {**r, **TEAMMATE_SEES} for r in records]
+
+    def handed(self, record: Record, viewer: str | None) -> dict[str, Any] | None:
+        """The record a copy of this image's file carries when it goes to `viewer`: None when
+        the file goes byte for byte as saved (to its owner; to anyone when nobody logs in),
+        else the record as `viewer` may read it (see `readable`)."""
+        if viewer == (record.get("user") or None):
+            return None
+        return self.readable(record, viewer)

@@ -201,5 +201,5 @@ def create_app(settings: Settings) -> App:
     VisitorQueue(blocks, per_visitor=settings.visitor_queue).install()
     tokens = ApiTokens(tokens_path(settings.users_file, Path.cwd()))
     rest = build_rest(core.storage, core.generator, handlers.history, login_required=core.accounts is not None,
-                      token_user=tokens.user_for)
+                      token_user=tokens.user_for, copy_for=files.copy_for)
     return App(settings, blocks, core, files, trash, handlers, rest, tokens)

@@ -149,7 +149,9 @@ class Curator:
             for record_id in ids:
                 record = self.index.get(record_id)
                 if record is not None:
-                    yield self.access.readable(record, viewer), self.storage.path_of(record)
+                    handed = self.access.handed(record, viewer)
+                    shown = self.access.readable(record, viewer) if handed is None else handed
+                    yield sharepack.Entry(shown, self.storage.path_of(record), rewrite=handed is not None)
 
         try:
             return sharepack.write_pack(entries(), stamp=stamp)

@@ -21,9 +21,16 @@ file itself:
   with the team): each PNG carries its owner in its record, and a thumbnail is named by
   its record's id.
 
+A PNG of ours that may go to the visitor but is not theirs (a teammate's image on a shared
+board; the admin's view of anyone's) goes as `ServedFiles.copy_for` makes it: the same
+pixels and chunks, with the record in `generation` and `parameters` as the visitor may read
+it (`Access.handed`): none of the owner's private curation leaves in the file. GET, HEAD
+and Range are answered from that copy.
+
 Anything else that Gradio would serve passes untouched. A refusal is a 404, the same
 answer as a missing file, so nothing tells what exists. Events that read a client-named
-file (PNG Info, the library import) ask `ServedFiles.may_read`, the same rule.
+file (PNG Info, the library import) ask `ServedFiles.may_read`, the same rule, and read
+the same copy.
 """
 
 from __future__ import annotations
@@ -32,11 +39,12 @@ import json
 import os
 import threading
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Iterable, Iterator, Mapping
+from typing import Any, Awaitable, Callable, Iterable, Iterator, Literal, Mapping
 
 from gradio import utils as gradio_utils
 from starlette.concurrency import run_in_threadpool
 
+from . import metadata
 from .access import Access
 from .storage import Storage, record_in_file
 from .tokens import MCP_LOOPBACK_USER, cookie_user, request_user
@@ -201,6 +209,30 @@ class ServedFiles:
     def _may_see(self, record: Mapping[str, Any] | None, user: str | None) -> bool:
         return record is None or self.access.may_fetch(record, user)
 
+    def copy_for(self, path: str | Path, user: str | None, data: bytes | None = None) -> bytes | None:
+        """What `user` receives of a PNG of ours that is someone else's: its bytes (`data`, else
+        read from `path`) with the record in its text chunks as `user` may read it
+        (`Access.handed`: the index's current record, so a copy made before a later star or
+        board is cut the same way). None: the file goes as it is (not an image of ours, or
+        the visitor's own). Raises ValueError when such a file can't be rewritten: it must
+        then not go at all."""
+        try:
+            real = Path(os.path.abspath(path)).resolve(strict=True)
+        except (OSError, ValueError, RuntimeError):
+            return None
+        if real.suffix.lower() != ".png":
+            return None  # thumbnails are WebP made by us: pixels only
+        record = self.store.image_at(real) if real.is_relative_to(self.store.root) else self.owner_record(real)
+        if record is None:
+            return None
+        handed = self.access.handed(self.access.index.get(str(record.get("id"))) or record, user)
+        if handed is None:
+            return None
+        try:
+            return metadata.embed_record(real.read_bytes() if data is None else data, handed)
+        except (OSError, TypeError, ValueError) as exc:  # NotPNGError is a ValueError
+            raise ValueError(f"not rewritable: {type(exc).__name__}") from None
+
     def may_read(self, path: str | Path, user: str | None) -> bool:
         """The rule for a file a client named as an event's input (PNG Info, the library
         import): in Gradio's folders only what the app handed this user (their uploads,
@@ -249,16 +281,27 @@ class FileGuard:
                 return
             if message["type"] == "http.response.start" and message["status"] < 400:
                 paths = _client_paths(scope)
-                if paths and not await run_in_threadpool(self._allowed, paths, current_user(visitor)):
-                    refused = True
-                    await _not_found(send)
+                answer = await run_in_threadpool(self._answer, paths, current_user(visitor)) if paths else None
+                if answer is not None:
+                    refused = True  # Gradio's own answer goes nowhere: ours instead
+                    await (_send_copy(scope, send, answer) if isinstance(answer, bytes) else _not_found(send))
                     return
             await send(message)
 
         await self.app(scope, receive, guarded)
 
-    def _allowed(self, paths: list[str], user: str | None) -> bool:
-        return all(self.files.allows(p, user) for p in paths)
+    def _answer(self, paths: list[str], user: str | None) -> bytes | Literal[False] | None:
+        """None: Gradio's answer goes; False: refused; bytes: the visitor's copy (`ServedFiles.copy_for`)."""
+        if not all(self.files.allows(p, user) for p in paths):
+            return False
+        for path in paths:
+            try:
+                copy = self.files.copy_for(path, user)
+            except ValueError:
+                return False
+            if copy is not None:
+                return copy
+        return None
 
     def _record_upload(self, messages: list[dict], user: str | None) -> None:
         body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.response.body")
@@ -290,6 +333,47 @@ def current_user(scope: dict) -> str | None:
     """The logged-in user of this request's Gradio login cookie (None without one)."""
     header = next((v for k, v in scope.get("headers", []) if k == b"cookie"), b"")
     return cookie_user(scope.get("app"), header.decode("latin-1"))
+
+
+async def _send_copy(scope: dict, send: Callable, data: bytes) -> None:
+    """Answer GET, HEAD or a single-range GET from `data` (a multi-range request gets it all)."""
+    size = len(data)
+    headers = [(b"content-type", b"image/png"), (b"accept-ranges", b"bytes"),
+               (b"cache-control", b"private, no-cache")]  # made per visitor: no shared cache may keep it
+    status, start, end = 200, 0, size - 1
+    wanted = _byte_range(next((v for k, v in scope.get("headers", []) if k == b"range"), b"").decode("latin-1"), size)
+    if wanted is False:
+        await send({"type": "http.response.start", "status": 416,
+                    "headers": [(b"content-range", f"bytes */{size}".encode()), (b"content-length", b"0")]})
+        await send({"type": "http.response.body", "body": b""})
+        return
+    if wanted is not None:
+        status, (start, end) = 206, wanted
+        headers.append((b"content-range", f"bytes {start}-{end}/{size}".encode()))
+    headers.append((b"content-length", str(end - start + 1).encode()))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    body = b"" if scope.get("method") == "HEAD" else data[start:end + 1]
+    await send({"type": "http.response.body", "body": body})
+
+
+def _byte_range(header: str, size: int) -> tuple[int, int] | Literal[False] | None:
+    """A `Range: bytes=...` header's one range as (first, last) byte; None for the whole file (no
+    header, several ranges, another unit); False when it can't be satisfied."""
+    unit, _, spec = header.strip().partition("=")
+    if unit.strip().lower() != "bytes" or "," in spec:
+        return None
+    first, dash, last = spec.strip().partition("-")
+    if not dash or not (first.isdigit() or last.isdigit()) or not all(v.isdigit() for v in (first, last) if v):
+        return None
+    if not first:  # the last N bytes
+        if int(last) == 0:
+            return False
+        start, end = max(size - int(last), 0), size - 1
+    else:
+        start, end = int(first), min(int(last), size - 1) if last else size - 1
+    if start >= size or start > end:
+        return False
+    return start, end
 
 
 async def _not_found(send: Callable) -> None:

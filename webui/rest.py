@@ -2,7 +2,7 @@
 
     GET  /api/v1/history?q=&offset=&limit=   records, newest first (the page's query tokens)
     GET  /api/v1/images/{id}                 one record
-    GET  /api/v1/images/{id}/png             the saved PNG, byte for byte
+    GET  /api/v1/images/{id}/png             the saved PNG, byte for byte (someone else's: as they may read it)
     POST /api/v1/generate                    JSON in, the saved record out (waits for the image)
     GET  /api/v1/docs                        OpenAPI documentation (schema at /api/v1/openapi.json),
                                              behind the same login as the rest
@@ -22,7 +22,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import gradio as gr
 import orjson
@@ -128,8 +130,11 @@ def build_rest(
     *,
     login_required: bool,
     token_user: TokenCheck | None = None,
+    copy_for: Callable[[Path, str | None], bytes | None] | None = None,
 ) -> ASGIApp:
-    """The `/api/v1` app, to mount on Gradio's (see `App.launch_kwargs`)."""
+    """The `/api/v1` app, to mount on Gradio's (see `App.launch_kwargs`).
+
+    `copy_for` is `ServedFiles.copy_for`: another user's image goes as they may read it."""
     api = FastAPI(
         title="YUNYX text to image: REST API",
         version="1",
@@ -217,6 +222,13 @@ def build_rest(
             raise not_found(lang) from None
         if not path.is_file():
             raise not_found(lang)
+        try:
+            copy = copy_for(path, who.username) if copy_for is not None else None
+        except ValueError:
+            raise not_found(lang) from None
+        if copy is not None:  # someone else's: their curation cut out of the chunks
+            return Response(copy, media_type="image/png", headers={
+                "Cache-Control": "private, no-cache", "Content-Disposition": f'inline; filename="{quote(path.name)}"'})
         # private: a shared proxy must not hand one user's image to another
         return FileResponse(path, media_type="image/png", filename=path.name,
                             content_disposition_type="inline", headers={"Cache-Control": "private, max-age=3600"})

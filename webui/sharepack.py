@@ -1,6 +1,8 @@
 """Share packs: a ZIP of chosen images for people who do not use the app.
 
-    images/<day>/<name>.png   the PNGs byte for byte as saved (their chunks included)
+    images/<day>/<name>.png   the PNGs byte for byte as saved (their chunks included); an
+                              image of someone else's with the record in its chunks as
+                              the recipient may read it (`Access.handed`), pixels unchanged
     labelled/<day>/<name>.png with a visible label on: copies stamped "AI生成 / AI-generated"
     metadata.json             the list of records
     metadata.csv              one row per image, for a spreadsheet
@@ -18,23 +20,32 @@ import csv
 import html
 import io
 import json
+import logging
 import tempfile
 import uuid
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 from urllib.parse import quote
 
+from . import metadata
 from .record import MAX_RATING
+
+log = logging.getLogger(__name__)
 
 EXPORT_DIR_NAME = "yunyx-webui-exports"
 CSV_COLUMNS = ("id", "created_at", "user", "prompt", "model", "image_size", "seed", "prompt_enhancement",
                "inference", "starred", "rating", "boards", "file")
 _COPY_CHUNK = 1024 * 1024
 
-Entry = tuple[dict[str, Any], Path]  # a record as the recipient may read it, and its file
+class Entry(NamedTuple):
+    """One image of a pack: its record as the recipient may read it, and its file."""
+
+    record: dict[str, Any]
+    path: Path
+    rewrite: bool = False  # someone else's image: its chunks carry `record`, not the owner's own
 
 
 def export_dir() -> Path:
@@ -58,14 +69,20 @@ def write_pack(entries: Iterable[Entry], *, title: str = "Share pack",
     try:
         with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as archive:
             records = []
-            for record, path in entries:
+            for record, path, rewrite in entries:
                 name = _image_name(record)
                 try:
                     # PNGs are compressed already: stored, not deflated again
-                    with path.open("rb") as source, archive.open(_info(f"images/{name}"), "w") as out:
-                        while block := source.read(_COPY_CHUNK):
-                            out.write(block)
+                    if rewrite:
+                        archive.writestr(_info(f"images/{name}"), metadata.embed_record(path.read_bytes(), record))
+                    else:
+                        with path.open("rb") as source, archive.open(_info(f"images/{name}"), "w") as out:
+                            while block := source.read(_COPY_CHUNK):
+                                out.write(block)
                 except FileNotFoundError:
+                    continue
+                except ValueError:  # not a PNG we can splice (never one of ours): left out, not sent whole
+                    log.warning("Share pack: %s left out (its chunks could not be rewritten).", name)
                     continue
                 shown = f"images/{name}"
                 if stamp is not None:

@@ -33,11 +33,14 @@ class Events:
                 return dep["id"]
         raise LookupError(f"no event reads {reads} and writes {writes}")
 
-    def call(self, fn_index: int, data: list[Any], timeout: float = 60) -> dict[str, Any]:
-        """Run one event; the final message (`success`, `output` with `data` or `error`)."""
+    def call(self, fn_index: int, data: list[Any], timeout: float = 60,
+             event_data: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Run one event; the final message (`success`, `output` with `data` or `error`).
+
+        `event_data` is what a `.select` handler's `gr.SelectData` holds (`{"index": 0}`)."""
         joined = self.session.post(self.url + "gradio_api/queue/join", timeout=10, json={
             "data": data, "fn_index": fn_index, "session_hash": self.session_hash,
-            "event_data": None, "trigger_id": None,
+            "event_data": event_data, "trigger_id": None,
         })
         joined.raise_for_status()
         event_id = joined.json()["event_id"]

@@ -67,7 +67,7 @@ class PngInfoHandlers:
         if not self.files.may_read(path, user_of(request)):
             raise refuse("not_found", lang)  # as if it did not exist
         try:
-            data = read_upload(path)
+            data = self._read(path, user_of(request))
         except (OSError, ValueError):
             data = b""
         if metadata.sniff_image_type(data) not in READABLE:
@@ -114,7 +114,7 @@ class PngInfoHandlers:
         if not self.files.may_read(path, user_of(request)):
             raise InvalidInputError("not_found")  # as if it did not exist
         try:
-            data = read_upload(path)
+            data = self._read(path, user_of(request))
         except (OSError, ValueError) as exc:
             raise InvalidInputError("not_a_png", detail=type(exc).__name__) from None
         kind = metadata.sniff_image_type(data)
@@ -131,6 +131,11 @@ class PngInfoHandlers:
                 "fields": fields, "truncated": shown.cut,
                 "left_out": formats.left_out(record, fields) if record and source != "ours" else [],
                 "labels": info.provenance.as_dict()}
+
+    def _read(self, path: str, user: str | None) -> bytes:
+        """The file as `user` would download it: someone else's image without their curation."""
+        data = read_upload(path)
+        return self.files.copy_for(path, user, data) or data
 
     @staticmethod
     def send(fields: dict[str, Any] | None, request: gr.Request) -> Any:
