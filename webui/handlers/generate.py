@@ -22,23 +22,21 @@ from ..service import GenerationParams
 from ..storage import Storage
 from . import card, status
 from .common import as_text, caption, explain, fail, language, user_of
+from .steps import Steps, job_state, refused, stop_button
 
 log = logging.getLogger(__name__)
 RESCUE_DIR_NAME = "yunyx-webui-rescue"
 
 RECENT = 24
 GalleryItem = tuple[str, str]
-_SKIP = object()
+# The page event's outputs, in the order `run` yields them (webui/ui/generate_tab.py wires them).
+RUN_OUTPUTS = ("image", "record", "card", "info", "batch", "status", "stop", "retry")
+GRID_OUTPUTS = ("grid", "status", "stop", "retry")  # Compare and Matrix
 
 
 def _session(request: gr.Request | None) -> str:
     """The browser tab a job belongs to (Stop acts on that tab's jobs only)."""
     return str(getattr(request, "session_hash", None) or id(request))
-
-
-def _stop_button(running: bool) -> gr.Button:
-    """Stop can do something only while a job runs."""
-    return gr.Button(interactive=running)
 
 
 def compare_grid(jobs: Sequence[GenerationParams], cells: Mapping[int, dict[str, Any]], storage: Storage,
@@ -157,40 +155,24 @@ class GenerateHandlers:
         errors go to the status line, where they stay until the next action.
         """
         lang = language(request)
+        step = Steps(*RUN_OUTPUTS)  # every step whole: see webui/handlers/steps.py
         try:
             params = validate(prompt, model, image_size, prompt_enhancement, seed)
             jobs = batch_params(params, int(count or 1), bool(random_each))
         except AppError as exc:
-            yield self._outputs(status=status.failed(lang, self.explain(exc, lang, tz, request)),
-                                stop=_stop_button(False), retry=gr.Button(visible=False))
+            yield step(**refused(status.failed(lang, self.explain(exc, lang, tz, request))))
             return
         done: dict[int, dict[str, Any]] = {}
-        # The last step repeats the last picture. Gradio's page builds each step by patching the
-        # previous step's objects in place, so a step that skips the image empties an update the
-        # page has not applied yet (a busy machine: "Done" and the info line, but no picture);
-        # a repeated update is an empty patch, and Gradio sends the last step whole once more.
-        shown: Any = _SKIP
-        for event in self.progress(jobs, lang, tz, request):
-            kind, value = event
+        for kind, value in self.progress(jobs, lang, tz, request):
             if kind == "record":
                 done[value["__index"]] = record = value["record"]
-                shown = self._result_image(str(self.storage.path_of(record)), record)
-                yield self._outputs(
-                    image=shown, record=record,
-                    card=card.settings_card(record, lang, tz), info=self.info_line(record, request),
-                    batch=self._batch_gallery([done[i] for i in sorted(done)], lang) if len(jobs) > 1 else gr.skip())
+                batch = {"batch": self._batch_gallery([done[i] for i in sorted(done)], lang)} if len(jobs) > 1 else {}
+                yield step(**self._shown(str(self.storage.path_of(record)), record, lang, tz, request), **batch)
             elif kind == "rescued":
                 path, record = value
-                shown = self._result_image(str(path), record)
-                yield self._outputs(image=shown, record=record, card=card.settings_card(record, lang, tz),
-                                    info=self.info_line(record, request))
-            elif kind == "start":
-                yield self._outputs(status=value, stop=_stop_button(True), retry=gr.Button(visible=False))
-            elif kind == "status":
-                yield self._outputs(status=value)
-            else:  # "end": (status html, offer Try again)
-                html, retry = value
-                yield self._outputs(image=shown, status=html, stop=_stop_button(False), retry=gr.Button(visible=retry))
+                yield step(**self._shown(str(path), record, lang, tz, request))
+            else:
+                yield step(**job_state(kind, value))
 
     def compare(
         self,
@@ -204,37 +186,32 @@ class GenerateHandlers:
         enhancement_both: bool,
         tz: str | None,
         request: gr.Request,
-    ) -> Iterator[tuple[Any, Any, Any, Any]]:
+    ) -> Iterator[tuple[Any, ...]]:
         """Same prompt and seed across models/sizes/enhancement; the labelled grid fills as
         images finish. Axes left empty keep the form's value.
 
         Yields (grid HTML, status, stop, try again), like `run`.
         """
         lang = language(request)
+        step = Steps(*GRID_OUTPUTS)
         try:
             params = validate(prompt, model, image_size, prompt_enhancement, seed)
             jobs = compare_params(params, models, sizes, bool(enhancement_both))
         except AppError as exc:
-            yield gr.skip(), status.failed(lang, self.explain(exc, lang, tz, request)), _stop_button(False), \
-                gr.Button(visible=False)
+            yield step(**refused(status.failed(lang, self.explain(exc, lang, tz, request))))
             return
         cells: dict[int, dict[str, Any]] = {}
         for kind, value in self.progress(jobs, lang, tz, request):
             if kind == "record":
                 cells[value["__index"]] = value["record"]
-                yield compare_grid(jobs, cells, self.storage, lang), gr.skip(), gr.skip(), gr.skip()
-            elif kind == "start":
-                yield compare_grid(jobs, cells, self.storage, lang), value, _stop_button(True), gr.Button(visible=False)
-            elif kind == "status":
-                yield gr.skip(), value, gr.skip(), gr.skip()
-            elif kind == "end":
-                html, retry = value
-                yield gr.skip(), html, _stop_button(False), gr.Button(visible=retry)
+            grid = {"grid": compare_grid(jobs, cells, self.storage, lang)} if kind in ("start", "record") else {}
+            yield step(**grid, **job_state(kind, value))
 
     def progress(self, jobs: Sequence[GenerationParams], lang: str, tz: str | None,
                   request: gr.Request) -> Iterator[tuple[str, Any]]:
-        """Run `jobs`, telling what happens: ("start"|"status", html), ("record", {index, record}),
-        ("rescued", (path, record)), and last ("end", (html, offer Try again)).
+        """Run `jobs`, telling what happens: ("start"|"status"|"stopping", html), ("record", {index, record}),
+        ("rescued", (path, record)), and last ("end", (html, offer Try again)); `steps.job_state`
+        says what each means for the page.
 
         Stop (see `stop`) keeps jobs not yet sent from being sent; those already with the
         API still land, are saved and shown.
@@ -245,9 +222,13 @@ class GenerateHandlers:
         total, made, not_sent = len(jobs), 0, 0
         errors: list[BaseException] = []
         warnings: list[str] = []
+        stopping = False
         try:
             yield "start", status.waiting(lang, total, 0, 0.0, typical)
             for index, outcome in self.generator.generate_many(jobs, user_of(request), stop):
+                if stop.is_set() and not stopping:  # Stop was pressed meanwhile: its button stays off from now
+                    stopping = True
+                    yield "stopping", status.stopping(lang)
                 if isinstance(outcome, StorageFailedError):
                     made += 1
                     warnings.append(self.explain(outcome, lang, tz, request))
@@ -259,10 +240,8 @@ class GenerateHandlers:
                 else:
                     made += 1
                     yield "record", {"__index": index, "record": self._warn_if_unindexed(outcome, lang)}
-                finished = made + not_sent + len(errors)
-                if finished < total:
-                    yield "status", (status.stopping(lang) if stop.is_set() else
-                                     status.waiting(lang, total, made, time.monotonic() - started, typical))
+                if made + not_sent + len(errors) < total and not stop.is_set():
+                    yield "status", status.waiting(lang, total, made, time.monotonic() - started, typical)
             yield "end", self._verdict(lang, tz, request, total, made, not_sent, errors, warnings,
                                        time.monotonic() - started, stop.is_set())
         finally:
@@ -311,10 +290,10 @@ class GenerateHandlers:
         with self._lock:
             events = list(self._stops.get(_session(request), ()))
         if not events:
-            return gr.skip(), _stop_button(False)
+            return gr.skip(), stop_button(False)
         for event in events:
             event.set()
-        return status.stopping(language(request)), _stop_button(False)
+        return status.stopping(language(request)), stop_button(False)
 
     def typical_seconds(self, model: str, image_size: str) -> float | None:
         """Median inference of this app's last images with this model and size."""
@@ -360,11 +339,11 @@ class GenerateHandlers:
 
     # -- pieces of the page ---------------------------------------------------------------
 
-    @staticmethod
-    def _outputs(image: Any = _SKIP, record: Any = _SKIP, card: Any = _SKIP, info: Any = _SKIP, batch: Any = _SKIP,
-                 status: Any = _SKIP, stop: Any = _SKIP, retry: Any = _SKIP) -> tuple[Any, ...]:
-        """The generation event's outputs in order; whatever is not given stays as it is."""
-        return tuple(gr.skip() if v is _SKIP else v for v in (image, record, card, info, batch, status, stop, retry))
+    def _shown(self, path: str, record: dict[str, Any], lang: str, tz: str | None,
+               request: gr.Request) -> dict[str, Any]:
+        """A finished picture under Result: the image, its record, settings card and info line."""
+        return {"image": self._result_image(path, record), "record": record,
+                "card": card.settings_card(record, lang, tz), "info": self.info_line(record, request)}
 
     @staticmethod
     def _result_image(path: str, record: dict[str, Any]) -> gr.Image:

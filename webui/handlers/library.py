@@ -37,7 +37,8 @@ from ..recipes import (
 from ..storage import Storage
 from . import status
 from .common import fail, language, refuse, user_of
-from .generate import GenerateHandlers
+from .generate import GRID_OUTPUTS, GenerateHandlers
+from .steps import Steps, job_state, refused
 
 log = logging.getLogger(__name__)
 
@@ -448,7 +449,7 @@ class LibraryHandlers:
         seed: Any,
         tz: str | None,
         request: gr.Request,
-    ) -> Iterator[tuple[Any, Any, Any, Any]]:
+    ) -> Iterator[tuple[Any, ...]]:
         """The page's matrix: the labelled grid fills in as cells finish.
 
         Yields (grid, status, Stop, Try again) like Compare: the page's one waiting state
@@ -457,12 +458,12 @@ class LibraryHandlers:
         lang = language(request)
         jobs = self.jobs
         assert jobs is not None, "LibraryHandlers.jobs is set by create_app"
+        step = Steps(*GRID_OUTPUTS)  # every step whole: see webui/handlers/steps.py
         try:
             plan = self._page_plan(prompts, recipe_id, slot_lines, models, sizes, both, seed, request)
             self._check_quota(plan, request)
         except AppError as exc:
-            yield gr.skip(), status.failed(lang, jobs.explain(exc, lang, tz, request)), \
-                gr.Button(interactive=False), gr.Button(visible=False)
+            yield step(**refused(status.failed(lang, jobs.explain(exc, lang, tz, request))))
             return
         board = _board_name("", lang)
         cells: dict[int, tuple[str, str]] = {}
@@ -473,16 +474,9 @@ class LibraryHandlers:
                     record = value["record"]
                     made.append(str(record["id"]))
                     cells[value["__index"]] = (str(self.storage.thumbnail(record)), str(self.storage.path_of(record)))
-                    yield self.grid_html(plan, cells, board, lang), gr.skip(), gr.skip(), gr.skip()
-                elif kind == "start":
-                    yield self.grid_html(plan, cells, board, lang), value, gr.Button(interactive=True), \
-                        gr.Button(visible=False)
-                elif kind == "status":
-                    yield gr.skip(), value, gr.skip(), gr.skip()
-                elif kind == "end":
-                    line, retry = value
-                    yield self.grid_html(plan, cells, board, lang, finished=True), line, \
-                        gr.Button(interactive=False), gr.Button(visible=retry)
+                grid = ({"grid": self.grid_html(plan, cells, board, lang, finished=kind == "end")}
+                        if kind in ("start", "record", "end") else {})
+                yield step(**grid, **job_state(kind, value))
         finally:
             self._file_away(made, recipe_id, board, user_of(request))
 
