@@ -471,3 +471,38 @@ def test_a_shared_image_carries_none_of_its_owners_private_curation(team: Served
     assert alice.get(f"{team.url}api/v1/images/{record['id']}/png", timeout=30).content == saved
     with zipfile.ZipFile(call(team, alice, "export", ["", [record["id"]], False])[0]["path"]) as archive:
         assert archive.read(next(n for n in archive.namelist() if n.startswith("images/"))) == saved
+
+
+@attack(
+    "Privacy",
+    "Two app processes share an outputs folder (`--users --private-history`); user A generates and exports a "
+    "share pack on the first, which is then killed (`kill -9`); A and user B fetch A's Gradio cache copies "
+    "(the PNG, the ZIP) through the second",
+    "A (and the admin) get them: the owner ledger lives in the history index, not in one process's memory; "
+    "B still gets 404",
+)
+@pytest.mark.process
+def test_files_handed_out_stay_their_owners_across_processes(tmp_path: Path) -> None:
+    from .conftest import launch_apps
+
+    users = users_file(tmp_path)
+    folders = [tmp_path / "one", tmp_path / "two"]
+    for folder in folders:
+        folder.mkdir()
+    first, second = launch_apps(folders, "--users", str(users), "--private-history",
+                                outputs=tmp_path / "outputs")
+    try:
+        alice = login(first, "alice")
+        cached_png, record = generate(first, alice, "alice's lasting secret")
+        pack = call(first, alice, "export", ["", [record["id"]], False])[0]["path"]
+        first.proc.kill()  # no clean stop: the cache copies stay, the memory is gone
+        first.proc.wait(timeout=30)
+        for path in (cached_png, pack):
+            url = f"{second.url}gradio_api/file={path}"
+            for name in ("alice", "carol"):
+                assert login(second, name).get(url, timeout=30).status_code == 200, (name, path)
+            refused = login(second, "bob").get(url, timeout=30)
+            assert refused.status_code == 404 and b"secret" not in refused.content, path
+    finally:
+        first.stop()
+        second.stop()

@@ -486,7 +486,7 @@ def test_v1_index_is_upgraded_in_place(tmp_path: Path) -> None:
     assert not list(root.glob("history.sqlite3.broken-*"))  # upgraded, not rebuilt
     assert upgraded.index.search() == records[::-1]
     with closing(sqlite3.connect(upgraded.index.path)) as conn, conn:  # commit, then close
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 5
         inference = dict(conn.execute("SELECT seed, inference FROM images"))
         indexes = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='index'")}
     assert inference == {1: 1500.0, 2: None, 3: None}  # `true` is not a time

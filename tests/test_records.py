@@ -158,7 +158,7 @@ def test_a_version_2_file_is_upgraded_and_searchable(closed_after, tmp_path: Pat
     assert index.search("LIGHTHOUSE") == [{**old, "starred": False, "rating": 0, "boards": []}]
     assert index.search("is:starred") == []
     with closing(sqlite3.connect(path)) as conn, conn:  # commit, then close
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 5
     index.close()
 
 

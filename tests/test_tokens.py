@@ -186,3 +186,44 @@ def test_an_mcp_png_info_call_reads_the_image_the_assistant_sends(team) -> None:
     result = mcp_result(mcp(app, "tools/call", {"name": "png_info", "arguments": {
         "file": f"data:image/png;base64,{data}"}}, alice))
     assert not result.get("isError") and mine["id"] in json.dumps(result), result
+
+
+@attack("Tokens", "User A's assistant sends a file to an MCP tool (`png_info`, a `data:` URL: a PNG whose "
+        "infotext holds A's private prompt), which the MCP server uploads over its loopback client; user B "
+        "names that upload's path as the PNG Info input (the page's event and `/png_info`) and the library "
+        "import input, and fetches it by `file=`",
+        "refused as not found on every door: the upload is A's (the first event to read it, A's tool call, "
+        "takes it from the loopback client); A's own page still reads it")
+def test_a_file_sent_through_mcp_is_its_callers_only(team) -> None:
+    from gradio import utils as gradio_utils
+    from PIL import Image, PngImagePlugin
+
+    from .support.events import Events, file_data
+    from .support.team import login
+
+    app, _ = team
+    alice = ApiTokens(tokens_path(app.app.settings.users_file, Path.cwd())).issue("alice")
+    info = PngImagePlugin.PngInfo()
+    info.add_text("parameters", "alice's unshared sketch of a harbour\nSteps: 20, Seed: 7, Size: 8x8")
+    sent = io.BytesIO()
+    Image.new("RGB", (8, 8), "navy").save(sent, format="PNG", pnginfo=info)
+    result = mcp_result(mcp(app, "tools/call", {"name": "png_info", "arguments": {
+        "file": "data:image/png;base64," + base64.b64encode(sent.getvalue()).decode()}}, alice))
+    assert not result.get("isError") and "harbour" in json.dumps(result), result
+    uploads = Path(gradio_utils.get_upload_folder())
+    [path] = [str(p) for p in uploads.rglob("*.png") if p.is_file() and p.read_bytes() == sent.getvalue()
+              and app.app.files.handed.owners(p)]  # the loopback client's upload, not the server's own save
+
+    bob_browser, alice_browser = login(app, "bob", PASSWORDS), login(app, "alice", PASSWORDS)
+    bob = Events(app.url, bob_browser)
+    for answer in (bob.call(bob.find(reads=("pnginfo-file",)), [file_data(path), "UTC"]),
+                   bob.call(bob.find(reads=("library-import",)), [file_data(path)])):
+        assert not answer["success"] and "harbour" not in json.dumps(answer), answer
+    event = bob_browser.post(f"{app.url}gradio_api/call/png_info", json={"data": [file_data(path)]}, timeout=30)
+    streamed = bob_browser.get(f"{app.url}gradio_api/call/png_info/{event.json()['event_id']}", timeout=60).text
+    assert "event: error" in streamed and "harbour" not in streamed, streamed
+    for url in (f"{app.url}gradio_api/file={path}", f"{app.url}gradio_api/file/{path}"):
+        assert bob_browser.get(url, timeout=10).status_code == 404
+    own = Events(app.url, alice_browser)
+    mine = own.call(own.find(reads=("pnginfo-file",)), [file_data(path), "UTC"])
+    assert mine["success"] and "harbour" in json.dumps(mine), mine

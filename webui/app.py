@@ -175,7 +175,7 @@ def create_app(settings: Settings) -> App:
     store, index = core.storage, core.storage.index
     access = Access(index, private=settings.private_history, is_admin=is_admin)
     trash = Trash(store, index, access)
-    files = ServedFiles(store, access, logins=core.accounts is not None)
+    files = ServedFiles(store, access, logins=core.accounts is not None, forget_after=2 * CACHE_SWEEP[1])
     curator = Curator(store, index, access, trash)
     generate = GenerateHandlers(core.generator, store, index, is_operator=operator_check(core))
     handlers = Handlers(

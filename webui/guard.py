@@ -14,8 +14,9 @@ file itself:
 - with logins, a file in Gradio's own folders (its cache and uploads: copies of images,
   thumbnails, share-pack ZIPs, library exports, trash previews, uploads) goes only to
   the users the app handed it to (`HandedFiles`: every event's output files, recorded as
-  the answer leaves, and every upload, recorded from the upload route's answer) and to
-  the admin; a file the app handed to nobody goes to nobody;
+  the answer leaves, and every upload, recorded from the upload route's answer; kept in
+  the history index too, so a restart or a second process on the outputs folder knows
+  it) and to the admin; a file the app handed to nobody goes to nobody;
 - in private mode an image of ours, wherever it lies (e.g. Gradio's cache copy of it),
   goes to its owner and the admin only (and to teammates where it is on a board shared
   with the team): each PNG carries its owner in its record, and a thumbnail is named by
@@ -36,8 +37,11 @@ the same copy.
 from __future__ import annotations
 
 import json
+import logging
 import os
+import sqlite3
 import threading
+import time
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Iterable, Iterator, Literal, Mapping
 
@@ -46,8 +50,11 @@ from starlette.concurrency import run_in_threadpool
 
 from . import metadata
 from .access import Access
+from .history import HistoryIndex
 from .storage import Storage, record_in_file
 from .tokens import MCP_LOOPBACK_USER, cookie_user, request_user
+
+log = logging.getLogger(__name__)
 
 ASGIApp = Callable[[dict, Callable, Callable], Awaitable[None]]
 
@@ -60,28 +67,75 @@ MAX_UPLOAD_ANSWER = 1024 * 1024  # bytes of an upload answer read for its paths
 class HandedFiles:
     """Which users the app handed each file in Gradio's folders to: the owner ledger.
 
-    Keyed by the resolved path. Gradio's cache is swept (see `App`), so entries whose
-    file is gone are dropped once the ledger grows past `limit`.
+    Keyed by the resolved path. Held in memory (every file request asks) and, with an
+    `index`, also in its `handed_files` table: a file handed out before a restart, or by
+    another process on the same outputs folder, still goes to its users. Memory is asked
+    first; the table only when memory does not know the user. Gradio's cache is swept (see
+    `App`), so memory drops entries whose file is gone once it grows past `limit`, and the
+    table rows older than `forget_after` seconds when the ledger opens.
     """
 
-    def __init__(self, limit: int = 50_000) -> None:
-        self.limit = limit
+    def __init__(self, index: HistoryIndex | None = None, limit: int = 50_000,
+                 forget_after: float | None = None) -> None:
+        self.index, self.limit = index, limit
         self._owners: dict[str, set[str | None]] = {}
         self._lock = threading.Lock()
+        if index is not None and forget_after is not None:
+            self._lasting(index.forget_handed, time.time() - forget_after)
 
     def hand(self, paths: Iterable[str], user: str | None) -> None:
         keys = [k for k in (_key(p) for p in paths) if k is not None]
         with self._lock:
-            for key in keys:
+            new = [(key, user) for key in dict.fromkeys(keys) if user not in self._owners.get(key, ())]
+            for key, _ in new:
                 self._owners.setdefault(key, set()).add(user)
             if len(self._owners) > self.limit:
                 self._prune()
+        if new and self.index is not None:
+            self._lasting(self.index.hand_files, new)
+
+    def holds(self, path: Path, user: str | None) -> bool:
+        """Whether the app handed the file to `user` (this process or any other on the folder)."""
+        key = _key(str(path))
+        if key is None:
+            return False
+        with self._lock:
+            if user in self._owners.get(key, ()):
+                return True
+        if self.index is None or not (users := self._lasting(self.index.handed_to, key) or set()):
+            return False
+        with self._lock:
+            self._owners.setdefault(key, set()).update(users)
+        return user in users
 
     def owners(self, path: Path) -> frozenset[str | None]:
-        """Who was handed the file (empty: nobody)."""
+        """Who was handed the file (empty: nobody), as this process knows it."""
         key = _key(str(path))
         with self._lock:
             return frozenset(self._owners.get(key, ())) if key is not None else frozenset()
+
+    def claim(self, paths: Iterable[str], giver: str, taker: str | None) -> None:
+        """Files `giver` holds become `taker`'s instead: the first event to read them takes them."""
+        if taker is None or taker == giver:
+            return
+        for key in dict.fromkeys(k for k in (_key(p) for p in paths) if k is not None):
+            if not self.holds(Path(key), giver):
+                continue
+            if self.index is not None and not self._lasting(self.index.pass_file, key, giver, taker):
+                continue  # another process passed it first: theirs
+            with self._lock:
+                owners = self._owners.setdefault(key, set())
+                if giver in owners:
+                    owners.discard(giver)
+                    owners.add(taker)
+
+    def _lasting(self, action: Callable[..., Any], *args: Any) -> Any:
+        """Run an index call; an index that can't be written leaves the memory half alone."""
+        try:
+            return action(*args)
+        except sqlite3.Error as exc:
+            log.warning("The file ledger in the history index failed (%s); memory only.", exc)
+            return None
 
     def _prune(self) -> None:
         for key in [k for k in self._owners if not os.path.exists(k)]:
@@ -128,15 +182,23 @@ def gradio_folders(blocks: Any = None) -> list[Path]:
 class ServedFiles:
     """The rule: may `user` be sent the file a route was asked for? (`allows`, run in a thread)."""
 
-    def __init__(self, store: Storage, access: Access, *, logins: bool | None = None) -> None:
+    def __init__(self, store: Storage, access: Access, *, logins: bool | None = None,
+                 forget_after: float | None = None) -> None:
+        """`forget_after`: seconds after which a file handed out is surely swept from Gradio's cache."""
         self.store, self.access = store, access
         self.logins = access.private if logins is None else logins  # private mode implies logins
-        self.handed = HandedFiles()
+        # the ledger lasts in the index only with logins: without them it is never read
+        self.handed = HandedFiles(store.index if self.logins else None, forget_after=forget_after)
         self._folders: list[Path] | None = None  # Gradio's folders, once `watch` knows the Blocks
 
     def watch(self, blocks: Any) -> None:
         """Record the files each event hands its caller: wraps the Blocks' `process_api`, the one
         function every event, API call and MCP tool goes through, as its answer leaves.
+
+        Before the event runs, files it reads that the MCP server's own client uploaded become
+        the caller's (`HandedFiles.claim`): that client uploads what a tool's caller sent (a
+        `data:` or http URL) under its pseudo-user, then calls the tool as that caller, so the
+        first event to read such a file is its caller's, and nobody else may read it after.
 
         Only with logins: without them the ledger is never read (`_may_have`), so events
         don't pay for it."""
@@ -146,12 +208,17 @@ class ServedFiles:
         original = blocks.process_api
 
         async def process_api(*args: Any, **kwargs: Any) -> Any:
-            result = await original(*args, **kwargs)
             request = kwargs.get("request", args[3] if len(args) > 3 else None)
             if isinstance(request, list):
                 request = request[0] if request else None
-            if isinstance(result, dict):
-                self.handed.hand(output_files(result.get("data")), request_user(request))
+            user = request_user(request)
+            named = list(output_files(kwargs.get("inputs", args[1] if len(args) > 1 else None)))
+            if named:
+                await run_in_threadpool(self.handed.claim, named, MCP_LOOPBACK_USER, user)
+            result = await original(*args, **kwargs)
+            handed = list(output_files(result.get("data"))) if isinstance(result, dict) else []
+            if handed:
+                await run_in_threadpool(self.handed.hand, handed, user)
             return result
 
         blocks.process_api = process_api
@@ -176,19 +243,14 @@ class ServedFiles:
         folders = self._folders if self._folders is not None else gradio_folders()
         return any(p.is_relative_to(f) for p in paths for f in folders)
 
-    def _may_have(self, real: Path, user: str | None, *, reading: bool = False) -> bool:
+    def _may_have(self, real: Path, user: str | None) -> bool:
         """A file in Gradio's folders: to whom the app handed it, and the admin; in private mode
         an image of ours also by the owner rule (a board unshared since takes it back).
-
-        `reading`: an event reads it. The MCP server's own client uploads what a tool's caller
-        sent (a `data:` or http URL, never a path), under its pseudo-user, before it calls the
-        tool as that caller: such a file may be read by the user the call runs as (still
-        under the owner rule), never fetched by a file route.
-        """
+        The MCP server's pseudo-user reads nothing of its own: its uploads are claimed by the
+        caller's event (see `watch`)."""
         if not self.logins:
             return True  # one visitor, or everyone alike
-        owners = self.handed.owners(real)
-        if not (self.access.is_admin(user) or user in owners or (reading and user and MCP_LOOPBACK_USER in owners)):
+        if not (self.access.is_admin(user) or (user != MCP_LOOPBACK_USER and self.handed.holds(real, user))):
             return False
         return not self.access.private or self._may_see(self.owner_record(real), user)
 
@@ -245,7 +307,7 @@ class ServedFiles:
         if real.is_relative_to(self.store.root):
             return self.access.is_admin(user) or self._may_see(self.store.image_at(real), user)
         if self._in_gradio_folders(lexical, real):
-            return self._may_have(real, user, reading=True)
+            return self._may_have(real, user)
         return not self.access.private or self.access.is_admin(user) or self._may_see(self.owner_record(real), user)
 
 

@@ -4,7 +4,8 @@ The PNGs are the source of truth (each carries its record in a `generation` chun
 the `images` table only makes listing and searching fast. It can always be rebuilt
 from the files, so a missing or corrupt index is an inconvenience, never a loss of
 images. The `quota` table (per-user daily counters) lives in the same file so one
-transaction can guard it across processes; it is the one thing a rebuild resets.
+transaction can guard it across processes; it and `handed_files` (which user the app
+handed each file in Gradio's cache to, see `guard.HandedFiles`) are what a rebuild resets.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from .record import ROW_COLUMNS, Record
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 MAX_LIMIT = 500
 
 _IMAGES_TABLE = """
@@ -106,7 +107,17 @@ CREATE TABLE IF NOT EXISTS quota (
     used  INTEGER NOT NULL,
     PRIMARY KEY (user, day)
 )"""
-_SCHEMA = (_IMAGES_TABLE, *_INDEXES, _QUOTA_TABLE, *_MARK_INDEXES, *_BOARD_TABLES, *_PROMPT_INDEX, _FOLDERS_TABLE)
+# Version 5: the owner ledger of files in Gradio's folders (path resolved; user "" without
+# login; handed_at in epoch seconds), so ownership outlives a restart and is shared by processes.
+_HANDED_TABLE = """
+CREATE TABLE IF NOT EXISTS handed_files (
+    path       TEXT NOT NULL,
+    user       TEXT NOT NULL,
+    handed_at  INTEGER NOT NULL,
+    PRIMARY KEY (path, user)
+) WITHOUT ROWID"""
+_SCHEMA = (_IMAGES_TABLE, *_INDEXES, _QUOTA_TABLE, *_MARK_INDEXES, *_BOARD_TABLES, *_PROMPT_INDEX, _FOLDERS_TABLE,
+           _HANDED_TABLE)
 
 # Only numbers count as an inference time, as in `_row` (JSON true is not 1 ms).
 _INFERENCE_FROM_RECORD = """
@@ -131,6 +142,7 @@ _UPGRADES: Mapping[int, tuple[str, ...]] = {
         "INSERT INTO prompts (prompts) VALUES ('rebuild')",
     ),
     3: (_FOLDERS_TABLE,),
+    4: (_HANDED_TABLE,),
 }
 
 _INSERT = f"INSERT OR IGNORE INTO images ({', '.join(ROW_COLUMNS)}) VALUES ({', '.join('?' * len(ROW_COLUMNS))})"
@@ -543,6 +555,36 @@ class HistoryIndex:
         with self._connect() as conn:
             return conn.execute("DELETE FROM saved_searches WHERE owner = ? AND name = ?",
                                 (owner or "", name)).rowcount > 0
+
+    # -- files handed out (guard.HandedFiles' lasting half) --------------------------------
+
+    def hand_files(self, pairs: Iterable[tuple[str, str | None]], at: float | None = None) -> None:
+        """Record that each (resolved path, user) was handed that file (again: a newer time)."""
+        now = int(time.time() if at is None else at)
+        rows = [(path, user or "", now) for path, user in pairs]
+        if rows:
+            with self._connect() as conn, _transaction(conn):
+                conn.executemany("INSERT OR REPLACE INTO handed_files (path, user, handed_at) VALUES (?, ?, ?)", rows)
+
+    def handed_to(self, path: str) -> set[str | None]:
+        """Who was handed the file at `path` (None: a visitor without login)."""
+        with self._connect() as conn:
+            rows = conn.execute("SELECT user FROM handed_files WHERE path = ?", (path,)).fetchall()
+        return {user or None for (user,) in rows}
+
+    def pass_file(self, path: str, giver: str, taker: str | None) -> bool:
+        """Move `giver`'s hold on a file to `taker` (done once: false if `giver` held it no longer)."""
+        with self._connect() as conn, _transaction(conn):
+            if not conn.execute("DELETE FROM handed_files WHERE path = ? AND user = ?", (path, giver)).rowcount:
+                return False
+            conn.execute("INSERT OR REPLACE INTO handed_files (path, user, handed_at) VALUES (?, ?, ?)",
+                         (path, taker or "", int(time.time())))
+            return True
+
+    def forget_handed(self, before: float) -> int:
+        """Drop the ledger's rows older than `before` (epoch seconds): Gradio has swept those files."""
+        with self._connect() as conn:
+            return conn.execute("DELETE FROM handed_files WHERE handed_at < ?", (int(before),)).rowcount
 
     def distinct(self, column: DistinctColumn, user: str | None = None) -> list[str]:
         """Sorted values a filter dropdown can offer; NULL and "" (which mean "any") left out.
