@@ -13,6 +13,9 @@ from gradio_client import Client
 from gradio_client.exceptions import AppError
 from PIL import Image
 
+from webui.db import database_files
+from webui.storage import INDEX_NAME
+
 from .conftest import TEST_KEY, launch_app, pngs, token
 from .support.apps import ServedApp, serve_app
 from .support.fake_api import FakeApi
@@ -123,7 +126,7 @@ def test_page_says_demo_mode(demo_app: ServedApp) -> None:
 
 def test_index_and_dotenv_are_never_served(demo_app: ServedApp) -> None:
     (demo_app.cwd / ".env").write_text(f"YUNYX_API_KEY={TEST_KEY}\n")
-    index = demo_app.outputs.resolve() / "history.sqlite3"
+    index = demo_app.app.storage.index.path.resolve()
     for target in (index, demo_app.cwd / ".env", Path("/etc/passwd")):
         for prefix in ("gradio_api/file=", "file="):
             response = requests.get(f"{demo_app.url}{prefix}{target}", timeout=10)
@@ -147,9 +150,10 @@ def test_history_survives_a_restart_and_a_deleted_index(tmp_path: Path) -> None:
     finally:
         first.stop()
     assert "Stopped." in first.log()
-    (outputs / "history.sqlite3").unlink()
-    for extra in ("history.sqlite3-wal", "history.sqlite3-shm"):
-        (outputs / extra).unlink(missing_ok=True)
+    index, *journal = database_files(outputs / INDEX_NAME)
+    index.unlink()
+    for extra in journal:
+        extra.unlink(missing_ok=True)
     second = serve_app(tmp_path, outputs=outputs)
     try:
         assert Client(second.url, verbose=False).predict("lighthouse", 0, 10, api_name="/history") == [record]

@@ -248,7 +248,7 @@ def test_delete_asks_cancel_keeps_confirm_moves_to_trash(page, app, client):
     victim = api_generate(client, f"a rusty bicycle in the rain {word}")
     keeper = api_generate(client, f"a rusty bicycle in the sun {word}")
     victim_png = app.outputs / victim["file"]
-    trashed = app.outputs / ".trash" / victim["file"]
+    trashed = app.app.storage.trash_dir / victim["file"]
 
     open_history(page)
     search_history(page, word, found=2)

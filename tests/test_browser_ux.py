@@ -15,6 +15,7 @@ import pytest
 
 from webui.app import App
 from webui.i18n import LABELS, MESSAGES
+from webui.storage import TRASH_DIR
 
 from .browser import PROMPT, require_playwright, set_batch_count
 from .conftest import ARTIFACTS, TEST_KEY, pngs, token, wait_until
@@ -325,7 +326,7 @@ def test_delete_undo_trash_restore_and_empty(open_ux, app):
         expect(items).to_have_count(0)
 
     delete_it()
-    expect(page.locator("#history-status")).not_to_contain_text(".trash")
+    expect(page.locator("#history-status")).not_to_contain_text(TRASH_DIR)
     page.locator("#undo").click()
     expect(page.locator("#history-status")).to_contain_text("Restored")
     expect(items).to_have_count(1)

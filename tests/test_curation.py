@@ -16,6 +16,7 @@ from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 
 from webui import metadata
+from webui.db import database_files
 from webui.storage import Storage
 
 from .security import attack
@@ -155,8 +156,8 @@ def test_marks_and_boards_survive_a_rebuilt_index(tmp_path: Path) -> None:
         c.predict([record["id"]], ["Cranes"], [], api_name="/board")
     finally:
         app.stop()
-    for suffix in ("", "-wal", "-shm"):
-        (app.outputs / f"history.sqlite3{suffix}").unlink(missing_ok=True)
+    for file in database_files(app.app.storage.index.path):
+        file.unlink(missing_ok=True)
     store = Storage(app.outputs).open()
     try:
         [found] = store.index.search("board:Cranes is:starred")

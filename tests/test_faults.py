@@ -14,6 +14,7 @@ from gradio_client import Client
 from gradio_client.exceptions import AppError
 
 from webui.errors import ApiTimeoutError
+from webui.storage import THUMBS_DIR
 
 from .conftest import TEST_KEY, free_port
 from .support.apps import ServedApp, serve_app
@@ -61,7 +62,7 @@ def clean_fake(fake: FakeApi, waits: RecordedWaits) -> Iterator[None]:
 
 
 def all_files(outputs: Path) -> set[Path]:
-    return {p for p in outputs.rglob("*") if p.is_file() and ".thumbs" not in p.parts}
+    return {p for p in outputs.rglob("*") if p.is_file() and THUMBS_DIR not in p.parts}
 
 
 def generate(client: Client, prompt: str = "a quiet harbour", model: str = "FLUX.1-schnell", seed: int = 11):

@@ -90,7 +90,7 @@ def alices(team: ServedApp) -> dict[str, str]:
     link.symlink_to(outputs / record["file"])
     return {
         "png": str(outputs / record["file"]),
-        "thumbnail": str(outputs / ".thumbs" / f"{record['id']}.webp"),
+        "thumbnail": str(team.app.storage.thumbnail(record)),
         "cached png": cached_png,
         "cached thumbnail": cached_thumb,
         "symlink to the png": str(link),
@@ -148,13 +148,14 @@ def test_only_the_apps_own_images_are_served_from_the_outputs_folder(open_app: S
     storage = open_app.app.storage
     thumb = storage.thumbnail(record)
     index = storage.index.path
-    broken = root / f"{index.name}.broken-1700000000"
+    broken = storage.index.aside_path(1700000000)
     shutil.copy(index, broken)
     Image.new("RGB", (8, 8), "red").save(root / "not-ours.png")
-    (root / ".thumbs" / "0123456789abcdef.webp").write_bytes(thumb.read_bytes())
+    stray = thumb.with_name("0123456789abcdef.webp")
+    stray.write_bytes(thumb.read_bytes())
     trashed = open_app.app.trash.delete(generate(open_app, requests.Session(), "to the trash")[1]["id"])
     refused = [broken, index, root / ".env", root / ".git" / "config", root / "launch.py", root / "notes.txt",
-               root / "not-ours.png", root / ".thumbs" / "0123456789abcdef.webp", trashed]
+               root / "not-ours.png", stray, trashed]
     for path in refused:
         assert path.is_file(), path
         for how, status, body in fetch_all(open_app, None, str(path)):

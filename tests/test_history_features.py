@@ -17,10 +17,11 @@ from PIL import Image
 
 from webui import metadata
 from webui.access import Access
+from webui.db import database_files
 from webui.errors import InvalidInputError
 from webui.history import SCHEMA_VERSION, HistoryIndex, IndexUnreadable
 from webui.quota import Quota
-from webui.storage import Storage
+from webui.storage import INDEX_NAME, THUMBS_DIR, TRASH_DIR, Storage
 from webui.trash import Trash
 
 from .conftest import pngs
@@ -212,7 +213,7 @@ def test_delete_moves_the_file_to_trash_and_forgets_it(store: Storage) -> None:
     assert not path.exists() and not thumb.exists()
     assert store.index.get(record["id"]) is None
     assert store.index.search() == [kept]
-    assert store.trash_dir == store.root / ".trash"
+    assert store.trash_dir.parent == store.root and store.trash_dir.name.startswith(".")  # never indexed
     assert trashed not in pngs(store.root)
     with pytest.raises(InvalidInputError):
         trash_of(store).delete(record["id"])
@@ -267,7 +268,7 @@ def _delete_or_error(store: Storage, record_id: str) -> Any:
 
 @pytest.mark.parametrize(
     "file",
-    ["../outside.png", "/etc/passwd", "history.sqlite3", ".thumbs/x.png", ".trash/2026-03-01/x.png", "2026-03-01"],
+    ["../outside.png", "/etc/passwd", INDEX_NAME, f"{THUMBS_DIR}/x.png", f"{TRASH_DIR}/2026-03-01/x.png", "2026-03-01"],
 )
 def test_delete_refuses_records_pointing_anywhere_but_an_image(store: Storage, tmp_path: Path, file: str) -> None:
     save(store)  # makes the day folder and the index file exist
@@ -340,7 +341,7 @@ def test_restore_refuses_paths_outside_the_trash(store: Storage, tmp_path: Path)
     attempts = [
         live,  # an image that is not in the trash
         store.trash_dir / ".." / record["file"],  # `..` out of the trash
-        Path(".trash/../") / record["file"],  # relative, from the outputs folder
+        Path(TRASH_DIR, "..") / record["file"],  # relative, from the outputs folder
         store.trash_dir / "../../outside.png",
         outside,
         store.trash_dir,
@@ -358,7 +359,7 @@ def test_restore_refuses_paths_outside_the_trash(store: Storage, tmp_path: Path)
         trash_of(store).restore(junk)
     assert junk.exists()
     # A relative path inside the trash is fine.
-    assert trash_of(store).restore(Path(".trash") / trashed.relative_to(store.trash_dir))["seed"] == 2
+    assert trash_of(store).restore(Path(TRASH_DIR) / trashed.relative_to(store.trash_dir))["seed"] == 2
 
 
 # -- quotas ---------------------------------------------------------------------------
@@ -477,13 +478,13 @@ def test_v1_index_is_upgraded_in_place(tmp_path: Path) -> None:
     records = [save(store, seed=1, inference=1500), save(store, seed=2, user="bob", inference=None),
                save(store, seed=3, inference=True)]
     store.close()
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{store.index.path}{suffix}").unlink(missing_ok=True)
+    for file in database_files(store.index.path):
+        file.unlink(missing_ok=True)
     make_v1_index(store.index.path, records)
 
     upgraded = Storage(root, clock=Clock()).open()
 
-    assert not list(root.glob("history.sqlite3.broken-*"))  # upgraded, not rebuilt
+    assert not upgraded.index.moved_aside()  # upgraded, not rebuilt
     assert upgraded.index.search() == records[::-1]
     with closing(sqlite3.connect(upgraded.index.path)) as conn, conn:  # commit, then close
         assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 5
@@ -500,7 +501,7 @@ def test_v1_index_is_upgraded_in_place(tmp_path: Path) -> None:
 
 
 def test_two_objects_upgrading_one_v1_file_at_once(tmp_path: Path) -> None:
-    path = tmp_path / "history.sqlite3"
+    path = tmp_path / INDEX_NAME
     record = {**BASE, "id": "r1", "file": "2026-03-01/a.png", "created_at": "2026-03-01T00:00:00.000Z"}
     make_v1_index(path, [record])
     indexes = [HistoryIndex(path) for _ in range(4)]
@@ -521,7 +522,7 @@ def _check_or_record(index: HistoryIndex, errors: list[BaseException]) -> None:
 
 
 def test_unknown_versions_are_still_unreadable(closed_after, tmp_path: Path) -> None:
-    path = tmp_path / "history.sqlite3"
+    path = tmp_path / INDEX_NAME
     make_v1_index(path, [])
     with closing(sqlite3.connect(path)) as conn, conn:  # commit, then close
         conn.execute("PRAGMA user_version = 99")

@@ -142,7 +142,7 @@ def test_a_matrix_over_the_daily_limit_is_refused_before_any_image(team) -> None
 
 def test_the_library_file_is_never_served(team) -> None:
     s = login(team, "alice")
-    library = (team.outputs / "library.sqlite3").resolve()
+    library = team.app.core.library.path.resolve()
     assert library.exists()
     for url in (f"{team.url}gradio_api/file={library}", f"{team.url}gradio_api/file/{library}"):
         assert s.get(url, timeout=10).status_code in (403, 404), url

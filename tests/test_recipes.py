@@ -8,6 +8,7 @@ import pytest
 
 from webui.generator import InvalidInputError
 from webui.recipes import (
+    LIBRARY_NAME,
     MAX_MATRIX,
     Expansion,
     Library,
@@ -92,7 +93,7 @@ def test_a_matrix_refuses_bad_cells_and_empty_axes_before_anything_runs():
 
 @pytest.fixture
 def library(tmp_path):
-    lib = Library(tmp_path / "library.sqlite3")
+    lib = Library(tmp_path / LIBRARY_NAME)
     yield lib
     lib.close()
 
@@ -156,7 +157,7 @@ def test_import_refuses_what_is_not_a_library_and_adds_nothing(library, text):
 
 
 def test_the_library_survives_reopening(tmp_path):
-    path = tmp_path / "library.sqlite3"
+    path = tmp_path / LIBRARY_NAME
     first = Library(path)
     saved = first.save(recipe(), None)
     first.close()

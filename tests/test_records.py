@@ -16,6 +16,7 @@ from webui import metadata
 from webui.history import SCHEMA_VERSION, HistoryIndex
 from webui.query import Query, QueryError, Term, parse_query
 from webui.record import INFOTEXT_FIELDS, ROW_COLUMNS, Record, form_values
+from webui.storage import INDEX_NAME
 
 
 def rec(n: int, **fields: Any) -> Record:
@@ -79,7 +80,7 @@ def test_a_malformed_token_is_named(token: str) -> None:
 
 @pytest.fixture
 def index(tmp_path: Path) -> Iterator[HistoryIndex]:
-    ix = HistoryIndex(tmp_path / "history.sqlite3")
+    ix = HistoryIndex(tmp_path / INDEX_NAME)
     ix.create()
     yield ix
     ix.close()
@@ -137,7 +138,7 @@ def test_boards_in_records_come_back_on_a_rebuild(index: HistoryIndex) -> None:
 
 
 def test_a_version_2_file_is_upgraded_and_searchable(closed_after, tmp_path: Path) -> None:
-    path = tmp_path / "history.sqlite3"
+    path = tmp_path / INDEX_NAME
     conn = sqlite3.connect(path)
     conn.executescript("""
         CREATE TABLE images (id TEXT PRIMARY KEY, file TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL,

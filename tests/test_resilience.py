@@ -14,7 +14,7 @@ from gradio_client import Client
 from PIL import Image
 
 from webui import metadata
-from webui.storage import Storage
+from webui.storage import TMP_PREFIX, Storage
 
 from .conftest import ROOT, launch_apps, pngs, wait_until
 from .support.apps import api_client
@@ -38,7 +38,7 @@ def assert_consistent(outputs: Path) -> int:
                 img.verify()
     finally:
         store.close()
-    leftovers = [p for p in outputs.rglob(".tmp-*")]
+    leftovers = [p for p in outputs.rglob(f"{TMP_PREFIX}*")]
     assert not leftovers
     return len(files)
 
@@ -110,7 +110,7 @@ def test_full_disk_still_hands_over_the_image(serve, tmp_path: Path, backend) ->
             assert Path(path).stat().st_size > 160_000
             assert record["saved"] is False and "could not be saved on the server" in record["warning"]
             assert not [p for p in outputs.rglob("*.png")]
-            assert not [p for p in outputs.rglob(".tmp-*")]
+            assert not [p for p in outputs.rglob(f"{TMP_PREFIX}*")]
         finally:
             app.stop()  # before the unmount
     finally:

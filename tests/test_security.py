@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 import json
 from typing import Iterator
 
@@ -15,6 +16,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from webui import metadata
+from webui.db import journal_files
 from webui.errors import ImageApiError, render
 from webui.service import GenerationParams, ImageService
 
@@ -74,7 +76,7 @@ TRAVERSALS = [
     "%252e%252e/%252e%252e/etc/passwd",
     "....//....//etc/passwd",
     "{outputs}/../../../../etc/passwd",
-    "{outputs}/history.sqlite3-wal",
+    "{journal}",  # the index's -wal, -shm and -journal
     "//etc/passwd",
     "\\..\\..\\etc\\passwd",
 ]
@@ -89,9 +91,11 @@ TRAVERSALS = [
 @pytest.mark.parametrize("template", TRAVERSALS)
 def test_nothing_outside_outputs_and_cache_is_served(demo_app: ServedApp, template: str) -> None:
     (demo_app.cwd / ".env").write_text(f"YUNYX_API_KEY={TEST_KEY}\n")
-    path = template.format(index=demo_app.outputs.resolve() / "history.sqlite3",
-                           outputs=demo_app.outputs.resolve(), cwd=demo_app.cwd.resolve())
-    for prefix in ("gradio_api/file=", "file=", "gradio_api/file/", "static/", "assets/"):
+    index = demo_app.app.storage.index.path.resolve()
+    paths = {template.format(index=index, journal=journal, outputs=demo_app.outputs.resolve(), cwd=demo_app.cwd.resolve())
+             for journal in journal_files(index)}
+    for prefix, path in itertools.product(("gradio_api/file=", "file=", "gradio_api/file/", "static/", "assets/"),
+                                          sorted(paths)):
         url = demo_app.url + prefix + path
         response = requests.get(url, timeout=10)
         body = response.content

@@ -15,7 +15,8 @@ from PIL import Image
 
 from webui import metadata
 from webui.access import Access
-from webui.storage import MAX_NAME, SaveError, Storage, file_name, slugify
+from webui.db import journal_files
+from webui.storage import MAX_NAME, THUMBS_DIR, TMP_PREFIX, SaveError, Storage, file_name, slugify
 from webui.trash import Trash
 
 from .conftest import pngs
@@ -71,7 +72,7 @@ def test_save_writes_png_with_both_chunks_and_indexes_it(storage: Storage) -> No
     for key in ("id", "prompt", "model", "image_size", "prompt_enhancement", "seed", "inference", "file", "created_at"):
         assert key in record
     assert record["created_at"].endswith("Z")
-    assert not [p for p in path.parent.iterdir() if p.name.startswith(".tmp-")]
+    assert not [p for p in path.parent.iterdir() if p.name.startswith(TMP_PREFIX)]
 
 
 def test_names_never_overwrite_and_hold_counter_and_seed(storage: Storage) -> None:
@@ -141,12 +142,12 @@ def test_deleted_index_is_rebuilt_from_png_chunks(closed_after, tmp_path: Path) 
 def test_corrupt_index_is_moved_aside_and_rebuilt(closed_after, tmp_path: Path) -> None:
     store = closed_after(Storage(tmp_path / "o").open())
     saved = store.save(png_bytes(), FIELDS)
-    for extra in ("-wal", "-shm"):
-        Path(f"{store.index.path}{extra}").unlink(missing_ok=True)
+    for extra in journal_files(store.index.path):
+        extra.unlink(missing_ok=True)
     store.index.path.write_bytes(b"this is not a database" * 100)
     rebuilt = closed_after(Storage(tmp_path / "o").open())
     assert rebuilt.index.search() == [saved]
-    assert list((tmp_path / "o").glob("history.sqlite3.broken-*"))
+    assert rebuilt.index.moved_aside()
 
 
 def test_reconcile_drops_rows_whose_file_is_gone_and_adds_foreign_pngs(closed_after, tmp_path: Path) -> None:
@@ -175,15 +176,15 @@ def test_crash_leftovers_are_recovered_or_cleared(closed_after, tmp_path: Path) 
     complete = path.read_bytes()
     store.index.remove_files([record["file"]])
     path.write_bytes(b"")  # the reservation, left empty by the crash
-    (path.parent / ".tmp-abc.png").write_bytes(complete)  # the fsynced temp file
-    (path.parent / ".tmp-half.png").write_bytes(complete[: len(complete) // 2])
+    (path.parent / f"{TMP_PREFIX}abc.png").write_bytes(complete)  # the fsynced temp file
+    (path.parent / f"{TMP_PREFIX}half.png").write_bytes(complete[: len(complete) // 2])
     (path.parent / "00077-1-empty.png").write_bytes(b"")
     other = store.save(png_bytes(seed=1), FIELDS)  # a crash after the link: tmp == final
     store.close()
-    (path.parent / ".tmp-linked.png").write_bytes(store.path_of(other).read_bytes())
+    (path.parent / f"{TMP_PREFIX}linked.png").write_bytes(store.path_of(other).read_bytes())
     reopened = closed_after(Storage(tmp_path / "o").open())
     assert path.read_bytes() == complete
-    assert not list(path.parent.glob(".tmp-*"))
+    assert not list(path.parent.glob(f"{TMP_PREFIX}*"))
     assert not (path.parent / "00077-1-empty.png").exists()
     assert {r["id"] for r in reopened.index.search()} == {record["id"], other["id"]}
     assert len(pngs(reopened.root)) == 2
@@ -211,7 +212,7 @@ def test_thumbnail_is_small_webp_and_made_once(storage: Storage) -> None:
         assert img.format == "WEBP" and max(img.size) <= 384
     mtime = thumb.stat().st_mtime_ns
     assert storage.thumbnail(record) == thumb and thumb.stat().st_mtime_ns == mtime
-    assert thumb.parent.name == ".thumbs"
+    assert thumb.parent == storage.root / THUMBS_DIR
     assert thumb not in pngs(storage.root)
 
 
@@ -245,7 +246,7 @@ def test_file_systems_without_hard_links_still_never_overwrite(closed_after, tmp
     access = Access(store.index)
     trashed = Trash(store, store.index, access).delete(first["id"])
     assert trashed.is_file() and not store.path_of(first).exists()
-    assert not list(store.path_of(second).parent.glob(".tmp-*"))
+    assert not list(store.path_of(second).parent.glob(f"{TMP_PREFIX}*"))
 
 
 def test_a_name_taken_by_another_process_is_skipped_not_overwritten(storage: Storage) -> None:
@@ -276,5 +277,5 @@ def test_file_systems_without_unnamed_files_use_a_named_temporary_file(tmp_path:
     assert records[0]["file"] != records[1]["file"]
     for record in records:
         assert metadata.read_record(store.path_of(record).read_bytes()) == record
-    assert not list(store.path_of(records[0]).parent.glob(".tmp-*"))
+    assert not list(store.path_of(records[0]).parent.glob(f"{TMP_PREFIX}*"))
     assert {r["id"] for r in store.index.search()} == {r["id"] for r in records}

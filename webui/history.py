@@ -10,6 +10,7 @@ handed each file in Gradio's cache to, see `guard.HandedFiles`) are what a rebui
 
 from __future__ import annotations
 
+import glob
 import json
 import logging
 import sqlite3
@@ -28,6 +29,7 @@ log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 5
 MAX_LIMIT = 500
+_ASIDE = ".broken-"  # an unreadable index moved aside: `<name>.broken-<epoch>`
 
 _IMAGES_TABLE = """
 CREATE TABLE IF NOT EXISTS images (
@@ -252,11 +254,19 @@ class HistoryIndex:
         self.close()
         if not self.path.exists():
             return None
-        aside = self.path.with_name(f"{self.path.name}.broken-{int(time.time())}")
+        aside = self.aside_path(int(time.time()))
         self.path.replace(aside)
         for extra in journal_files(self.path):
             extra.unlink(missing_ok=True)
         return aside
+
+    def aside_path(self, epoch: int) -> Path:
+        """Where `move_aside` puts an unreadable index at `epoch` (kept for whoever wants to look)."""
+        return self.path.with_name(f"{self.path.name}{_ASIDE}{epoch}")
+
+    def moved_aside(self) -> list[Path]:
+        """The unreadable indexes moved aside so far."""
+        return sorted(self.path.parent.glob(f"{glob.escape(self.path.name)}{_ASIDE}*"))
 
     # -- writes ---------------------------------------------------------------------
 
