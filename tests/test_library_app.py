@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 from gradio_client import Client
 from gradio_client.exceptions import AppError
 
+from .support.events import Events
 from .support.team import login, member, users_file
 
 
@@ -51,6 +53,49 @@ def test_recipe_save_fill_and_a_matrix_from_its_choices(demo_app, tmp_path: Path
     assert {r["id"] for r in on_board} == {r["id"] for r in records}
     mine = [r for r in c.predict(api_name="/recipes") if r["id"] == saved["id"]]
     assert mine and mine[0]["uses"] == 1 + 4  # one fill, four cells
+
+
+def test_the_matrix_tabs_events_receive_every_field_of_the_form(demo_app) -> None:
+    """The page's count and run get each Matrix field by name (MatrixForm declares them once):
+    every field changes what they answer."""
+    recipe = Client(demo_app.url, verbose=False).predict(
+        "Cup", "a {color} cup", "", "", False, True, "", "", api_name="/recipe_save")
+    events = Events(demo_app.url)
+    events.call(events.find(writes=("matrix-recipe",)), [])  # this page's picker lists the recipe
+    count = events.find(reads=("matrix-prompts",), writes=("matrix-count",))
+    run = events.find(reads=("matrix-prompts", "seed"), writes=("matrix-grid",))
+    lines = {"matrix-prompts": "a bowl\na jug\na spoon", "matrix-recipe": None, "matrix-slots": "",
+             "matrix-models": ["FLUX.1-schnell", "stable-diffusion-3-5-large"],
+             "matrix-sizes": ["768x512", "1024x1024"], "matrix-both": True}
+    said = events.call(count, events.inputs(count, lines))["output"]["data"][0]
+    assert "This makes 24 images (3 rows × 8 columns)" in str(said)
+    picked = {**lines, "matrix-recipe": recipe["id"], "matrix-slots": "color: red | blue",
+              "matrix-models": ["FLUX.1-schnell"], "matrix-sizes": ["768x512"]}
+    said = events.call(count, events.inputs(count, picked))["output"]["data"][0]
+    assert "This makes 4 images (2 rows × 2 columns)" in str(said)
+
+    done = events.call(run, events.inputs(run, {**picked, "seed": 4242, "tz": "UTC"}))
+    grid = done["output"]["data"][0]
+    assert grid.count("<img") == 4 and "4242" in grid
+    assert all(f"<th scope='row'>{row}</th>" in grid for row in ("red", "blue"))
+    made = Client(demo_app.url, verbose=False).predict("seed:4242 cup", 0, 50, api_name="/history")
+    assert sorted((r["prompt"], r["prompt_enhancement"], r["model"], r["image_size"]) for r in made) == [
+        (f"a {color} cup", enhanced, "FLUX.1-schnell", "768x512") for color in ("blue", "red") for enhanced in (False, True)]
+
+
+def test_use_in_prompt_fills_every_slot_box_and_answers_in_the_visitors_language(demo_app) -> None:
+    """The library panel's "Use in prompt" reads all six slot boxes and knows who asks."""
+    recipe = Client(demo_app.url, verbose=False).predict(
+        "Six", "{a} {b} {c} {d} {e} {f}", "", "", False, True, "", "", api_name="/recipe_save")
+    events = Events(demo_app.url)
+    events.session.headers["Accept-Language"] = "zh-CN"
+    events.call(events.find(writes=("recipe",)), [])  # this page's picker lists the recipe
+    use = events.find(reads=("recipe", "slot-5"), writes=("prompt",))
+    boxes = {f"slot-{i}": word for i, word in enumerate(["one", "two", "three", "four", "five", "six"])}
+    done = events.call(use, events.inputs(use, {"recipe": recipe["id"], **boxes}))
+    assert done["output"]["data"][0] == "one two three four five six"
+    refused = events.call(use, events.inputs(use, {"recipe": None, **boxes}))
+    assert "请先从配方库中选择一个配方" in json.dumps(refused["output"], ensure_ascii=False)
 
 
 def test_a_matrix_from_pasted_lines_and_its_refusals(demo_app) -> None:

@@ -45,6 +45,27 @@ log = logging.getLogger(__name__)
 MAX_SLOT_FIELDS = 6  # slot boxes the page keeps ready; a recipe with more is filled over the API
 
 
+@dataclass(frozen=True)
+class MatrixForm:
+    """The Matrix tab's form: what decides the grid's shape, declared once.
+
+    The page's events send these by name (`inputs_kwargs`: the Matrix tab's box of each
+    name, see `ui.library_tab.MatrixTab.form`); a handler takes them as `**form` and builds
+    this, so a field added here reaches every matrix event without another parameter list.
+    """
+
+    prompts: str = ""  # one prompt a line (when no recipe is picked)
+    recipe: str | None = None  # the picked recipe's id
+    slot_values: str = ""  # `name: a | b` lines, one slot a line
+    models: Sequence[str] = ()
+    sizes: Sequence[str] = ()
+    both: bool = False  # enhancement off and on, else off only
+
+    @property
+    def enhancements(self) -> list[bool]:
+        return [False, True] if self.both else [False]
+
+
 @dataclass
 class LibraryHandlers:
     library: Library
@@ -346,9 +367,11 @@ class LibraryHandlers:
         except InvalidInputError:
             return None
 
-    def use(self, recipe_id: str | None, *slot_texts: Any) -> Any:
-        """ "Use in prompt": the filled prompt and the recipe's settings into the Generate form."""
-        *texts, request = slot_texts
+    def use(self, recipe_id: str | None, request: gr.Request, *texts: Any) -> Any:
+        """ "Use in prompt": the filled prompt and the recipe's settings into the Generate form.
+
+        `texts`: the slot boxes' values, in the recipe's slot order. `request` sits before them:
+        Gradio hands it only to a parameter before `*texts` (it stops looking at a `*`)."""
         lang = language(request)
         recipe = self._visible(recipe_id, request)
         if recipe is None:
@@ -400,35 +423,18 @@ class LibraryHandlers:
         self.delete_recipe(str(recipe_id), request)
         return self.choices(request)
 
-    def _page_plan(
-        self,
-        prompts: str,
-        recipe_id: str | None,
-        slot_lines: str,
-        models: list[str],
-        sizes: list[str],
-        both: bool,
-        seed: Any,
-        request: gr.Request | None,
-    ) -> MatrixPlan:
-        """The Matrix tab's form as a plan: slot values as `name: a | b` lines, enhancement as off/on."""
-        enhancements = [False, True] if both else [False]
-        return self.plan(prompts, recipe_id or "", _slot_lines(slot_lines), models, sizes, enhancements, seed, request)
+    def _page_plan(self, form: MatrixForm, seed: Any, request: gr.Request | None) -> MatrixPlan:
+        """The Matrix tab's form as a plan."""
+        return self.plan(form.prompts, form.recipe or "", _slot_lines(form.slot_values), form.models, form.sizes,
+                         form.enhancements, seed, request)
 
-    def count_line(
-        self,
-        prompts: str,
-        recipe_id: str | None,
-        slot_lines: str,
-        models: list[str],
-        sizes: list[str],
-        both: bool,
-        request: gr.Request,
-    ) -> str:
-        """ "This makes N images (M left today)", or what stops the matrix, before anything runs."""
+    def count_line(self, request: gr.Request, **form: Any) -> str:
+        """ "This makes N images (M left today)", or what stops the matrix, before anything runs.
+
+        `form`: the Matrix tab's fields by name (MatrixForm)."""
         lang = language(request)
         try:
-            plan = self._page_plan(prompts, recipe_id, slot_lines, models, sizes, both, -1, request)
+            plan = self._page_plan(MatrixForm(**form), -1, request)
         except AppError as exc:
             return render(exc, lang)
         allowance = self.generator.allowance(user_of(request))
@@ -438,20 +444,10 @@ class LibraryHandlers:
             text += " " + i18n.label("matrix_left", lang, left=left)
         return text
 
-    def run_matrix(
-        self,
-        prompts: str,
-        recipe_id: str | None,
-        slot_lines: str,
-        models: list[str],
-        sizes: list[str],
-        both: bool,
-        seed: Any,
-        tz: str | None,
-        request: gr.Request,
-    ) -> Iterator[tuple[Any, ...]]:
+    def run_matrix(self, seed: Any, tz: str | None, request: gr.Request, **form: Any) -> Iterator[tuple[Any, ...]]:
         """The page's matrix: the labelled grid fills in as cells finish.
 
+        `form`: the Matrix tab's fields by name (MatrixForm); `seed` is the Generate form's.
         Yields (grid, status, Stop, Try again) like Compare: the page's one waiting state
         (elapsed and typical time), cooperative Stop and errors that stay in the status line.
         """
@@ -459,8 +455,9 @@ class LibraryHandlers:
         jobs = self.jobs
         assert jobs is not None, "LibraryHandlers.jobs is set by create_app"
         step = Steps(*GRID_OUTPUTS)  # every step whole: see webui/handlers/steps.py
+        fields = MatrixForm(**form)
         try:
-            plan = self._page_plan(prompts, recipe_id, slot_lines, models, sizes, both, seed, request)
+            plan = self._page_plan(fields, seed, request)
             self._check_quota(plan, request)
         except AppError as exc:
             yield step(**refused(status.failed(lang, jobs.explain(exc, lang, tz, request))))
@@ -478,7 +475,7 @@ class LibraryHandlers:
                         if kind in ("start", "record", "end") else {})
                 yield step(**grid, **job_state(kind, value))
         finally:
-            self._file_away(made, recipe_id, board, user_of(request))
+            self._file_away(made, fields.recipe, board, user_of(request))
 
     @staticmethod
     def grid_html(plan: MatrixPlan, cells: dict[int, tuple[str, str]], board: str, lang: str,

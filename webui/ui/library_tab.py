@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import gradio as gr
 
 from ..generator import IMAGE_SIZES, KNOWN_MODELS
-from ..handlers.library import MAX_SLOT_FIELDS, LibraryHandlers
+from ..handlers.library import MAX_SLOT_FIELDS, LibraryHandlers, MatrixForm
 from .common import Shared, T
 
 
@@ -43,9 +43,9 @@ class MatrixTab:
     grid: gr.HTML
 
     @property
-    def plan_inputs(self) -> list[gr.components.Component]:
-        """What decides the grid's shape, in the order of the handlers' parameters."""
-        return [self.prompts, self.recipe, self.slot_values, self.models, self.sizes, self.both]
+    def form(self) -> dict[str, gr.Textbox | gr.Dropdown | gr.CheckboxGroup | gr.Checkbox]:
+        """What decides the grid's shape: the box of each MatrixForm field, by its name (`inputs_kwargs`)."""
+        return {f.name: getattr(self, f.name) for f in fields(MatrixForm)}
 
 
 def build_library_panel() -> LibraryPanel:
@@ -158,12 +158,9 @@ def wire_library(
         api_visibility="private"
     )
     gr.on(
-        [
-            c.change
-            for c in (matrix.prompts, matrix.recipe, matrix.slot_values, matrix.models, matrix.sizes, matrix.both)
-        ],
+        [c.change for c in matrix.form.values()],
         handlers.count_line,
-        inputs=matrix.plan_inputs,
+        inputs_kwargs=matrix.form,
         outputs=[matrix.count],
         show_progress="hidden",
         api_visibility="private",
@@ -173,7 +170,8 @@ def wire_library(
     run = gr.on(
         [matrix.run.click, matrix.retry.click],
         handlers.run_matrix,
-        inputs=[*matrix.plan_inputs, form.seed, shared.tz],
+        inputs=[form.seed, shared.tz],
+        inputs_kwargs=matrix.form,
         outputs=[matrix.grid, matrix.status, matrix.stop, matrix.retry],
         concurrency_limit=concurrency,
         concurrency_id="generate",
