@@ -507,3 +507,52 @@ def test_files_handed_out_stay_their_owners_across_processes(tmp_path: Path) -> 
     finally:
         first.stop()
         second.stop()
+
+
+def test_without_private_mode_a_teammates_file_still_hides_their_private_boards(tmp_path: Path) -> None:
+    """Without private history everyone sees every image, its author and its (shared) stars, but a
+    private board is its owner's: its name leaves in no file handed to anyone else."""
+    app = serve_app(tmp_path, "--users", str(users_file(tmp_path)))
+    try:
+        alice, bob = login(app, "alice"), login(app, "bob")
+        _, record = generate(app, alice, "alice's open meadow")
+        call(app, alice, "board", [[record["id"]], ["Alice's drafts", "Meadows"], []])
+        call(app, alice, "board_edit", ["Alice's drafts", None, False])
+        call(app, alice, "mark", [record["id"], True, 3])
+        png = app.outputs.resolve() / record["file"]
+        assert b"Alice's drafts" in png.read_bytes()
+        for body in (bob.get(f"{app.url}gradio_api/file={png}", timeout=10).content,
+                     bob.get(f"{app.url}api/v1/images/{record['id']}/png", timeout=30).content):
+            seen = png_record(body)
+            assert b"Alice's drafts" not in body and same_pixels(body, png.read_bytes())
+            assert seen["boards"] == ["Meadows"] and seen["user"] == "alice" and seen["starred"] and seen["rating"] == 3
+        assert alice.get(f"{app.url}gradio_api/file={png}", timeout=10).content == png.read_bytes()
+    finally:
+        app.stop()
+
+
+@attack(
+    "Privacy",
+    "User B uploads to PNG Info a PNG he made up whose `generation` record names the id of user A's private "
+    "image (as his own, and as A's)",
+    "B reads only what his file holds: nothing of A's prompt, seed or boards comes from the index",
+)
+def test_a_made_up_record_does_not_fetch_another_users_record(team: ServedApp) -> None:
+    from PIL import Image
+
+    from webui import metadata
+
+    _, secret = generate(team, login(team, "alice"), "alice's unlisted observatory")
+    call(team, login(team, "alice"), "board", [[secret["id"]], ["Alice's stargazing"], []])
+    bob = login(team, "bob")
+    events = Events(team.url, bob)
+    inspect = events.find(reads=("pnginfo-file",))
+    for owner in ("bob", "alice"):
+        raw = io.BytesIO()
+        Image.new("RGB", (8, 8), "black").save(raw, format="PNG")
+        made_up = metadata.embed_record(raw.getvalue(), {"id": secret["id"], "user": owner, "prompt": "bob's probe",
+                                                         "model": "m", "seed": 1})
+        uploaded = bob.post(team.url + "gradio_api/upload", files={"files": ("probe.png", made_up)}, timeout=10)
+        assert uploaded.ok, uploaded.text
+        answer = json.dumps(events.call(inspect, [file_data(uploaded.json()[0]), "UTC"]))
+        assert "observatory" not in answer and "stargazing" not in answer, (owner, answer[:500])

@@ -274,10 +274,12 @@ class ServedFiles:
     def copy_for(self, path: str | Path, user: str | None, data: bytes | None = None) -> bytes | None:
         """What `user` receives of a PNG of ours that is someone else's: its bytes (`data`, else
         read from `path`) with the record in its text chunks as `user` may read it
-        (`Access.handed`: the index's current record, so a copy made before a later star or
-        board is cut the same way). None: the file goes as it is (not an image of ours, or
-        the visitor's own). Raises ValueError when such a file can't be rewritten: it must
-        then not go at all."""
+        (`Access.handed`; its boards as the index has them now). None: the file goes as it is
+        (not an image of ours, or the visitor's own). Raises ValueError when such a file
+        can't be rewritten: it must then not go at all.
+
+        The record is the file's own, never the index's row of the id it names: a file
+        made up to name another image's id (an upload) must not fetch that image's record."""
         try:
             real = Path(os.path.abspath(path)).resolve(strict=True)
         except (OSError, ValueError, RuntimeError):
@@ -287,7 +289,7 @@ class ServedFiles:
         record = self.store.image_at(real) if real.is_relative_to(self.store.root) else self.owner_record(real)
         if record is None:
             return None
-        handed = self.access.handed(self.access.index.get(str(record.get("id"))) or record, user)
+        handed = self.access.handed(record, user)
         if handed is None:
             return None
         try:
