@@ -13,9 +13,9 @@ from bench_load import LOAD_CONCURRENCY  # noqa: E402
 from rig import (  # noqa: E402
     SIZE,
     AppSpec,
-    burst,
     call_generate,
     generate_data,
+    measured_burst,
     new_session,
     prepare_fake,
     print_table,
@@ -48,11 +48,8 @@ def bench_concurrent(reps: int, workdir: Path, cold_fake: bool) -> dict[str, Any
             rep_seeds = [next(seeds) for _ in range(BURST_CALLS)]  # the same 8 pictures for each app
             k = rep % len(names)
             for name in names[k:] + names[:k]:
-                prepare_fake(r, rep_seeds, BURST_DELAY, cold_fake)
-                res = burst(r.apps[name].url, rep_seeds)
-                stats = r.backend.stats()
+                res = measured_burst(r, r.apps[name].url, rep_seeds, BURST_DELAY, cold_fake)
                 res.pop("per_call")
-                res.update(max_in_flight=stats["max_in_flight"], generation_requests=stats["generation_requests"])
                 runs[name].append(res)
                 time.sleep(0.1)
     out: dict[str, Any] = {"calls": BURST_CALLS, "delay_s": BURST_DELAY, "reps": reps, "cold_fake": cold_fake,

@@ -10,10 +10,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from rig import (  # noqa: E402
     SIZE,
     AppSpec,
-    burst,
     count_pngs,
     history_rows,
-    prepare_fake,
+    measured_burst,
     print_checks,
     print_table,
     running,
@@ -36,9 +35,7 @@ def bench_load(calls: int, workdir: Path, cold_fake: bool) -> dict[str, Any]:
         r.backend.render_cache_entries = max(r.backend.render_cache_entries, calls + 8)
         app = r.apps["ours"]
         rows_before = history_rows(app.url)  # fresh outputs folder; also warms the API + SSE path
-        prepare_fake(r, seeds, LOAD_DELAY, cold_fake)
-        res = burst(app.url, seeds)
-        stats = r.backend.stats()
+        res = measured_burst(r, app.url, seeds, LOAD_DELAY, cold_fake)
         res["pngs"] = count_pngs(r.outputs("ours"))
         res["history_rows"] = history_rows(app.url)
     per_call = res.pop("per_call")
@@ -48,8 +45,6 @@ def bench_load(calls: int, workdir: Path, cold_fake: bool) -> dict[str, Any]:
         "cold_fake": cold_fake,
         "history_rows_before": rows_before,
         "ideal_wall_s": calls * LOAD_DELAY / LOAD_CONCURRENCY,
-        "max_in_flight": stats["max_in_flight"],
-        "generation_requests": stats["generation_requests"],
         "per_call": summary(per_call) if per_call else None,
     })
     return res

@@ -18,7 +18,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
 import requests
 
@@ -140,30 +140,6 @@ def sample_fields(seed: int) -> dict[str, Any]:
         "inference": 812,
         "user": None,
     }
-
-
-@contextlib.contextmanager
-def patched(obj: Any, name: str, wrapper_factory: Callable[[Callable], Callable]) -> Iterator[None]:
-    """Temporarily replace obj.name with wrapper_factory(original)."""
-    original = getattr(obj, name)
-    setattr(obj, name, wrapper_factory(original))
-    try:
-        yield
-    finally:
-        setattr(obj, name, original)
-
-
-def timed(bucket: list[float]) -> Callable[[Callable], Callable]:
-    """A wrapper factory that appends each call's duration to `bucket`."""
-    def factory(fn: Callable) -> Callable:
-        def wrapper(*args: Any, **kw: Any) -> Any:
-            t0 = time.perf_counter()
-            try:
-                return fn(*args, **kw)
-            finally:
-                bucket.append(time.perf_counter() - t0)
-        return wrapper
-    return factory
 
 
 # --------------------------------------------------------------------------- apps over HTTP (b, c, d)
@@ -361,6 +337,16 @@ def prepare_fake(rig_: Rig, seeds: list[int], delay: float, cold_fake: bool) -> 
             list(pool.map(lambda i: fakes[i % len(fakes)].round_trip(seeds[i]), range(len(seeds))))
     backend.reset()
     backend.set_faults(delay=delay)
+
+
+def measured_burst(rig_: Rig, app_url: str, seeds: list[int], delay: float, cold_fake: bool) -> dict[str, Any]:
+    """`burst` against a fake made ready for it (`prepare_fake`), with what the fake saw: the
+    most generations it held at once (`max_in_flight`) and how many it was asked for."""
+    prepare_fake(rig_, seeds, delay, cold_fake)
+    res = burst(app_url, seeds)
+    stats = rig_.backend.stats()
+    res.update(max_in_flight=stats["max_in_flight"], generation_requests=stats["generation_requests"])
+    return res
 
 
 def burst(app_url: str, seeds: list[int], timeout: float = 120) -> dict[str, Any]:
