@@ -22,11 +22,9 @@ from .support.api_calls import ESC, KEY, fetch_png, generate, image_url
 
 @pytest.fixture
 def backend() -> Iterator[DemoBackend]:
-    api = DemoBackend(api_key=KEY).start()
-    try:
+    """The demo itself (conftest's `backend` is the tests' fake built on it)."""
+    with DemoBackend(api_key=KEY) as api:
         yield api
-    finally:
-        api.stop()
 
 
 # --------------------------------------------------------------------------- success path

@@ -8,7 +8,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,15 +20,6 @@ from webui.service import KNOWN_MODELS
 from .conftest import wait_until
 from .support.api_calls import ESC, KEY, fetch_png, generate, image_url
 from .support.fake_api import FakeApi
-
-
-@pytest.fixture
-def backend() -> Iterator[FakeApi]:
-    api = FakeApi(api_key=KEY).start()
-    try:
-        yield api
-    finally:
-        api.stop()
 
 
 def control(http: requests.Session, api: FakeApi, route: str, payload: Any = None) -> requests.Response:

@@ -9,7 +9,9 @@ import requests
 
 from webui.service import KNOWN_MODELS
 
-KEY = "test-key-123"
+from ..conftest import TEST_KEY
+
+KEY = TEST_KEY  # what conftest's `backend` and `fake` want
 ESC = "\\u0026"  # the six literal characters the real API leaves in URLs
 PROMPT = "a lighthouse on a cliff at dusk"
 
