@@ -54,9 +54,8 @@ def test_adduser_and_deluser_from_the_command_line(tmp_path: Path) -> None:
     assert "alice:" not in (tmp_path / "users.txt").read_text()
 
 
-def test_mcp_server_only_with_the_flag(serve) -> None:
-    plain = serve()
-    assert requests.get(plain.url + "gradio_api/mcp/schema", timeout=10).status_code == 404
+def test_mcp_server_only_with_the_flag(serve, demo_app) -> None:
+    assert requests.get(demo_app.url + "gradio_api/mcp/schema", timeout=10).status_code == 404
     app = serve("--mcp")
     tools = {t["name"]: t for t in requests.get(app.url + "gradio_api/mcp/schema", timeout=10).json()}
     assert {"generate", "history"} <= set(tools)

@@ -65,8 +65,12 @@ def all_files(outputs: Path) -> set[Path]:
     return {p for p in outputs.rglob("*") if p.is_file() and THUMBS_DIR not in p.parts}
 
 
+def submit(client: Client, prompt: str = "a quiet harbour", model: str = "FLUX.1-schnell", seed: int = 11):
+    return client.submit(prompt, model, "768x512", False, seed, api_name="/generate")
+
+
 def generate(client: Client, prompt: str = "a quiet harbour", model: str = "FLUX.1-schnell", seed: int = 11):
-    return client.predict(prompt, model, "768x512", False, seed, api_name="/generate")
+    return submit(client, prompt, model, seed).result(timeout=120)
 
 
 APP_FAULTS = [
@@ -80,10 +84,12 @@ APP_FAULTS = [
 def test_fault_gives_a_clear_message_and_leaves_nothing(app, fake, en, zh, fault: Fault) -> None:
     before = all_files(app.outputs)
     rows = len(en.predict("", 0, 500, api_name="/history"))
-    for client, words in ((en, fault.english), (zh, fault.chinese)):
-        fake.set_faults(**fault.knobs)
+    fake.set_faults(**fault.knobs)
+    # Both languages at once (one client each): a timeout row waits out --timeout once, not twice.
+    jobs = [(submit(client), words) for client, words in ((en, fault.english), (zh, fault.chinese))]
+    for job, words in jobs:
         with pytest.raises(AppError) as caught:
-            generate(client)
+            job.result(timeout=120)
         assert words in str(caught.value)
         assert TEST_KEY not in str(caught.value)
     assert all_files(app.outputs) == before, "a failed generation left a file behind"

@@ -10,7 +10,7 @@ import requests
 from webui.accounts import add_user
 from webui.i18n import LABELS
 
-from .support.apps import serve_app
+from .support.apps import ServedApp, serve_app
 
 
 def test_the_login_page_is_ours_in_the_visitors_language_until_logged_in(tmp_path: Path) -> None:
@@ -40,10 +40,6 @@ def test_the_login_page_is_ours_in_the_visitors_language_until_logged_in(tmp_pat
         app.stop()
 
 
-def test_an_app_without_login_never_shows_it(tmp_path: Path) -> None:
-    app = serve_app(tmp_path)
-    try:
-        page = requests.get(app.url, timeout=10)
-        assert page.status_code == 200 and 'id="login-form"' not in page.text
-    finally:
-        app.stop()
+def test_an_app_without_login_never_shows_it(demo_app: ServedApp) -> None:
+    page = requests.get(demo_app.url, timeout=10)
+    assert page.status_code == 200 and 'id="login-form"' not in page.text
