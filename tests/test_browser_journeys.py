@@ -340,7 +340,7 @@ def test_every_tab_stop_has_an_accessible_name(keyboard_walk):
 def test_progress_shows_extra_clicks_are_ignored_and_stop_cancels(open_page, live):
     app, fake = live
     page = open_page(app)
-    fake.set_faults(delay=3)
+    fake.set_faults(hold=True)  # the request stays at the API until Stop has been seen
     prompt = f"a slow snail race {token()}"
     joins: list[str] = []
 
@@ -362,13 +362,14 @@ def test_progress_shows_extra_clicks_are_ignored_and_stop_cancels(open_page, liv
 
     page.locator("#generate").click()
     page.locator("#generate").click()
-    wait_until(lambda: fake.stats()["generation_requests"] >= 1, timeout=10, what="the request at the fake")
+    wait_until(lambda: fake.stats()["in_flight"] == 1, timeout=30, what="the request held at the fake")
     assert len(joins) == 1, f"{len(joins)} generation events sent for three clicks"
 
     # Stop: the request already sent still lands, is saved and shown; it says so.
     page.locator("#stop").click()
     expect(line).to_contain_text("Stopping")
-    expect(line).to_have_attribute("data-state", "stopped", timeout=15_000)
+    fake.set_faults(hold=None)  # the API answers now
+    expect(line).to_have_attribute("data-state", "stopped")
     new = wait_until(lambda: pngs(app.outputs) - before, timeout=15, what="the image on disk")
     assert len(new) == 1
     assert fake.stats()["generation_requests"] == 1

@@ -155,7 +155,7 @@ def test_waiting_counts_and_stop_sends_nothing_more(open_ux, fake, app):
     page = open_ux("en-US")
     set_batch_count(page, 4)
     expect(page.locator("#batch-plan")).to_contain_text("This makes 4 images")
-    fake.set_faults(delay=6)  # long enough for Stop to arrive before the first two land, even under load
+    fake.set_faults(hold=True)  # the first two stay at the API until the server has taken Stop
     before = pngs(app.settings.outputs)
     page.locator(PROMPT).fill(f"a slow snail race {token()}")
     page.locator("#generate").click()
@@ -168,7 +168,8 @@ def test_waiting_counts_and_stop_sends_nothing_more(open_ux, fake, app):
     # Concurrency 2: two images are with the API, two are not sent yet.
     wait_until(lambda: fake.stats()["in_flight"] >= 2, timeout=20, what="two requests at the API")
     page.locator("#stop").click()
-    expect(line).to_contain_text("Stopping")
+    expect(line).to_contain_text("Stopping")  # the server's answer to Stop: its flag is set
+    fake.set_faults(hold=None)  # the API answers now
     expect(line).to_have_attribute("data-state", "stopped", timeout=30_000)
     expect(line).to_contain_text("2 made; 2 not sent")
     expect(page.locator("#stop")).to_be_disabled()
@@ -184,9 +185,11 @@ def test_waiting_tells_the_typical_time_for_this_model_and_size(open_ux, app, fa
     page.locator(PROMPT).fill(f"first {token()}")
     page.locator("#generate").click()
     expect(status(page)).to_have_attribute("data-state", "done")
-    fake.set_faults(delay=2)
+    fake.set_faults(hold=True)  # it waits until the line has been read
     page.locator("#generate").click()
     expect(status(page)).to_contain_text(re.compile(r"usually about \d"))
+    fake.set_faults(hold=None)
+    expect(status(page)).to_have_attribute("data-state", "done")
 
 
 # -- helpers for the tests below: images made straight through the app's core ------------
@@ -243,12 +246,13 @@ def test_matrix_uses_the_one_waiting_state_and_errors_stay(open_ux, app, fake, l
 
     word = token()
     page.locator("#matrix-prompts textarea").fill(f"a brass key {word}\na wax seal {word}")
-    fake.set_faults(delay=1.5)
+    fake.set_faults(hold=True)  # it waits until the waiting state has been read
     page.locator("#matrix-run").click()
     expect(line).to_have_attribute("data-state", "waiting")
     expect(line.locator(".elapsed")).to_be_visible()  # elapsed time, counted in the browser
     expect(line).to_contain_text(re.compile(r"2"))
     expect(page.locator("#matrix-stop")).to_be_enabled()
+    fake.set_faults(hold=None)
     expect(line).to_have_attribute("data-state", "done", timeout=60_000)
     expect(page.locator("#matrix-grid img")).to_have_count(2)
     expect(page.locator("#matrix-stop")).to_be_disabled()
