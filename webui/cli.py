@@ -18,11 +18,10 @@ from . import accounts, tokens
 from .config import ConfigError, add_options, option_parser, settings_from
 from .errors import InvalidInputError, render
 from .generator import DEFAULT_MODEL, DEFAULT_SIZE, IMAGE_SIZES, RANDOM_SEED, batch_params, validate
-from .quota import Quota
+from .quota import USAGE_DAYS, Quota
 from .service import MAX_SEED
 
 MAX_CLI_COUNT = 1000
-USAGE_DAYS = 30
 
 
 def build_parser() -> argparse.ArgumentParser:

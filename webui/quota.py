@@ -15,6 +15,8 @@ from typing import Any
 from .errors import DailyLimitError
 from .history import HistoryIndex
 
+USAGE_DAYS = 30  # what the Usage tab and `launch.py usage` show by default
+
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
@@ -67,6 +69,6 @@ class Quota:
             return None
         return max(0, limit - self.index.quota_used(user or "", self.today())), limit
 
-    def usage(self, days: int = 30) -> list[dict[str, Any]]:
+    def usage(self, days: int = USAGE_DAYS) -> list[dict[str, Any]]:
         """Images and inference time per day, user and model, for the `days` days ending today."""
         return self.index.usage(days, self.today())

@@ -8,10 +8,9 @@ from typing import Any, Callable
 import gradio as gr
 
 from .. import i18n
-from ..quota import Quota
+from ..quota import USAGE_DAYS, Quota
 from .common import language, refuse, user_of
 
-USAGE_DAYS = 30
 HEADERS = ("day", "user", "model", "images", "inference")
 
 
