@@ -115,19 +115,20 @@ class HandedFiles:
             return frozenset(self._owners.get(key, ())) if key is not None else frozenset()
 
     def claim(self, paths: Iterable[str], giver: str, taker: str | None) -> None:
-        """Files `giver` holds become `taker`'s instead: the first event to read them takes them."""
+        """Files `giver` holds become `taker`'s instead: the first event to read them takes them.
+
+        Asks memory only: `giver` (the MCP server's client) uploads to this same process."""
         if taker is None or taker == giver:
             return
         for key in dict.fromkeys(k for k in (_key(p) for p in paths) if k is not None):
-            if not self.holds(Path(key), giver):
-                continue
-            if self.index is not None and not self._lasting(self.index.pass_file, key, giver, taker):
-                continue  # another process passed it first: theirs
-            with self._lock:
-                owners = self._owners.setdefault(key, set())
-                if giver in owners:
-                    owners.discard(giver)
-                    owners.add(taker)
+            with self._lock:  # check and take at once: of two events naming it, one takes it
+                owners = self._owners.get(key, set())
+                if giver not in owners:
+                    continue
+                owners.discard(giver)
+                owners.add(taker)
+            if self.index is not None:
+                self._lasting(self.index.pass_file, key, giver, taker)
 
     def _lasting(self, action: Callable[..., Any], *args: Any) -> Any:
         """Run an index call; an index that can't be written leaves the memory half alone."""
