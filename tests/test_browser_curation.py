@@ -52,7 +52,7 @@ def test_star_board_filter_and_export(serve, open_page, tmp_path: Path) -> None:
     board.fill("Lighthouses")
     board.press("Enter")
     page.locator("#bulk-board-add").click()
-    expect(page.locator("#bulk-note")).to_contain_text("Put 3 pictures on the board “Lighthouses”")
+    expect(page.locator("#history-status .status-line")).to_contain_text("Put 3 pictures on the board “Lighthouses”")
     assert {r["prompt"] for r in client.predict('board:"Lighthouses"', 0, 10, api_name="/history")} == {
         f"a curated lighthouse {n}" for n in (1, 2, 3)}
     with page.expect_download() as download:
@@ -87,7 +87,9 @@ def test_pick_with_shift_ctrl_and_keys_across_pages(serve, open_page) -> None:
     picks = page.locator("#history-picks")
     picked = page.locator("#history_gallery .thumbnail-item.picked")
     expect(thumbs).to_have_count(24)
-    thumbs.nth(0).click()
+    thumbs.nth(0).click()  # shows it, picks nothing: the range starts here
+    expect(page.locator("#history-image img")).to_be_visible()
+    expect(page.locator("#bulk-actions")).to_be_hidden()
     thumbs.nth(2).click(modifiers=["Shift"])
     expect(picks).to_contain_text("3 selected")
     expect(picked).to_have_count(3)
@@ -109,7 +111,7 @@ def test_pick_with_shift_ctrl_and_keys_across_pages(serve, open_page) -> None:
     page.keyboard.press("Shift+ArrowRight")
     expect(picks).to_contain_text("6 selected")
     page.locator("#bulk-star").click()
-    expect(page.locator("#bulk-note")).to_contain_text("Starred 6 pictures")
+    expect(page.locator("#history-status .status-line")).to_contain_text("Starred 6 pictures")
     starred = client.predict("is:starred", 0, 50, api_name="/history")
     newest_first = [r["id"] for r in client.predict("", 0, 50, api_name="/history")]  # the grid's order
     assert {r["id"] for r in starred} == {newest_first[i] for i in (0, 2, 5, 6, 7, 25)}
@@ -162,3 +164,94 @@ def test_recipe_with_slots_to_a_labelled_matrix_found_again_by_board(serve, open
     expect(page.locator("#history-page")).to_contain_text("6 found")
     expect(page.locator("#history_gallery .thumbnail-item")).to_have_count(6)
     page.screenshot(path=str(ARTIFACTS / "history-matrix-board.png"))
+
+
+SCREENS = {"laptop": {"viewport": {"width": 1366, "height": 768}},
+           "phone": {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True,
+                     "has_touch": True}}
+_GRID_TOP = "() => document.querySelector('#history_gallery').getBoundingClientRect().top + window.scrollY"
+
+
+@pytest.mark.parametrize(("locale", "screen"), [("en-US", "laptop"), ("zh-CN", "phone")])
+def test_a_click_shows_the_picture_the_grid_stays_put_and_bulk_answers_stay_in_the_status_line(
+        serve, open_page, locale, screen) -> None:
+    """A click shows the picture and never opens the bulk bar; the corner circle picks; the bar
+    is docked at the window's bottom (the grid does not move); a refused bulk action is told in
+    the History status line in the visitor's language, in sight, with no toast; starred and
+    rated thumbnails wear a badge; every board is one chip menu away; the detail panel's
+    "Add to board" is a normal button on the field's line."""
+    from webui.i18n import LABELS, MESSAGES
+
+    lang = locale[:2]
+    text, said = LABELS[lang], MESSAGES[lang]
+    app = serve()
+    client = api_client(app.url)
+    jobs = [client.submit(f"a docked heron {n}", "FLUX.1-schnell", "768x512", False, n, api_name="/generate")
+            for n in range(5)]  # all submitted up front
+    ids = [job.result()[1]["id"] for job in jobs]
+    client.predict(ids[0], True, 4, api_name="/mark")
+    client.predict([ids[1]], [f"Shelf {n:02d}" for n in range(14)], [], api_name="/board")
+    page = open_page(app, locale, **SCREENS[screen])
+    thumbs = open_history(page, lang)
+    expect(thumbs).to_have_count(5)
+    items = page.locator("#history_gallery .thumbnail-item")
+    status = page.locator("#history-status .status-line")
+    # the starred one wears "★ · 4/5", and says it in words to a screen reader
+    badge = page.locator("#history_gallery .thumbnail-item[data-marks='★ · 4/5']")
+    expect(badge).to_have_count(1)
+    expect(badge).to_have_attribute("aria-description", re.compile(re.escape(text["mark_starred"])))
+    grid_top = page.evaluate(_GRID_TOP)
+
+    # a plain click shows the picture: no bulk bar, the grid stays where it was
+    thumbs.first.click()
+    expect(page.locator("#history-image img")).to_be_visible()
+    expect(page.locator("#history-star")).to_be_visible()
+    expect(page.locator("#bulk-actions")).to_have_count(0)
+    assert page.evaluate(_GRID_TOP) == grid_top
+    # the detail panel's board buttons keep a button's height, on the field's line
+    add = page.locator("#history-board-add").bounding_box()
+    field = page.locator("#history-board .wrap-inner").bounding_box()  # the box one types in
+    assert add["height"] <= 48 and abs((add["y"] + add["height"]) - (field["y"] + field["height"])) <= 4, (add, field)
+
+    # the corner circle picks (a click with the mouse, a tap on a phone); the bar docks below
+    plain = page.evaluate("() => [...document.querySelectorAll('#history_gallery .thumbnail-item')]"
+                          ".flatMap((b, i) => b.hasAttribute('data-marks') ? [] : [i])")
+    for index in plain[:2]:  # two not starred yet (jobs run side by side: the grid's order is theirs)
+        items.nth(index).scroll_into_view_if_needed()
+        if screen == "phone":
+            items.nth(index).tap(position={"x": 14, "y": 14})
+        else:
+            items.nth(index).click(position={"x": 14, "y": 14})
+    expect(page.locator("#bulk-count")).to_contain_text(text["picks_count"].format(n=2))
+    expect(items.and_(page.locator(".picked"))).to_have_count(2)
+    expect(page.locator("#bulk-actions")).to_be_in_viewport(ratio=1)
+    assert page.evaluate(_GRID_TOP) == grid_top
+    assert page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth") <= 0
+
+    # an empty board name: told in the status line, in the visitor's language, in sight; no toast
+    page.locator("#bulk-board-add").click()
+    expect(status).to_have_attribute("data-state", "error")
+    expect(status).to_contain_text(said["bad_board_name"])
+    expect(status).to_be_in_viewport(ratio=1)
+    expect(page.locator(".toast-body")).to_have_count(0)
+    expect(page.get_by_text(re.compile(r"^\s*(Error|错误)\s*$"))).to_have_count(0)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"history-dock-{screen}-{lang}.png"))
+    # the next action replaces it: star both, and their badges appear
+    page.locator("#bulk-star").click()
+    expect(status).to_have_attribute("data-state", "done")
+    expect(status).to_contain_text(text["bulk_starred"].format(n=2))
+    expect(page.locator("#history_gallery .thumbnail-item[data-marks^='★']")).to_have_count(3)
+    page.locator("#bulk-count button[data-picks='clear']").click()
+    expect(page.locator("#bulk-actions")).to_have_count(0)
+
+    # all 14 boards are reachable: one chip opens the list, typing narrows it
+    menu = page.locator("#history-chips details.chip-menu[data-kind='board']")
+    menu.locator("summary").click()
+    menu.locator(".chip-menu-find").fill("13")
+    shelves = menu.locator(".chip-menu-list button:visible")
+    expect(shelves).to_have_count(1)
+    shelves.click()
+    search = page.locator("#history-search textarea, #history-search input").first
+    expect(search).to_have_value('board:"Shelf 13"')
+    expect(thumbs).to_have_count(1)

@@ -296,8 +296,6 @@ def test_the_history_tab_exports_its_whole_filter(app: ServedApp, client: Client
 
 def test_the_history_grid_acts_on_picked_images_or_the_whole_filter(app: ServedApp, client: Client) -> None:
     """The page's bulk buttons: picked ids, "all in this filter", never "everything" by accident."""
-    import gradio as gr
-
     from webui.handlers.selection import filter_query, read_picked
 
     made = [generate(client, f"a picked heron {n}", seed=n)[1] for n in range(3)]
@@ -305,22 +303,26 @@ def test_the_history_grid_acts_on_picked_images_or_the_whole_filter(app: ServedA
     page = app.app.handlers.curation
     filters = ("picked heron", "", "", False, "")
     picked = json.dumps({"ids": [made[0]["id"], made[2]["id"]], "all": False})
-    bar, row = page.picks(picked, *filters, None)  # type: ignore[arg-type]
-    assert "2 selected" in bar and "Select all 3 in this filter" in bar and row.visible is True
-    assert "2 pictures" in page.bulk_star(picked, True, *filters, None)  # type: ignore[arg-type]
+    bar, dock, count = page.picks(picked, *filters, None)  # type: ignore[arg-type]
+    assert "2 selected" in bar and "Select all 3 in this filter" in bar and dock.visible is True
+    assert "2 selected" in count and 'data-picks="clear"' in count
+    said = page.bulk_star(picked, True, *filters, None)  # type: ignore[arg-type]
+    assert "2 pictures" in said and 'data-state="done"' in said
     starred = {r["id"] for r in client.predict("is:starred picked heron", 0, 50, api_name="/history")}
     assert starred == {made[0]["id"], made[2]["id"]}
     everything = json.dumps({"ids": [], "all": True})
     page.bulk_board(everything, "Herons", True, *filters, None)  # type: ignore[arg-type]
     on_board = {r["id"] for r in client.predict('board:"Herons"', 0, 50, api_name="/history")}
     assert on_board == {r["id"] for r in made}  # the whole filter, and nothing else
-    with zipfile.ZipFile(page.bulk_export(picked, *filters, None)) as archive:  # type: ignore[arg-type]
+    pack, said = page.bulk_export(picked, *filters, None)  # type: ignore[arg-type]
+    assert said == ""
+    with zipfile.ZipFile(pack) as archive:
         assert {r["id"] for r in json.loads(archive.read("metadata.json"))} == {made[0]["id"], made[2]["id"]}
     for nothing in ("", "{}", '{"ids": [], "all": false}', "not json", '{"ids": "x", "all": 1}'):
         assert read_picked(nothing).empty
-        with pytest.raises(gr.Error):
-            page.bulk_trash(nothing, "", "", "", False, "", None)  # type: ignore[arg-type]
-    assert page.bulk_trash(picked, *filters, None)[0]  # type: ignore[arg-type]
+        said, _ = page.bulk_trash(nothing, "", "", "", False, "", None)  # type: ignore[arg-type]
+        assert 'data-state="error"' in said and "No images match" in said
+    assert 'data-state="done"' in page.bulk_trash(picked, *filters, None)[0]  # type: ignore[arg-type]
     left = {r["id"] for r in client.predict("", 0, 500, api_name="/history")}
     assert made[1]["id"] in left and other["id"] in left and made[0]["id"] not in left
     assert filter_query('a "b"', "M 1", "768x512", True, "ann", "bob") == 'a "b" model:"M 1" size:768x512 user:bob'
@@ -339,7 +341,7 @@ def test_query_chips_offer_tokens_and_saved_searches(app: ServedApp, client: Cli
     assert 'title="is:starred">★ Starred <span' in html  # an active token reads like its chip
     assert 'data-add="user:' not in html  # no login: nobody to filter by
     assert active_tokens('red -board:"a b" rating:>=4 photo:x') == ['-board:"a b"', "rating:>=4"]
-    _, chips = page.save_search_page("Kestrels", "kestrel", "", "", False, "", None, None)  # type: ignore[arg-type]
+    _, chips, _ = page.save_search_page("Kestrels", "kestrel", "", "", False, "", None, None)  # type: ignore[arg-type]
     assert 'data-run="kestrel"' in chips and "Kestrels" in chips
     query, chips = page.chip_clicked(json.dumps({"forget": "Kestrels"}), "kestrel", None, None)  # type: ignore[arg-type]
     assert query == "kestrel" and "Kestrels" not in chips

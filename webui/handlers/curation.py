@@ -23,11 +23,11 @@ from ..generator import Generator, batch_params, compare_params, validate
 from . import selection, status
 from .common import fail, language, user_of
 from .pnginfo import PngInfoHandlers
-from .selection import Choices, filter_query, picks_bar, read_picked
+from .selection import Choices, dock_count, filter_query, picks_bar, read_picked
 
 log = logging.getLogger(__name__)
 
-CHIPS_PER_KIND = 12  # boards, models, sizes or users offered as chips (the dropdowns list them all)
+CHIPS_PER_KIND = 500  # boards, models, sizes or users offered as chips (many fold into one menu chip)
 
 
 @contextmanager
@@ -136,19 +136,25 @@ class CurationHandlers:
         Returns:
             {"count": how many images the change applied to}.
         """
-        viewer = user_of(request)
         with _spoken(request):
-            ids = self.curator.choose(query or "", record_ids or [], viewer)
-            if not ids:
-                raise InvalidInputError("nothing_chosen")
-            if trash:
-                return {"count": self.curator.delete(ids, viewer)}
-            done = ids
-            if starred is not None or rating is not None:
-                done = [r["id"] for r in self.curator.mark(ids, viewer, starred=starred, rating=rating)]
-            if add or remove:
-                done = [r["id"] for r in self.curator.board(ids, viewer, add=add or [], remove=remove or [])]
-            return {"count": len(done)}
+            return {"count": self._apply(query, record_ids, user_of(request), starred=starred, rating=rating,
+                                         add=add, remove=remove, trash=trash)}
+
+    def _apply(self, query: str, record_ids: list[str] | None, viewer: str | None, *, starred: bool | None = None,
+               rating: int | None = None, add: list[str] | None = None, remove: list[str] | None = None,
+               trash: bool = False) -> int:
+        """`bulk`'s work, raising typed errors: how many images the change applied to."""
+        ids = self.curator.choose(query or "", record_ids or [], viewer)
+        if not ids:
+            raise InvalidInputError("nothing_chosen")
+        if trash:
+            return self.curator.delete(ids, viewer)
+        done = ids
+        if starred is not None or rating is not None:
+            done = [r["id"] for r in self.curator.mark(ids, viewer, starred=starred, rating=rating)]
+        if add or remove:
+            done = [r["id"] for r in self.curator.board(ids, viewer, add=add or [], remove=remove or [])]
+        return len(done)
 
     def export(self, query: str = "", record_ids: list[str] | None = None, visible_label: bool | None = None,
                request: gr.Request = None) -> str:
@@ -357,66 +363,88 @@ class CurationHandlers:
         return pack, ""
 
     # -- the History grid's picks: bulk actions on the selection or the whole filter ----------
+    # Each answers in the History status line: what was done, or why not (in the visitor's
+    # language, until the next action), never a toast over an "Error" mark.
 
     def _chosen(self, picked_text: str, query: str, model: str, size: str, mine: bool, by_user: str,
-                request: gr.Request | None) -> tuple[str, list[str]]:
+                viewer: str | None) -> tuple[str, list[str]]:
         """(query, ids) for `bulk`/`export`: the picked ids, or the whole filter when "all" was
         picked. Nothing picked is an error here, never "every image" (the API's empty query)."""
         picked = read_picked(picked_text)
         if picked.empty:
-            raise fail(render(InvalidInputError("nothing_chosen"), language(request)), language(request))
+            raise InvalidInputError("nothing_chosen")
         if picked.all:
-            return filter_query(query, model, size, mine, by_user, user_of(request)), []
+            return filter_query(query, model, size, mine, by_user, viewer), []
         return "", list(picked.ids)
 
     def picks(self, picked_text: str, query: str, model: str, size: str, mine: bool, by_user: str,
-              request: gr.Request) -> tuple[str, Any]:
-        """The line over the grid ("3 selected · Select all 57 in this filter") and the bulk actions' row."""
+              request: gr.Request) -> tuple[str, Any, str]:
+        """The line over the grid ("3 selected · Select all 57 in this filter"), the docked bulk
+        bar (shown only while something is picked) and its "3 selected ✕"."""
         viewer = user_of(request)
         picked = read_picked(picked_text)
         try:
             total = self.curator.count(filter_query(query, model, size, mine, by_user, viewer), viewer)
         except AppError:  # a malformed token: the grid says so already
             total = 0
-        return picks_bar(picked, total, language(request)), gr.Row(visible=not picked.empty)
+        lang = language(request)
+        return picks_bar(picked, total, lang), gr.Column(visible=not picked.empty), dock_count(picked, total, lang)
 
     def _note(self, key: str, count: int, request: gr.Request | None, **params: Any) -> str:
-        return status.plain(i18n.label(key, language(request), n=count, **params))
+        return status.done_text(i18n.label(key, language(request), n=count, **params))
+
+    def _bulk(self, picked: str, filters: tuple[str, str, str, bool, str], request: gr.Request | None,
+              **change: Any) -> int:
+        viewer = user_of(request)
+        return self._apply(*self._chosen(picked, *filters, viewer), viewer, **change)
 
     def bulk_star(self, picked: str, starred: bool, query: str, model: str, size: str, mine: bool, by_user: str,
                   request: gr.Request) -> str:
-        """Star (or unstar) every picked image; returns the note under the grid."""
-        chosen = self._chosen(picked, query, model, size, mine, by_user, request)
-        done = self.bulk(*chosen, starred=bool(starred), request=request)["count"]
+        """Star (or unstar) every picked image; returns the History status line."""
+        try:
+            done = self._bulk(picked, (query, model, size, mine, by_user), request, starred=bool(starred))
+        except Exception as exc:
+            return self._refused(exc, request)
         return self._note("bulk_starred" if starred else "bulk_unstarred", done, request)
 
     def bulk_rate(self, picked: str, rating: int | None, query: str, model: str, size: str, mine: bool,
-                  by_user: str, request: gr.Request) -> tuple[str, Any]:
-        """Rate every picked image; the rating picker empties again for the next use."""
+                  by_user: str, request: gr.Request) -> tuple[Any, Any]:
+        """Rate every picked image; the rating picker empties again for the next use.
+        Returns (History status, rating picker)."""
         if rating is None:
             return gr.skip(), gr.skip()
-        chosen = self._chosen(picked, query, model, size, mine, by_user, request)
-        done = self.bulk(*chosen, rating=int(rating), request=request)["count"]
+        try:
+            done = self._bulk(picked, (query, model, size, mine, by_user), request, rating=int(rating))
+        except Exception as exc:
+            return self._refused(exc, request), gr.Radio(value=None)
         shown = str(rating) if rating else i18n.label("rating_none", language(request))
         return self._note("bulk_rated", done, request, rating=shown), gr.Radio(value=None)
 
     def bulk_board(self, picked: str, board: str | None, add: bool, query: str, model: str, size: str, mine: bool,
                    by_user: str, request: gr.Request) -> tuple[str, Any, Any]:
-        """Put every picked image on the named board (made if new), or take them off it."""
-        chosen = self._chosen(picked, query, model, size, mine, by_user, request)
+        """Put every picked image on the named board (made if new), or take them off it.
+        Returns (History status, the two board boxes' choices)."""
         names = [board or ""]
-        done = self.bulk(*chosen, add=names if add else None, remove=None if add else names,
-                         request=request)["count"]
+        try:
+            done = self._bulk(picked, (query, model, size, mine, by_user), request,
+                              add=names if add else None, remove=None if add else names)
+        except Exception as exc:
+            return self._refused(exc, request), gr.skip(), gr.skip()
         viewer = user_of(request)
         note = self._note("bulk_added" if add else "bulk_removed", done, request, board=" ".join(names[0].split()))
         return note, self._board_choices(viewer), self._board_choices(viewer)
 
     def bulk_ask_delete(self, picked: str, query: str, model: str, size: str, mine: bool, by_user: str,
-                        request: gr.Request) -> tuple[Any, str]:
-        """"Move 12 images to the trash?" with the number it would really be."""
-        chosen_query, ids = self._chosen(picked, query, model, size, mine, by_user, request)
-        count = len(ids) if ids else self.curator.count(chosen_query, user_of(request))
-        return gr.Row(visible=True), i18n.label("bulk_delete_question", language(request), n=count)
+                        request: gr.Request) -> tuple[Any, Any, str]:
+        """"Move 12 images to the trash?" with the number it would really be.
+        Returns (question row, question, History status)."""
+        viewer = user_of(request)
+        try:
+            chosen_query, ids = self._chosen(picked, query, model, size, mine, by_user, viewer)
+            count = len(ids) if ids else self.curator.count(chosen_query, viewer)
+        except Exception as exc:
+            return gr.Row(visible=False), gr.skip(), self._refused(exc, request)
+        return gr.Row(visible=True), i18n.label("bulk_delete_question", language(request), n=count), ""
 
     @staticmethod
     def bulk_cancel() -> Any:
@@ -424,15 +452,25 @@ class CurationHandlers:
 
     def bulk_trash(self, picked: str, query: str, model: str, size: str, mine: bool, by_user: str,
                    request: gr.Request) -> tuple[str, Any]:
-        """Move every picked image to the trash (all or none: only one's own, or any as admin)."""
-        chosen = self._chosen(picked, query, model, size, mine, by_user, request)
-        done = self.bulk(*chosen, trash=True, request=request)["count"]
+        """Move every picked image to the trash (all or none: only one's own, or any as admin).
+        Returns (History status, question row)."""
+        try:
+            done = self._bulk(picked, (query, model, size, mine, by_user), request, trash=True)
+        except Exception as exc:
+            return self._refused(exc, request), gr.Row(visible=False)
         return self._note("bulk_trashed", done, request), gr.Row(visible=False)
 
     def bulk_export(self, picked: str, query: str, model: str, size: str, mine: bool, by_user: str,
-                    request: gr.Request) -> str:
-        """A share pack of the picked images (at most 1,000)."""
-        return self.export(*self._chosen(picked, query, model, size, mine, by_user, request), request=request)
+                    request: gr.Request) -> tuple[Any, str]:
+        """A share pack of the picked images (at most 1,000): (pack, History status)."""
+        viewer = user_of(request)
+        try:
+            stamp = provenance.stamp_visible_label if self.visible_label else None
+            pack = str(self.curator.export(*self._chosen(picked, query, model, size, mine, by_user, viewer), viewer,
+                                           stamp=stamp))
+        except Exception as exc:
+            return gr.skip(), self._refused(exc, request)
+        return pack, ""
 
     # -- query chips and saved searches ---------------------------------------------------------
 
@@ -451,16 +489,19 @@ class CurationHandlers:
         return selection.chips(query or "", choices, self.searches(request), language(request), tz)
 
     def save_search_page(self, name: str, query: str, model: str, size: str, mine: bool, by_user: str,
-                         tz: str | None, request: gr.Request) -> tuple[str, str]:
-        """Save the History tab's search (box and dropdowns) under a name; returns (name box, chips)."""
+                         tz: str | None, request: gr.Request) -> tuple[Any, Any, str]:
+        """Save the History tab's search (box and dropdowns) under a name.
+        Returns (name box, chips, History status)."""
         lang = language(request)
         full = filter_query(query, model, size, mine, by_user, user_of(request))
         if not full.strip():
-            raise fail(i18n.message("empty_search", lang), lang)
-        saved = self.search_save(name, full, request)
-        gr.Info(i18n.message("search_saved", lang, name=next((s["name"] for s in saved
-                                                                if s["query"] == full), name)))
-        return "", self.chips(query, tz, request)
+            return gr.skip(), gr.skip(), status.failed(lang, i18n.message("empty_search", lang))
+        try:
+            saved = self.search_save(name, full, request)
+        except gr.Error as exc:  # already in the visitor's words
+            return gr.skip(), gr.skip(), status.failed(lang, exc.message)
+        said = i18n.message("search_saved", lang, name=next((s["name"] for s in saved if s["query"] == full), name))
+        return "", self.chips(query, tz, request), status.done_text(said)
 
     def chip_clicked(self, action_text: str, query: str, tz: str | None, request: gr.Request) -> tuple[str, str]:
         """A chip under the search box: add or remove a token, run or forget a saved search.

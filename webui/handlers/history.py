@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 import uuid
 from dataclasses import dataclass
@@ -19,7 +18,7 @@ from ..query import QueryError
 from ..record import form_values
 from ..storage import Storage
 from ..trash import Trash
-from . import card, status
+from . import card, selection, status
 from .common import caption, fail, language, refuse, user_of
 
 PAGE_SIZE = 24
@@ -93,7 +92,7 @@ class HistoryHandlers:
         """One page of thumbnails matching the search.
 
         Returns (gallery, ids, "page x of y", page, Newer, Older, no-matches note, clear
-        button, the ids as JSON for the page's picking script): Newer/Older are disabled at the ends; with nothing found, the note says
+        button, the ids and marks as JSON for the page's picking script): Newer/Older are disabled at the ends; with nothing found, the note says
         so and offers to clear the filters. The gallery's selection is cleared: after a
         delete, the image moving into the deleted one's place must not look selected.
         """
@@ -111,9 +110,11 @@ class HistoryHandlers:
         pages = max(1, math.ceil(total / PAGE_SIZE))
         page_no = min(max(1, int(page_no or 1)), pages)
         records = self.index.search(query or "", (page_no - 1) * PAGE_SIZE, PAGE_SIZE, owner, **filters)
-        # The caption, shown on hover only: the prompt's start, when, and with which model.
+        # The caption, shown on hover only (and the thumbnail's alt text): the prompt's start,
+        # when, with which model, and its star and rating in words (a badge shows them at a glance).
         items = [(str(self.storage.thumbnail(r)),
-                  f'{caption(r, 60)}\n{card.local_time(r.get("created_at"), tz)} · {r.get("model", "")}')
+                  " · ".join(part for part in (f'{caption(r, 60)}\n{card.local_time(r.get("created_at"), tz)}',
+                                               str(r.get("model", "")), selection.marks(r, lang)[1]) if part))
                  for r in records]
         label = i18n.label("page_of", lang, page=page_no, pages=pages, total=total)
         filtered = bool((query or "").strip() or model or size or by_user)
@@ -122,7 +123,7 @@ class HistoryHandlers:
         return (gr.Gallery(value=items, selected_index=None), [r["id"] for r in records], label, page_no,
                 gr.Button(interactive=page_no > 1), gr.Button(interactive=page_no < pages),
                 gr.Markdown(note, visible=empty), gr.Button(visible=empty and filtered),
-                json.dumps([r["id"] for r in records]))
+                selection.page_data(records, lang))
 
     @staticmethod
     def clear_filters() -> tuple[str, str, str, str, int]:

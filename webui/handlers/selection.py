@@ -92,11 +92,44 @@ def picks_bar(picked: Picked, total: int, lang: str) -> str:
             parts.append(button("all", "pick_all", n=total))
         parts.append(button("clear", "pick_clear"))
     elif total:
-        hint = f'<span class="picks-hint">{_esc(i18n.label("picks_none", lang))}</span>'
+        hint = (f'<span class="picks-hint" title="{_esc(i18n.label("picks_keys", lang))}">'
+                f'<span class="mouse-hint">{_esc(i18n.label("picks_none", lang))}</span>'
+                f'<span class="touch-hint">{_esc(i18n.label("picks_touch", lang))}</span></span>')
         return f'<div class="picks-bar" role="status" aria-live="polite">{button("all", "pick_all", n=total)} {hint}</div>'
     else:
         return ""
     return f'<div class="picks-bar" role="status" aria-live="polite">{" · ".join(parts)}</div>'
+
+
+# -- marks on the grid's thumbnails ----------------------------------------------------------
+
+def marks(record: dict[str, Any], lang: str) -> tuple[str, str]:
+    """(badge, words) for a thumbnail: "★ · 4/5" drawn over its corner, and "starred, rated
+    4 of 5" for screen readers and the caption; ("", "") when it has neither mark."""
+    starred, rating = bool(record.get("starred")), int(record.get("rating") or 0)
+    badge = " · ".join(part for part in ("★" if starred else "", f"{rating}/5" if rating else "") if part)
+    words = ", ".join(part for part in (i18n.label("mark_starred", lang) if starred else "",
+                                        i18n.label("mark_rated", lang, n=rating) if rating else "") if part)
+    return badge, words
+
+
+def page_data(records: list[dict[str, Any]], lang: str) -> str:
+    """The page's ids and marks as JSON for the picking script (`#history-page-ids`), which
+    keeps the picks by id and paints each thumbnail's badge again whenever Gradio redraws it."""
+    shown = [marks(r, lang) for r in records]
+    return json.dumps({"ids": [r["id"] for r in records], "badges": [b for b, _ in shown],
+                       "words": [w for _, w in shown]}, ensure_ascii=False)
+
+
+def dock_count(picked: Picked, total: int, lang: str) -> str:
+    """The docked bulk bar's start: "3 selected ✕" (the ✕ clears, through the page's script)."""
+    if picked.empty:
+        return ""
+    said = i18n.label("picks_all_filter", lang, n=total) if picked.all else i18n.label("picks_count", lang,
+                                                                                          n=len(picked.ids))
+    clear = _esc(i18n.label("pick_clear", lang))
+    return (f'<span class="bulk-count">{_esc(said)} <button type="button" class="picks-button" data-picks="clear" '
+            f'aria-label="{clear}" title="{clear}">✕</button></span>')
 
 
 # -- query chips ----------------------------------------------------------------------------
@@ -154,6 +187,25 @@ class Choices:
     users: tuple[str, ...] = ()
 
 
+CHIPS_INLINE = 3  # a kind with more values than this (boards, models, sizes, users) is one menu chip
+MENU_FIND_AT = 8  # a menu this long gets a box to find a value by typing
+
+
+def _chip_menu(key: str, buttons: list[str], lang: str) -> str:
+    """A chip that opens every value of one kind in a small scrolling panel (a native
+    <details>: keyboard and screen readers know it; the page's script closes it on Esc or
+    a click elsewhere and filters it as one types in the find box)."""
+    title = _esc(i18n.label(f"chip_menu_{key}", lang, n=len(buttons)))
+    name = title.replace("▾", "").strip()
+    find = ""
+    if len(buttons) > MENU_FIND_AT:
+        hint = _esc(i18n.label("chip_menu_find", lang))
+        find = f'<input type="search" class="chip-menu-find" placeholder="{hint}" aria-label="{hint}">'
+    return (f'<details class="chip-menu" data-kind="{_esc(key)}"><summary class="chip">{title}</summary>'
+            f'<div class="chip-menu-panel" role="group" aria-label="{name}">{find}'
+            f'<div class="chip-menu-list">{"".join(buttons)}</div></div></details>')
+
+
 def chips(query: str, choices: Choices, saved: list[dict[str, str]], lang: str, tz: str | None) -> str:
     """Chips that add a token, chips that remove an active one, and the saved searches.
 
@@ -170,12 +222,15 @@ def chips(query: str, choices: Choices, saved: list[dict[str, str]], lang: str, 
         (f"after:{(day - timedelta(days=6)).isoformat()}", i18n.label("chip_week", lang)),
         (f"before:{(day - timedelta(days=29)).isoformat()}", i18n.label("chip_older", lang)),
     ]
+    kinds: list[tuple[str, list[tuple[str, str]]]] = []
     for key, label, values in (("board", "chip_board", choices.boards), ("model", "chip_model", choices.models),
                                ("size", "chip_size", choices.sizes), ("user", "chip_user", choices.users)):
         # sizes as everywhere else ("768 × 512 · landscape"); the token stays as typed
-        offers += [(f"{key}:{quoted(v)}", i18n.label(label, lang, name=card.size_label(v, lang) if key == "size" else v))
-                   for v in values]
+        kinds.append((key, [(f"{key}:{quoted(v)}",
+                             i18n.label(label, lang, name=card.size_label(v, lang) if key == "size" else v))
+                            for v in values]))
     named = {token.casefold(): label for token, label in offers}  # an active token reads like its chip
+    named.update((token.casefold(), label) for _, kind in kinds for token, label in kind)
     rows = []
     if active:
         removes = "".join(
@@ -185,10 +240,16 @@ def chips(query: str, choices: Choices, saved: list[dict[str, str]], lang: str, 
             for t in active
         )
         rows.append(f'<div class="chip-row"><span class="chip-title">{_esc(i18n.label("chips_active", lang))}</span>{removes}</div>')
-    adds = "".join(
-        f'<button type="button" class="chip" data-add="{_esc(token)}" title="{_esc(token)}">{_esc(label)}</button>'
-        for token, label in offers if token.casefold() not in typed
-    )
+    def add(token: str, label: str) -> str:
+        return f'<button type="button" class="chip" data-add="{_esc(token)}" title="{_esc(token)}">{_esc(label)}</button>'
+
+    adds = "".join(add(token, label) for token, label in offers if token.casefold() not in typed)
+    for key, kind in kinds:
+        left = [(token, label) for token, label in kind if token.casefold() not in typed]
+        if len(left) <= CHIPS_INLINE:
+            adds += "".join(add(token, label) for token, label in left)
+        else:  # one chip opens the whole list (scrolling, with a find box when long): the row stays one line
+            adds += _chip_menu(key, [add(token, label) for token, label in left], lang)
     rows.append(f'<div class="chip-row"><span class="chip-title">{_esc(i18n.label("chips_add", lang))}</span>{adds}</div>')
     if saved:
         runs = "".join(

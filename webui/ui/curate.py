@@ -34,11 +34,13 @@ def build_curate_controls() -> CurateControls:
         starred = gr.Checkbox(False, label=T("starred"), scale=1, min_width=120, elem_id="history-star")
         rating = gr.Radio([(T("rating_none"), 0), *[(str(n), n) for n in range(1, MAX_RATING + 1)]], value=0,
                           label=T("rating"), scale=3, elem_id="history-rating")
-    with gr.Row(equal_height=True):
-        board = gr.Dropdown(choices=[], value=None, allow_custom_value=True, label=T("board_name"), scale=2,
-                            elem_id="history-board")
-        board_add = gr.Button(T("board_add"), size="sm", scale=1, elem_id="history-board-add")
-        board_remove = gr.Button(T("board_remove"), size="sm", scale=1, elem_id="history-board-remove")
+    # Buttons keep their own height, on the field's baseline (not stretched to the field's box).
+    with gr.Row(equal_height=False, elem_classes=["field-buttons"]):
+        board = gr.Dropdown(choices=[], value=None, allow_custom_value=True, label=T("board_name"), scale=1,
+                            min_width=160, elem_id="history-board")
+        board_add = gr.Button(T("board_add"), size="sm", scale=0, min_width=100, elem_id="history-board-add")
+        board_remove = gr.Button(T("board_remove"), size="sm", scale=0, min_width=100,
+                                 elem_id="history-board-remove")
     return CurateControls(starred, rating, board, board_add, board_remove)
 
 

@@ -194,14 +194,15 @@ def wire_history_tab(tab: HistoryTab, handlers: HistoryHandlers, shared: Shared,
     wire_curate_controls(tab.curate, tab.exports, curation, tab.selected, tab.record, listing[:6], page,
                          tab.status)
     filters = listing[:5]
-    wire_picks(tab.picks, curation, filters, page, tab.exports.pack, [refresh_recent, trash])
+    wire_picks(tab.picks, curation, filters, page, tab.exports.pack, [refresh_recent, trash], tab.status)
 
     def relist(event: Any) -> None:
         start = event.success(handlers.first_page, outputs=[tab.page_no], queue=False, **private)
         start.then(None, js=CLEAR_PICKS, **private)
         start.then(**page)
 
-    wire_search_helpers(tab.helpers, curation, tab.query, filters, shared.tz, [history_tab.select], _DEBOUNCE, relist)
+    wire_search_helpers(tab.helpers, curation, tab.query, filters, shared.tz, [history_tab.select], _DEBOUNCE, relist,
+                        tab.status)
 
 
 # On a phone the picked image is below the grid: bring it into view.
