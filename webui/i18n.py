@@ -664,8 +664,8 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "trash_emptied": "已从回收站永久删除 {n} 张图片。",
         "pnginfo_image": "图片",
         # 历史记录中多选、搜索条件标签、保存的搜索（issue 13）
-        "picks_none": "要选多张：点图片左上角的圆圈（或按住 Ctrl/⌘、Shift 点击）",
-        "picks_keys": "点击图片即可查看。要选多张：点图片左上角的圆圈，按住 Ctrl/⌘ 点击加选或取消一张，按住 Shift 点击选中一段；用键盘时，空格键选中当前聚焦的图片，Ctrl/⌘+A 选中本页全部。",
+        "picks_none": "要选多张：点图片左上角的圆圈（或按住 Shift、控制键点击）",
+        "picks_keys": "点击图片即可查看。要选多张：点图片左上角的圆圈，按住控制键（⌘）点击加选或取消一张，按住 Shift 点击选中一段；用键盘时，空格键选中当前聚焦的图片，全选快捷键选中本页全部。",
         "picks_count": "已选 {n} 张",
         "picks_all_filter": "已选中此筛选的全部 {n} 张",
         "pick_all": "选中此筛选的全部 {n} 张",
