@@ -362,13 +362,16 @@ body:has(#bulk-actions) #history-status:has(.status-line) { position: fixed; z-i
 #bulk-count .bulk-count { display: inline-flex; align-items: center; gap: 0.3rem; font-weight: 600; white-space: nowrap; }
 #bulk-count .picks-button { padding: 0 0.5rem; }
 #bulk-rating { display: flex; align-items: center; gap: 0.4rem; }
-#bulk-rating [data-testid="block-info"] { position: static !important; display: inline !important; width: auto !important;
+#bulk-board > div:not([data-testid]) { display: flex; align-items: center; gap: 0.4rem; }
+#bulk-board > div:not([data-testid]) > .wrap { flex: 1 1 auto; min-width: 0; }
+#bulk-rating [data-testid="block-info"], #bulk-board [data-testid="block-info"] { position: static !important;
+  background: none !important; padding: 0 !important; border: none !important; display: inline !important; width: auto !important;
   height: auto !important; clip: auto !important; clip-path: none !important; overflow: visible !important;
   margin: 0 !important; white-space: nowrap; color: var(--body-text-color-subdued); font-size: 0.9em; }
 #bulk-rating { padding: 0 !important; border: none !important; background: none !important; overflow: visible !important; }
 #bulk-rating .wrap { gap: 0.25rem; flex-wrap: nowrap; }
-#bulk-rating .wrap label { padding: 0.15rem 0.45rem; }
-#bulk-actions .bulk-row > #bulk-board { width: 10rem !important; }
+#bulk-rating .wrap label { padding: 0.1rem 0.35rem; }
+#bulk-actions .bulk-row > #bulk-board { width: 11.5rem !important; }
 .field-buttons { align-items: flex-end; }
 .field-buttons > button { align-self: flex-end; flex-grow: 0; white-space: nowrap; width: auto !important;
   min-height: 38px; margin-bottom: 10px !important; }
