@@ -200,6 +200,9 @@ def test_a_click_shows_the_picture_the_grid_stays_put_and_bulk_answers_stay_in_t
     badge = page.locator("#history_gallery .thumbnail-item[data-marks='★ · 4/5']")
     expect(badge).to_have_count(1)
     expect(badge).to_have_attribute("aria-description", re.compile(re.escape(text["mark_starred"])))
+    # what is drawn over the grid comes in its own answers: wait for both before measuring
+    expect(page.locator("#history-chips details.chip-menu[data-kind='board']")).to_have_count(1)
+    expect(page.locator("#history-picks .picks-bar")).to_contain_text(text["pick_all"].format(n=5))
     grid_top = page.evaluate(_GRID_TOP)
 
     # a plain click shows the picture: no bulk bar, the grid stays where it was
