@@ -17,14 +17,25 @@ from webui.config import Settings
 from webui.gradio_speed import LeanSessionState, LeanStateHolder
 
 
-@pytest.fixture
-def app(tmp_path: Path) -> Iterator[App]:
-    app = create_app(Settings(outputs=tmp_path / "outputs", demo=True, port=free_port()))
+def served(folder: Path) -> Iterator[App]:
+    app = create_app(Settings(outputs=folder / "outputs", demo=True, port=free_port()))
     launch(app)
     try:
         yield app
     finally:
         app.close()
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory) -> Iterator[App]:
+    """One app for the tests that only read it or make their own image."""
+    yield from served(tmp_path_factory.mktemp("scale"))
+
+
+@pytest.fixture
+def fresh_app(tmp_path: Path) -> Iterator[App]:
+    """An app no other test has called: its sessions and analytics are this test's alone."""
+    yield from served(tmp_path)
 
 
 def url(app: App, path: str) -> str:
@@ -44,7 +55,8 @@ def call(app: App, api_name: str, data: list) -> list:
     return json.loads(lines[lines.index("event: complete") + 1].removeprefix("data:"))
 
 
-def test_api_calls_open_lean_sessions_and_keep_no_analytics(app: App) -> None:
+def test_api_calls_open_lean_sessions_and_keep_no_analytics(fresh_app: App) -> None:
+    app = fresh_app
     for _ in range(5):
         assert call(app, "history", ["", 0, 24]) == [[]]
     holder = app.blocks.server_app.state_holder

@@ -109,8 +109,9 @@ def test_daily_limit_refuses_without_calling_the_api_and_survives_a_restart(serv
     with pytest.raises(AppError, match="额度"):
         generate(zh, "three")
     assert fake.stats()["generation_requests"] == before  # no API call for a refused one
+    carol = member(app, "carol")
     for _ in range(3):
-        generate(member(app, "carol"), "admin is exempt")
+        generate(carol, "admin is exempt")
     app.stop()
     again = serve("--users", str(users), "--daily-limit", "2", env=env, outputs=outputs)  # a fresh app, same folder
     with pytest.raises(AppError, match="used 2 of your 2"):
