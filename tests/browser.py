@@ -203,6 +203,25 @@ def open_history(page, lang: str = "en"):
     return page.locator("#history_gallery .gallery-item")
 
 
+def search_history(page, text: str, found: int, lang: str = "en"):
+    """Search History (Enter submits) and wait until the page says `found` matches and shows
+    them (a page of them at most); returns the grid's thumbnails."""
+    from playwright.sync_api import expect
+
+    from webui.handlers.history import PAGE_SIZE
+    from webui.i18n import LABELS
+
+    box = page.locator("#history-search textarea, #history-search input")
+    box.fill(text)
+    box.press("Enter")
+    said = re.escape(LABELS[lang]["page_of"]).replace(re.escape("{total}"), str(found))  # "... · 3 found"
+    said = re.sub(r"\\\{\w+\\\}", r"\\d+", said).replace("\\ ", r"\s*")
+    expect(page.locator("#history-page")).to_have_text(re.compile(said))
+    items = page.locator("#history_gallery .gallery-item")
+    expect(items).to_have_count(min(found, PAGE_SIZE))
+    return items
+
+
 
 def open_fold(page, selector: str) -> None:
     """Open a closed gr.Accordion (Gradio mounts what is inside only once it is open)."""

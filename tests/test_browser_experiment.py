@@ -16,7 +16,15 @@ from urllib.parse import urljoin
 
 import pytest
 
-from .browser import PROMPT, open_fold, open_history, require_playwright, set_batch_count, wait_for_images
+from .browser import (
+    PROMPT,
+    open_fold,
+    open_history,
+    require_playwright,
+    search_history,
+    set_batch_count,
+    wait_for_images,
+)
 from .conftest import ARTIFACTS, pngs, record_of, token, wait_until
 from .support.apps import serve_app
 
@@ -31,7 +39,6 @@ A1111_INFOTEXT = (
     "Steps: 20, Sampler: DPM++ 2M Karras, CFG scale: 7, Seed: 1234567, Size: 768x512, "
     "Model hash: abc, Model: v1-5-pruned"
 )
-HISTORY_PAGE = 24  # thumbnails per History page
 SCRIPT = "<script>window.__pwned=1</script>"
 ONERROR = '<img src="x" onerror="window.__pwned=2">'
 
@@ -98,15 +105,6 @@ def open_tab(page, name: str) -> None:
 
 def expect_tab_selected(page, name: str) -> None:
     expect(page.get_by_role("tab", name=name, exact=True)).to_have_attribute("aria-selected", "true")
-
-
-def search_history(page, text: str, found: int) -> None:
-    """Search (Enter submits); `found` matches in all, one page of them shown."""
-    box = page.locator("#history-search textarea, #history-search input")
-    box.fill(text)
-    box.press("Enter")
-    expect(page.locator("#history-page")).to_have_text(re.compile(rf"·\s*{found} found\s*$"))
-    expect(page.locator("#history_gallery .gallery-item")).to_have_count(min(found, HISTORY_PAGE))
 
 
 def select_thumbnail(page, record: dict) -> None:

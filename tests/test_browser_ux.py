@@ -17,7 +17,7 @@ from webui.app import App
 from webui.i18n import LABELS, MESSAGES
 from webui.storage import TRASH_DIR
 
-from .browser import PROMPT, require_playwright, set_batch_count
+from .browser import PROMPT, open_history, require_playwright, search_history, set_batch_count
 from .conftest import ARTIFACTS, TEST_KEY, pngs, token, wait_until
 from .support.apps import ServedApp, serve_app
 from .support.fake_api import FakeApi
@@ -210,11 +210,8 @@ def test_variation_runs_the_one_generation_event(open_ux, app):
     word = token()
     original = make(app, f"a paper crane {word}", seed=4242)
     page = open_ux("en-US")
-    open_tab(page, "History")
-    page.locator("#history-search input, #history-search textarea").fill(word)
-    page.locator("#history-search input, #history-search textarea").press("Enter")
-    expect(page.locator("#history_gallery .gallery-item")).to_have_count(1)
-    page.locator("#history_gallery .gallery-item").first.click()
+    open_history(page)
+    search_history(page, word, found=1).first.click()
     expect(page.locator("#variation")).to_be_enabled()
     page.locator("#variation").click()
     # The same waiting state, result, Recent refresh and last seed as Generate.
@@ -315,12 +312,8 @@ def test_delete_undo_trash_restore_and_empty(open_ux, app):
     word = token()
     victim = make(app, f"a chipped teacup {word}")
     page = open_ux("en-US")
-    open_tab(page, "History")
-    box = page.locator("#history-search input, #history-search textarea")
-    box.fill(word)
-    box.press("Enter")
-    items = page.locator("#history_gallery .gallery-item")
-    expect(items).to_have_count(1)
+    open_history(page)
+    items = search_history(page, word, found=1)
 
     def delete_it():
         items.first.click()
@@ -360,12 +353,8 @@ def test_history_refusals_stay_in_the_status_line_in_the_visitors_language(open_
     word = token()
     vanishing, undone = make(app, f"a vanishing vase {word}"), make(app, f"an undone knot {word}")
     page = open_ux(locale)
-    open_tab(page, text["tab_history"])
-    box = page.locator("#history-search input, #history-search textarea")
-    box.fill(word)
-    box.press("Enter")
-    items = page.locator("#history_gallery .gallery-item")
-    expect(items).to_have_count(2)
+    open_history(page, lang)
+    items = search_history(page, word, found=2, lang=lang)
     line = page.locator("#history-status .status-line")
     gone = MESSAGES[lang]["not_found"]
 
