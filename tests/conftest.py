@@ -185,18 +185,22 @@ def browser():
 def open_page(browser, request):
     """`open_page(app=demo_app, locale="en-US", **context_options)`: a fresh browser context
     on the app (ServedApp or LaunchedApp), ready for input. Uncaught JavaScript errors and
-    console errors on any page fail the test (tests/browser.py: record_errors)."""
+    console errors on any page fail the test (tests/browser.py: record_errors).
+    `init_script=` runs in the page before the app's own scripts."""
     from playwright.sync_api import expect
 
     from .browser import WAIT_MS, record_errors, wait_until_ready
 
     contexts, errors = [], []
 
-    def open_(app: ServedApp | LaunchedApp | None = None, locale: str = "en-US", **options):
+    def open_(app: ServedApp | LaunchedApp | None = None, locale: str = "en-US", init_script: str | None = None,
+              **options):
         app = app or request.getfixturevalue("demo_app")
         context = browser.new_context(locale=locale, **options)
         context.set_default_timeout(WAIT_MS)
         contexts.append(context)
+        if init_script:
+            context.add_init_script(init_script)
         page = context.new_page()
         record_errors(page, errors, locale)
         page.goto(app.url)

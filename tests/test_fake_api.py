@@ -102,6 +102,22 @@ def test_hold_keeps_requests_at_the_api_until_it_is_removed(backend: FakeApi, ht
     assert control(http, backend, "faults", {"hold": False}).status_code == 400  # only true, or null to remove
 
 
+def test_hold_after_answers_the_next_requests_and_holds_the_rest(backend: FakeApi, http: requests.Session) -> None:
+    generate(http, backend)  # counted before the knob: it does not use up the one let through
+    backend.set_faults(hold_after=1)
+    answers: list[int] = []
+    with requests.Session() as first, requests.Session() as second:
+        assert generate(first, backend).status_code == 200  # the one answered
+        held = threading.Thread(target=lambda: answers.append(generate(second, backend).status_code))
+        held.start()
+        wait_until(lambda: backend.stats()["in_flight"] == 1, timeout=10, what="the second request at the API")
+        held.join(timeout=0.3)
+        assert held.is_alive() and answers == []
+        backend.set_faults(hold_after=None)
+        held.join(timeout=10)
+    assert answers == [200] and backend.stats()["in_flight"] == 0
+
+
 def test_hang_exceeds_client_timeout(backend: FakeApi, http: requests.Session) -> None:
     backend.set_faults(hang=5)
     with pytest.raises(requests.Timeout):

@@ -65,6 +65,8 @@ KNOB_RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "hang": (_is_number, "a non-negative number of seconds"),
     # Generation requests wait at the API until the knob is removed: a test decides when they end.
     "hold": (lambda v: v is True, "true (remove it with null to let held requests go on)"),
+    # The next N generation requests are answered; the ones after wait like `hold`, until it is removed.
+    "hold_after": (lambda v: is_json_int(v) and v >= 0, "a number of requests to answer first (0 or more)"),
     "body": (lambda v: v in BODY_FAULTS, f"one of {sorted(BODY_FAULTS)}"),
     "image": (lambda v: v in IMAGE_FAULTS, f"one of {sorted(IMAGE_FAULTS)}"),
     "image_delay": (_is_number, "a non-negative number of seconds"),
@@ -135,6 +137,7 @@ class FakeApi(DemoBackend):
         super().__init__(*args, **kwargs)
         self._knobs: dict[str, Any] = {}
         self._in_flight = 0
+        self._hold_from = 0  # requests numbered above this wait while `hold_after` is set
         self._reset_counters()
 
     @property
@@ -187,6 +190,11 @@ class FakeApi(DemoBackend):
     def _knob(self, name: str, default: Any = None) -> Any:
         with self._lock:
             return self._knobs.get(name, default)
+
+    def _held(self, number: int) -> bool:
+        """Whether generation request `number` (counted since the last reset) waits at the API now."""
+        with self._lock:
+            return bool(self._knobs.get("hold")) or ("hold_after" in self._knobs and number > self._hold_from)
 
     def _take_response_fault(self) -> tuple[int | None, str | None, Any]:
         """(status, body fault, retry_after) for this request, spending one ``count``."""
@@ -252,6 +260,8 @@ class FakeApi(DemoBackend):
                     self._knobs.pop(name, None)
                 else:
                     self._knobs[name] = value
+            if knobs.get("hold_after") is not None:
+                self._hold_from = self._generation_requests + knobs["hold_after"]
             current = dict(self._knobs)
         h.send_json(200, {"faults": current})
 
@@ -262,12 +272,13 @@ class FakeApi(DemoBackend):
         authorization = h.headers.get("Authorization")
         with self._lock:
             self._generation_requests += 1
+            number = self._generation_requests
             self._in_flight += 1
             self._max_in_flight = max(self._max_in_flight, self._in_flight)
             self._last_request = parse_json(raw)
             self._last_auth_present = bool(authorization)
         try:
-            while self._knob("hold") and not self._stopping.wait(0.01):
+            while self._held(number) and not self._stopping.wait(0.01):
                 pass
             self._sleep(float(self._knob("delay", 0)) + float(self._knob("hang", 0)))
             self._answer_generation(h, authorization, raw)
