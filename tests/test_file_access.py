@@ -556,3 +556,16 @@ def test_a_made_up_record_does_not_fetch_another_users_record(team: ServedApp) -
         assert uploaded.ok, uploaded.text
         answer = json.dumps(events.call(inspect, [file_data(uploaded.json()[0]), "UTC"]))
         assert "observatory" not in answer and "stargazing" not in answer, (owner, answer[:500])
+
+
+@pytest.mark.parametrize("header, answer", [
+    ("", None), ("bytes=0-99", (0, 99)), ("bytes=-10", (90, 99)), ("bytes=10-", (10, 99)),
+    ("bytes=0-1000", (0, 99)), ("bytes=200-", False), ("bytes=-0", False), ("bytes=5-3", False),
+    ("bytes=0-1,5-6", None), ("items=0-1", None), ("bytes=a-b", None), ("bytes=-", None),
+])
+def test_a_rewritten_copy_answers_ranges_as_a_file_would(header: str, answer: object) -> None:
+    """The Range header a teammate's copy is cut by (100 bytes): one range, the last N bytes, an open end;
+    False is 416; None the whole copy (several ranges, another unit, nonsense)."""
+    from webui.guard import _byte_range
+
+    assert _byte_range(header, 100) == answer
