@@ -455,6 +455,8 @@ def test_a_shared_image_carries_none_of_its_owners_private_curation(team: Served
     listed = events.call(events.find(writes=("history_gallery",)), ['board:"Lighthouse team"', "", "", False, "", 1,
                                                                      None])
     assert listed["success"], listed
+    clean(json.dumps(listed["output"]["data"], separators=(",", ":")).encode(), "the History grid")
+    assert "4/5" not in json.dumps(listed["output"]["data"]), "a star or rating badge of A's"
     picked = events.call(events.find(writes=("history-image", "history-record")), [None, "UTC"],
                          event_data={"index": 0, "value": None, "selected": True})
     assert picked["success"], picked

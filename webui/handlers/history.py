@@ -109,7 +109,8 @@ class HistoryHandlers:
                     gr.Button(interactive=False), gr.Markdown(note, visible=True), gr.Button(visible=True), "[]")
         pages = max(1, math.ceil(total / PAGE_SIZE))
         page_no = min(max(1, int(page_no or 1)), pages)
-        records = self.index.search(query or "", (page_no - 1) * PAGE_SIZE, PAGE_SIZE, owner, **filters)
+        records = self.access.shown(  # a teammate's stars are not drawn on their thumbnails (private mode)
+            self.index.search(query or "", (page_no - 1) * PAGE_SIZE, PAGE_SIZE, owner, **filters), user_of(request))
         # The caption, shown on hover only (and the thumbnail's alt text): the prompt's start,
         # when, with which model, and its star and rating in words (a badge shows them at a glance).
         items = [(str(self.storage.thumbnail(r)),
