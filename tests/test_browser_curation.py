@@ -258,3 +258,12 @@ def test_a_click_shows_the_picture_the_grid_stays_put_and_bulk_answers_stay_in_t
     search = page.locator("#history-search textarea, #history-search input").first
     expect(search).to_have_value('board:"Shelf 13"')
     expect(thumbs).to_have_count(1)
+    # saving the search answers in the same line, no toast: why not, then that it is kept
+    page.locator("#search-save").click()  # no name yet
+    expect(status).to_have_attribute("data-state", "error")
+    expect(status).to_contain_text(said["bad_search_name"])
+    page.locator("#search-name textarea, #search-name input").first.fill("Shelf")
+    page.locator("#search-save").click()
+    expect(status).to_have_attribute("data-state", "done")
+    expect(page.locator("#history-chips button.saved")).to_have_text("Shelf")
+    expect(page.locator(".toast-body")).to_have_count(0)
