@@ -106,7 +106,8 @@ def test_the_page_says_internal_error_for_a_bug_not_the_apis_fault(handlers, cap
 
 def test_a_batch_that_hits_a_bug_says_internal_error(handlers, caplog) -> None:
     with caplog.at_level(logging.ERROR):
-        outputs = list(handlers.run("a cat", "FLUX.1-schnell", "1024x1024", False, 1, 2, False, None, request=None))
+        outputs = list(handlers.run(2, False, None, None, prompt="a cat", model="FLUX.1-schnell",
+                                    image_size="1024x1024", prompt_enhancement=False, seed=1))
     status_line = outputs[-1][5]  # the page says it in #status, where it stays (issue 11)
     assert INTERNAL_EN in html.unescape(status_line) and "KeyError" not in status_line
     assert sum(1 for r in caplog.records if r.exc_info) == 2  # each failed image's traceback

@@ -139,25 +139,23 @@ class GenerateHandlers:
 
     def run(
         self,
-        prompt: str,
-        model: str,
-        image_size: str,
-        prompt_enhancement: bool,
-        seed: float | int | None,
         count: float | int,
         random_each: bool,
         tz: str | None,
         request: gr.Request,
+        **form: Any,
     ) -> Iterator[tuple[Any, ...]]:
         """The one generation event of the page (Generate, Enter, Try again, Variation).
 
+        `form`: the Generate form's fields by name, the names of `validate`'s parameters
+        (`ui.common.Form.named`): declared there once, not again here.
         Yields (image, record, card, info line, batch gallery, status, stop, try again);
         errors go to the status line, where they stay until the next action.
         """
         lang = language(request)
         step = Steps(*RUN_OUTPUTS)  # every step whole: see webui/handlers/steps.py
         try:
-            params = validate(prompt, model, image_size, prompt_enhancement, seed)
+            params = validate(**form)
             jobs = batch_params(params, int(count or 1), bool(random_each))
         except AppError as exc:
             yield step(**refused(status.failed(lang, self.explain(exc, lang, tz, request))))
@@ -176,26 +174,22 @@ class GenerateHandlers:
 
     def compare(
         self,
-        prompt: str,
-        model: str,
-        image_size: str,
-        prompt_enhancement: bool,
-        seed: float | int | None,
         models: list[str],
         sizes: list[str],
         enhancement_both: bool,
         tz: str | None,
         request: gr.Request,
+        **form: Any,
     ) -> Iterator[tuple[Any, ...]]:
         """Same prompt and seed across models/sizes/enhancement; the labelled grid fills as
-        images finish. Axes left empty keep the form's value.
+        images finish. Axes left empty keep the form's value. `form`: as for `run`.
 
         Yields (grid HTML, status, stop, try again), like `run`.
         """
         lang = language(request)
         step = Steps(*GRID_OUTPUTS)
         try:
-            params = validate(prompt, model, image_size, prompt_enhancement, seed)
+            params = validate(**form)
             jobs = compare_params(params, models, sizes, bool(enhancement_both))
         except AppError as exc:
             yield step(**refused(status.failed(lang, self.explain(exc, lang, tz, request))))

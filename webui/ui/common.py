@@ -212,7 +212,13 @@ class Form:
     @property
     def fields(self) -> list[gr.components.Component]:
         """In the order of the `/generate` API and of `form_values()`."""
-        return [self.prompt, self.model, self.size, self.enhance, self.seed]
+        return list(self.named.values())
+
+    @property
+    def named(self) -> dict[str, gr.components.Component]:
+        """By the names of `generator.validate`'s parameters (`inputs_kwargs` of the page's runs)."""
+        return {"prompt": self.prompt, "model": self.model, "image_size": self.size,
+                "prompt_enhancement": self.enhance, "seed": self.seed}
 
 
 @dataclass

@@ -62,7 +62,8 @@ def wire_compare_tab(tab: CompareTab, handlers: GenerateHandlers, shared: Shared
     run = gr.on(
         [tab.run.click, tab.retry.click],
         handlers.compare,
-        inputs=[*form.fields, tab.models, tab.sizes, tab.enhancement_both, shared.tz],
+        inputs=[tab.models, tab.sizes, tab.enhancement_both, shared.tz],
+        inputs_kwargs=form.named,
         outputs=[tab.grid, tab.status, tab.stop, tab.retry],
         concurrency_limit=concurrency,
         concurrency_id="generate",

@@ -142,7 +142,8 @@ def wire_generate_tab(tab: GenerateTab, handlers: GenerateHandlers, recent: gr.G
     run = gr.on(
         triggers,
         handlers.run,
-        inputs=[*form.fields, tab.count, tab.random_each, tab.tz],
+        inputs=[tab.count, tab.random_each, tab.tz],
+        inputs_kwargs=form.named,
         outputs=[tab.image, tab.record, tab.card, tab.info, tab.batch, tab.status, tab.stop, tab.retry],
         concurrency_limit=concurrency,
         concurrency_id="generate",
