@@ -33,7 +33,7 @@ from .errors import AppError, render
 
 log = logging.getLogger(__name__)
 
-GENERATE = "generate"  # the concurrency id every generation event declares
+GENERATE = "generate"  # the concurrency id every generation event declares (webui/ui/ takes it from here)
 ANONYMOUS = "anonymous"
 
 

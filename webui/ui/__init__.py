@@ -106,7 +106,7 @@ def build_ui(
             blocks.load(whoami, outputs=[who], api_visibility="private")
         blocks.load(None, js="() => Intl.DateTimeFormat().resolvedOptions().timeZone", outputs=[generate.tz],
                     api_visibility="private")
-        # reads never wait for a slot: no concurrency cap, and their own group (not "generate")
+        # reads never wait for a slot: no concurrency cap, and their own group (not GENERATE)
         gr.api(handlers.history.history, api_name="history", concurrency_limit=None, concurrency_id="browse")
     return blocks
 

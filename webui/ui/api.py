@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gradio as gr
 
+from ..admission import GENERATE
 from ..handlers.curation import CurationHandlers
 
 
@@ -35,7 +36,7 @@ def wire_api(handlers: CurationHandlers, concurrency: int) -> None:
     ):
         gr.api(fn, api_name=name)
     for generating, name in ((handlers.batch, "batch"), (handlers.compare, "compare")):
-        gr.api(generating, api_name=name, concurrency_limit=concurrency, concurrency_id="generate")
+        gr.api(generating, api_name=name, concurrency_limit=concurrency, concurrency_id=GENERATE)
     with gr.Group(visible=False):
         query = gr.Textbox(label="query")
         record_ids = typed(gr.JSON(label="record_ids"), {"type": "array", "items": {"type": "string"}})

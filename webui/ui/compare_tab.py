@@ -7,6 +7,7 @@ from typing import Any
 
 import gradio as gr
 
+from ..admission import GENERATE
 from ..generator import IMAGE_SIZES, KNOWN_MODELS
 from ..handlers import GenerateHandlers
 from .common import Shared, T
@@ -66,7 +67,7 @@ def wire_compare_tab(tab: CompareTab, handlers: GenerateHandlers, shared: Shared
         inputs_kwargs=form.named,
         outputs=[tab.grid, tab.status, tab.stop, tab.retry],
         concurrency_limit=concurrency,
-        concurrency_id="generate",
+        concurrency_id=GENERATE,
         show_progress="hidden",
         trigger_mode="once",
         **private,

@@ -7,6 +7,7 @@ from typing import Any
 
 import gradio as gr
 
+from ..admission import GENERATE
 from ..generator import (
     DEFAULT_MODEL,
     DEFAULT_SIZE,
@@ -135,7 +136,7 @@ def wire_generate_tab(tab: GenerateTab, handlers: GenerateHandlers, recent: gr.G
     private: dict[str, Any] = {"api_visibility": "private"}
     tab.api_trigger.click(
         handlers.generate, inputs=form.fields, outputs=[tab.image, tab.record], api_name="generate",
-        concurrency_limit=concurrency, concurrency_id="generate",
+        concurrency_limit=concurrency, concurrency_id=GENERATE,
     )
     triggers = [tab.generate.click, form.prompt.submit, tab.retry.click, tab.again.change]
     gr.on(triggers, None, js=_SHOW_RESULT, **private)
@@ -146,7 +147,7 @@ def wire_generate_tab(tab: GenerateTab, handlers: GenerateHandlers, recent: gr.G
         inputs_kwargs=form.named,
         outputs=[tab.image, tab.record, tab.card, tab.info, tab.batch, tab.status, tab.stop, tab.retry],
         concurrency_limit=concurrency,
-        concurrency_id="generate",
+        concurrency_id=GENERATE,
         show_progress="hidden",
         trigger_mode="once",
         **private,

@@ -6,6 +6,7 @@ from dataclasses import dataclass, fields
 
 import gradio as gr
 
+from ..admission import GENERATE
 from ..generator import IMAGE_SIZES, KNOWN_MODELS
 from ..handlers.library import MAX_SLOT_FIELDS, LibraryHandlers, MatrixForm
 from .common import Shared, T
@@ -174,7 +175,7 @@ def wire_library(
         inputs_kwargs=matrix.form,
         outputs=[matrix.grid, matrix.status, matrix.stop, matrix.retry],
         concurrency_limit=concurrency,
-        concurrency_id="generate",
+        concurrency_id=GENERATE,
         show_progress="hidden",
         trigger_mode="once",
         api_visibility="private",
@@ -194,4 +195,4 @@ def wire_library(
         (handlers.import_recipes, "recipes_import"),
     ):
         gr.api(fn, api_name=name)
-    gr.api(handlers.matrix, api_name="matrix", concurrency_limit=concurrency, concurrency_id="generate")
+    gr.api(handlers.matrix, api_name="matrix", concurrency_limit=concurrency, concurrency_id=GENERATE)
