@@ -20,7 +20,7 @@ from typing import Iterator
 
 import pytest
 
-from .browser import PROMPT, WAIT_MS, require_playwright, set_batch_count
+from .browser import PROMPT, WAIT_MS, require_playwright, set_batch_count, wait_for_images
 from .conftest import TEST_KEY, token
 from .support.apps import ServedApp, serve_app
 from .support.fake_api import FakeApi
@@ -253,6 +253,7 @@ def test_stop_is_on_through_a_comparison_read_late_and_off_after(held, fake):
     expect(held.locator("#compare-status .status-line")).to_have_attribute("data-state", "done")
     expect(held.locator("#compare-stop")).to_be_disabled()
     expect(held.locator("#compare-grid td img")).to_have_count(2)
+    wait_for_images(held, "#compare-grid")  # file URLs relative to the page load
 
 
 def test_stop_is_on_through_a_matrix_read_late_and_off_after(held, fake):
@@ -271,3 +272,4 @@ def test_stop_is_on_through_a_matrix_read_late_and_off_after(held, fake):
     expect(held.locator("#matrix-status .status-line")).to_have_attribute("data-state", "done")
     expect(held.locator("#matrix-stop")).to_be_disabled()
     expect(held.locator("#matrix-grid img")).to_have_count(2)
+    wait_for_images(held, "#matrix-grid")  # file URLs relative to the page load

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 from typing import Any
+from urllib.parse import quote
 
 import gradio as gr
 
@@ -46,6 +47,14 @@ def explain(error: BaseException, lang: str, tz: str | None = None, operator: bo
     if operator and isinstance(error, errors.AppError) and fix_code in i18n.MESSAGES["en"]:
         text += " " + i18n.message(fix_code, lang, **{k: str(v) for k, v in error.params.items()})
     return text
+
+
+def file_url(path: str) -> str:
+    """A served file's URL for HTML we build, escaped for an attribute: Gradio's file route,
+    relative to the page, so it resolves under whatever path the app is mounted at (a proxy's
+    prefix, `root_path`), and the path percent-encoded as Gradio encodes its own (`encode_file_path`:
+    a `#`, `?` or `%` in a file name stays part of it)."""
+    return html.escape("gradio_api/file=" + quote(path, safe="/"), quote=True)
 
 
 def as_text(value: str) -> str:

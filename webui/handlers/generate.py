@@ -21,7 +21,7 @@ from ..history import HistoryIndex
 from ..service import GenerationParams
 from ..storage import Storage
 from . import card, status
-from .common import as_text, caption, explain, fail, language, user_of
+from .common import as_text, caption, explain, fail, file_url, language, user_of
 from .steps import Steps, job_state, refused, stop_button
 
 log = logging.getLogger(__name__)
@@ -64,7 +64,7 @@ def compare_grid(jobs: Sequence[GenerationParams], cells: Mapping[int, dict[str,
             if record is None:
                 tds.append(f'<td><div class="cell waiting">{esc(i18n.label("compare_waiting", lang))}</div></td>')
                 continue
-            url = "gradio_api/file=" + html.escape(str(storage.path_of(record)), quote=True)
+            url = file_url(str(storage.path_of(record)))
             alt = esc(f"{model} · {name}")
             tds.append(f'<td><a href="{url}" target="_blank" rel="noopener"><img src="{url}" alt="{alt}" '
                        f'loading="lazy"></a><div class="cell-caption">'

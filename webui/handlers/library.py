@@ -36,7 +36,7 @@ from ..recipes import (
 )
 from ..storage import Storage
 from . import status
-from .common import fail, language, refuse, user_of
+from .common import fail, file_url, language, refuse, user_of
 from .generate import GRID_OUTPUTS, GenerateHandlers
 from .steps import Steps, job_state, refused
 
@@ -499,8 +499,8 @@ class LibraryHandlers:
                 if thumb:
                     alt = html.escape(f"{label} · {column}", quote=True)
                     tds.append(
-                        f"<td><a href='/gradio_api/file={html.escape(full, quote=True)}' target='_blank'>"
-                        f"<img src='/gradio_api/file={html.escape(thumb, quote=True)}' alt='{alt}'></a></td>"
+                        f"<td><a href='{file_url(full)}' target='_blank'>"
+                        f"<img src='{file_url(thumb)}' alt='{alt}'></a></td>"
                     )
                 elif full:
                     tds.append(f"<td class='failed'>{html.escape(full)}</td>")

@@ -63,7 +63,7 @@ def build_ui(
             gr.Markdown(T("subtitle"), elem_id="subtitle")
             if logged_in:
                 who = gr.Markdown(elem_id="whoami")
-                gr.Button(T("logout"), link="/logout", size="sm", scale=0, min_width=100, elem_id="logout")
+                gr.Button(T("logout"), link="logout", size="sm", scale=0, min_width=100, elem_id="logout")
         operator_only = build_banner(demo_mode, api_base)
         # "wrap": every tab stays reachable on a phone (never hidden behind a "•••" menu)
         with gr.Tabs(selected="generate", elem_id="tabs", overflow_behavior="wrap") as tabs:
