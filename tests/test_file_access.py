@@ -403,10 +403,11 @@ PRIVATE_CURATION = ("Alice's secret plans", '"starred":true', '"rating":4', "Use
     "Privacy",
     "User A stars and rates an image and puts it on a board shared with the team and on a private board; user B "
     "fetches it by every door: `file=` and `file/` (every URL form; GET, HEAD, Range), `/api/v1/images/{id}/png`, "
-    "a share pack (`/export`), PNG Info (the page's event and `/png_info`) with its chunk download",
+    "a share pack (`/export`), PNG Info (the page's event and `/png_info`) with its chunk download, the History "
+    "grid and pick; and filters the board by `is:starred`, `rating:`, `user:`",
     "B gets the same pixels and the generation settings, with the record in its chunks as B may read it: the "
-    "shared board only, no star, rating or name of A's (a range is a slice of that copy); A's own downloads "
-    "and share pack stay byte for byte as saved",
+    "shared board only, no star, rating or name of A's (a range is a slice of that copy; no badge in the grid; "
+    "no filter matches A's marks or name); A's own downloads and share pack stay byte for byte as saved",
 )
 def test_a_shared_image_carries_none_of_its_owners_private_curation(team: ServedApp) -> None:
     alice, bob = login(team, "alice"), login(team, "bob")
@@ -438,6 +439,13 @@ def test_a_shared_image_carries_none_of_its_owners_private_curation(team: Served
     assert seen["user"] is None and "Seed: 5" in seen["parameters"]
     head = bob.get(f"{team.url}gradio_api/file={png}", headers=RANGE, timeout=10)
     assert head.status_code == 206 and head.content == copy[:100]
+
+    def found(query: str) -> bool:
+        return record["id"] in {r["id"] for r in call(team, bob, "history", [query, 0, 50])[0]}
+
+    assert found('board:"Lighthouse team"') and found('board:"Lighthouse team" -is:starred rating:0')
+    for probe in ("is:starred", "rating:>=4", "rating:4", "-rating:0", "user:alice"):  # filters can't tell either
+        assert not found(f'board:"Lighthouse team" {probe}'), probe
 
     rest = bob.get(f"{team.url}api/v1/images/{record['id']}/png", timeout=30)
     assert rest.status_code == 200 and rest.content == copy

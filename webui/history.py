@@ -685,7 +685,7 @@ def _filters(
         where.append(clause)
         args.append(value)
     for term in parsed.terms:
-        clause, values = _term_clause(term, viewer)
+        clause, values = _term_clause(term, viewer, user)
         where.append(f"NOT coalesce(({clause}), 0)" if term.negated else clause)
         args += values
     if user is not None:
@@ -726,12 +726,20 @@ _BOARD_MEMBERS = ("id IN (SELECT bi.image FROM board_images bi JOIN boards b ON 
 _RATING_OPS = {">=": ">=", "<=": "<=", ">": ">", "<": "<", "=": "="}
 
 
-def _term_clause(term: Term, viewer: str | None) -> tuple[str, list[Any]]:
-    """SQL for one filter token (not yet negated)."""
+def _term_clause(term: Term, viewer: str | None, owner: str | None = None) -> tuple[str, list[Any]]:
+    """SQL for one filter token (not yet negated).
+
+    With `owner` (private mode: the viewer's own images, plus teammates' on shared boards),
+    a teammate's image has no star, rating or name to match, as the viewer reads it
+    (`Access.shown`): a filter must not tell what a listing hides."""
     if term.key == "is":  # only is:starred exists
-        return "starred = 1", []
+        return ("starred = 1", []) if owner is None else ("starred = 1 AND user = ?", [owner])
     if term.key == "rating":
+        if owner is not None:
+            return f"(CASE WHEN user = ? THEN rating ELSE 0 END) {_RATING_OPS[term.op]} ?", [owner, term.value]
         return f"rating {_RATING_OPS[term.op]} ?", [term.value]
+    if term.key == "user" and owner is not None:
+        return "user = ? AND user = ?", [term.value, owner]
     if term.key == "board":
         return _BOARD_MEMBERS, [term.value, viewer or ""]
     if term.key == "after":
