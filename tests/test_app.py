@@ -17,7 +17,7 @@ from webui.db import database_files
 from webui.storage import INDEX_NAME
 
 from .conftest import TEST_KEY, launch_app, pngs, token
-from .support.apps import ServedApp, serve_app
+from .support.apps import ServedApp, api_client, serve_app
 from .support.fake_api import FakeApi
 
 PROMPT = "an island near sea, with seagulls, moon shining over the sea, light house"
@@ -25,7 +25,7 @@ PROMPT = "an island near sea, with seagulls, moon shining over the sea, light ho
 
 @pytest.fixture(scope="module")
 def client(demo_app: ServedApp) -> Client:
-    return Client(demo_app.url, verbose=False)
+    return api_client(demo_app.url)
 
 
 def test_generate_returns_the_saved_png_and_its_record(client: Client, demo_app: ServedApp) -> None:
@@ -143,7 +143,7 @@ def test_history_survives_a_restart_and_a_deleted_index(tmp_path: Path) -> None:
     outputs = tmp_path / "outputs"
     first = launch_app(tmp_path, outputs=outputs)
     try:
-        _, record = Client(first.url, verbose=False).predict(
+        _, record = api_client(first.url).predict(
             "persistent lighthouse", "FLUX.1-schnell", "768x512", False, 77, api_name="/generate")
         first.proc.send_signal(signal.SIGTERM)
         assert first.proc.wait(timeout=30) == 0
@@ -156,7 +156,7 @@ def test_history_survives_a_restart_and_a_deleted_index(tmp_path: Path) -> None:
         extra.unlink(missing_ok=True)
     second = serve_app(tmp_path, outputs=outputs)
     try:
-        assert Client(second.url, verbose=False).predict("lighthouse", 0, 10, api_name="/history") == [record]
+        assert api_client(second.url).predict("lighthouse", 0, 10, api_name="/history") == [record]
     finally:
         second.stop()
 
@@ -166,7 +166,7 @@ def test_with_a_key_the_real_api_path_is_used_and_the_key_never_leaks(serve) -> 
     with FakeApi(api_key=TEST_KEY) as backend:
         app = serve(env=backend.app_env())
         try:
-            client = Client(app.url, verbose=False)
+            client = api_client(app.url)
             path, record = client.predict("keyed", "FLUX.1-schnell", "768x512", False, 5, api_name="/generate")
             assert backend.stats()["last_headers_auth_present"]
             backend.set_faults(status=401)

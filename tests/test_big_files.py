@@ -14,7 +14,7 @@ from webui.handlers.pnginfo import SHOWN_CHARS, SHOWN_CHUNKS
 from webui.uploads import MAX_UPLOAD_BYTES
 
 from .security import attack
-from .support.apps import ServedApp
+from .support.apps import ServedApp, api_client
 from .support.events import Events, file_data
 
 
@@ -62,13 +62,13 @@ def test_png_info_shows_a_bounded_part_of_huge_chunks_and_offers_the_rest(demo_a
     "\"truncated\": true",
 )
 def test_the_png_info_endpoint_is_bounded_too(demo_app: ServedApp) -> None:
-    from gradio_client import Client, handle_file
+    from gradio_client import handle_file
 
     huge = "word " * 2_000_000
     png = metadata.add_text_chunks(small_png(), {"parameters": huge, **{f"n{i:03d}": "x" for i in range(300)}})
     path = Path(demo_app.cwd) / "huge-endpoint.png"
     path.write_bytes(png)
-    info = Client(demo_app.url, verbose=False).predict(handle_file(str(path)), api_name="/png_info")
+    info = api_client(demo_app.url).predict(handle_file(str(path)), api_name="/png_info")
     assert len(json.dumps(info)) < 400_000
     assert info["truncated"] is True and len(info["chunks"]) == SHOWN_CHUNKS + 1
     assert info["chunks"]["parameters"].startswith("word word") and "more characters" in info["chunks"]["parameters"]

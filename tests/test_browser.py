@@ -15,6 +15,7 @@ import pytest
 
 from .browser import PNG_SIGNATURE, PROMPT, require_playwright
 from .conftest import ARTIFACTS, pngs, record_of, token, wait_until
+from .support.apps import api_client
 
 pytestmark = pytest.mark.browser
 
@@ -149,10 +150,9 @@ def test_empty_prompt_error_in_visitors_language(open_page, demo_app, locale, me
 
 def test_html_in_a_prompt_is_shown_as_text(open_page, demo_app):
     """A prompt is data: markup in it shows as typed in captions and details, and never runs."""
-    from gradio_client import Client
 
     hostile = f'<img src=x onerror="window.__xss=1"><b>bold</b> {token()}'
-    Client(demo_app.url, verbose=False).predict(hostile, "FLUX.1-schnell", "768x512", False, 3,
+    api_client(demo_app.url).predict(hostile, "FLUX.1-schnell", "768x512", False, 3,
                                                  api_name="/generate")
     page = open_page()
     gallery = page.locator("#gallery")

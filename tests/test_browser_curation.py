@@ -10,7 +10,6 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from gradio_client import Client
 
 from .browser import PROMPT, generate, open_history, require_playwright
 from .conftest import ARTIFACTS
@@ -24,7 +23,7 @@ def test_star_board_filter_and_export(serve, open_page, tmp_path: Path) -> None:
     """The issue's journey: star three images, make a board, select all starred in one
     filter, export them, open the ZIP's index.html in Chromium and look at it."""
     app = serve()
-    client = Client(app.url, verbose=False)
+    client = api_client(app.url)
     for n in range(4):
         client.predict(f"a curated lighthouse {n}", "FLUX.1-schnell", "768x512", False, n, api_name="/generate")
     page = open_page(app)

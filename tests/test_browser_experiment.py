@@ -26,7 +26,7 @@ from .browser import (
     wait_for_images,
 )
 from .conftest import ARTIFACTS, pngs, record_of, token, wait_until
-from .support.apps import serve_app
+from .support.apps import api_client, serve_app
 
 pytestmark = pytest.mark.browser
 
@@ -56,9 +56,8 @@ def app(tmp_path_factory):
 @pytest.fixture(scope="module")
 def client(app):
     """A gradio_client on the app, for fast set-up and for checking `/history`."""
-    from gradio_client import Client
 
-    return Client(app.url, verbose=False)
+    return api_client(app.url)
 
 
 @pytest.fixture

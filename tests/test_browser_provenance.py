@@ -13,7 +13,7 @@ import pytest
 
 from .browser import PROMPT, open_fold, open_history, require_playwright, wait_for_images
 from .conftest import ARTIFACTS
-from .support.apps import serve_app
+from .support.apps import api_client, serve_app
 from .test_formats import A1111, COMFY_PROMPT, COMFY_WORKFLOW, exif_with, piexif_unicode
 
 pytestmark = pytest.mark.browser
@@ -59,9 +59,8 @@ def a1111_jpeg(path: Path) -> Path:
 
 
 def test_history_detail_and_png_info_show_labels_and_other_tools(open_page, app, tmp_path) -> None:
-    from gradio_client import Client
 
-    Client(app.url, verbose=False).predict("a labelled lighthouse", "FLUX.1-schnell", "768x512", False, 11,
+    api_client(app.url).predict("a labelled lighthouse", "FLUX.1-schnell", "768x512", False, 11,
                                            api_name="/generate")
     page = open_page(app, viewport={"width": 1280, "height": 900})
     thumbnails = open_history(page)

@@ -20,7 +20,7 @@ from webui.db import database_files
 from webui.storage import Storage
 
 from .security import attack
-from .support.apps import ServedApp, serve_app
+from .support.apps import ServedApp, api_client, serve_app
 from .support.team import login, member, users_file
 
 
@@ -47,7 +47,7 @@ def app(tmp_path_factory) -> Iterator[ServedApp]:
 
 @pytest.fixture(scope="module")
 def client(app: ServedApp) -> Client:
-    return Client(app.url, verbose=False)
+    return api_client(app.url)
 
 
 def test_marks_go_into_the_index_and_the_png_but_never_the_pixels(app: ServedApp, client: Client) -> None:
@@ -150,7 +150,7 @@ def test_png_info_batch_and_compare(client: Client) -> None:
 def test_marks_and_boards_survive_a_rebuilt_index(tmp_path: Path) -> None:
     app = serve_app(tmp_path)
     try:
-        c = Client(app.url, verbose=False)
+        c = api_client(app.url)
         _, record = generate(c, "a rebuilt crane")
         c.predict(record["id"], True, 2, api_name="/mark")
         c.predict([record["id"]], ["Cranes"], [], api_name="/board")

@@ -17,7 +17,7 @@ from webui.errors import ApiTimeoutError
 from webui.storage import THUMBS_DIR
 
 from .conftest import TEST_KEY, free_port
-from .support.apps import ServedApp, serve_app
+from .support.apps import ServedApp, api_client, serve_app
 from .support.fake_api import FakeApi
 from .support.faults import FAULTS, Fault, fault_id
 from .support.waits import RecordedWaits
@@ -45,12 +45,12 @@ def app(fake: FakeApi, waits: RecordedWaits, tmp_path_factory) -> Iterator[Serve
 
 @pytest.fixture(scope="module")
 def en(app: ServedApp) -> Client:
-    return Client(app.url, verbose=False, headers={"Accept-Language": "en-US,en;q=0.9"})
+    return api_client(app.url, headers={"Accept-Language": "en-US,en;q=0.9"})
 
 
 @pytest.fixture(scope="module")
 def zh(app: ServedApp) -> Client:
-    return Client(app.url, verbose=False, headers={"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.8"})
+    return api_client(app.url, headers={"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.8"})
 
 
 @pytest.fixture(autouse=True)
@@ -132,7 +132,7 @@ def test_503_is_retried_then_succeeds(en, fake) -> None:
 
 def test_connection_refused_is_a_plain_message(serve) -> None:
     app = serve(env={"YUNYX_API_KEY": TEST_KEY, "YUNYX_API_BASE": f"http://127.0.0.1:{free_port()}/v1"})
-    client = Client(app.url, verbose=False)
+    client = api_client(app.url)
     with pytest.raises(AppError, match="Could not reach the image service"):
         generate(client)
     assert not [p for p in app.outputs.rglob("*.png")]

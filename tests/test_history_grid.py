@@ -11,12 +11,11 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from gradio_client import Client
 
 from webui.handlers import selection
 from webui.i18n import LABELS, MESSAGES
 
-from .support.apps import ServedApp, serve_app
+from .support.apps import ServedApp, api_client, serve_app
 
 ZH = SimpleNamespace(headers={"accept-language": "zh-CN,zh;q=0.9"}, username=None)
 FILTERS = ("grid heron", "", "", False, "")
@@ -31,7 +30,7 @@ def app(tmp_path_factory) -> Iterator[ServedApp]:
 
 @pytest.fixture(scope="module")
 def made(app: ServedApp) -> list[dict[str, Any]]:
-    client = Client(app.url, verbose=False)
+    client = api_client(app.url)
     jobs = [client.submit(f"a grid heron {n}", "FLUX.1-schnell", "768x512", False, n, api_name="/generate")
             for n in range(3)]  # all submitted up front
     return [job.result()[1] for job in jobs]

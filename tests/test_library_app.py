@@ -6,15 +6,15 @@ import json
 from pathlib import Path
 
 import pytest
-from gradio_client import Client
 from gradio_client.exceptions import AppError
 
+from .support.apps import api_client
 from .support.events import Events
 from .support.team import login, member, users_file
 
 
 def test_recipe_save_fill_and_a_matrix_from_its_choices(demo_app, tmp_path: Path) -> None:
-    c = Client(demo_app.url, verbose=False)
+    c = api_client(demo_app.url)
     saved = c.predict(
         "Apple",
         "a {red|green} apple on a {surface}",
@@ -58,7 +58,7 @@ def test_recipe_save_fill_and_a_matrix_from_its_choices(demo_app, tmp_path: Path
 def test_the_matrix_tabs_events_receive_every_field_of_the_form(demo_app) -> None:
     """The page's count and run get each Matrix field by name (MatrixForm declares them once):
     every field changes what they answer."""
-    recipe = Client(demo_app.url, verbose=False).predict(
+    recipe = api_client(demo_app.url).predict(
         "Cup", "a {color} cup", "", "", False, True, "", "", api_name="/recipe_save")
     events = Events(demo_app.url)
     events.call(events.find(writes=("matrix-recipe",)), [])  # this page's picker lists the recipe
@@ -78,14 +78,14 @@ def test_the_matrix_tabs_events_receive_every_field_of_the_form(demo_app) -> Non
     grid = done["output"]["data"][0]
     assert grid.count("<img") == 4 and "4242" in grid
     assert all(f"<th scope='row'>{row}</th>" in grid for row in ("red", "blue"))
-    made = Client(demo_app.url, verbose=False).predict("seed:4242 cup", 0, 50, api_name="/history")
+    made = api_client(demo_app.url).predict("seed:4242 cup", 0, 50, api_name="/history")
     assert sorted((r["prompt"], r["prompt_enhancement"], r["model"], r["image_size"]) for r in made) == [
         (f"a {color} cup", enhanced, "FLUX.1-schnell", "768x512") for color in ("blue", "red") for enhanced in (False, True)]
 
 
 def test_use_in_prompt_fills_every_slot_box_and_answers_in_the_visitors_language(demo_app) -> None:
     """The library panel's "Use in prompt" reads all six slot boxes and knows who asks."""
-    recipe = Client(demo_app.url, verbose=False).predict(
+    recipe = api_client(demo_app.url).predict(
         "Six", "{a} {b} {c} {d} {e} {f}", "", "", False, True, "", "", api_name="/recipe_save")
     events = Events(demo_app.url)
     events.session.headers["Accept-Language"] = "zh-CN"
@@ -99,7 +99,7 @@ def test_use_in_prompt_fills_every_slot_box_and_answers_in_the_visitors_language
 
 
 def test_a_matrix_from_pasted_lines_and_its_refusals(demo_app) -> None:
-    c = Client(demo_app.url, verbose=False)
+    c = api_client(demo_app.url)
     result = c.predict(
         "a cat\n# skipped\na dog",
         "",
@@ -133,7 +133,7 @@ def test_a_matrix_from_pasted_lines_and_its_refusals(demo_app) -> None:
 
 
 def test_library_export_import_round_trip(demo_app) -> None:
-    c = Client(demo_app.url, verbose=False)
+    c = api_client(demo_app.url)
     c.predict("Round trip", "a {thing} in fog", "", "", False, True, "", "", api_name="/recipe_save")
     exported = c.predict(api_name="/recipes_export")
     assert "a {thing} in fog" in exported
@@ -198,7 +198,7 @@ def test_the_picture_under_result_becomes_a_recipes_example(demo_app) -> None:
     visitor sees of it; refusals are words, not crashes."""
     import gradio as gr
 
-    c = Client(demo_app.url, verbose=False)
+    c = api_client(demo_app.url)
     _, record = c.predict("an example teapot", "FLUX.1-schnell", "768x512", False, 5, api_name="/generate")
     saved = c.predict("Teapot", "a {color} teapot", "", "", False, True, "", "", api_name="/recipe_save")
     panel = demo_app.app.handlers.library

@@ -28,6 +28,7 @@ from webui.core import DEMO_PRODUCER, labeller_for
 from webui.service import _answer_id
 from webui.storage import Storage
 
+from .support.apps import api_client
 from .support.cpu import cpu_seconds
 
 QUICK = settings(suppress_health_check=[HealthCheck.too_slow])  # examples: the profile (tests/conftest.py)
@@ -361,13 +362,13 @@ def test_app_labels_images_stamps_share_packs_on_request_and_reports_labels(tmp_
     says false; /png_info reports the labels of what it saved."""
     import zipfile
 
-    from gradio_client import Client, handle_file
+    from gradio_client import handle_file
 
     from .support.apps import serve_app
 
     app = serve_app(tmp_path, "--visible-label", "--label-propagator", "Studio Nord")
     try:
-        client = Client(app.url, verbose=False)
+        client = api_client(app.url)
         path, record = client.predict("a stamped harbour", "FLUX.1-schnell", "768x512", False, 3, api_name="/generate")
         saved = (app.outputs / record["file"]).read_bytes()
         info = client.predict(handle_file(path), api_name="/png_info")

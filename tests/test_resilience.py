@@ -10,7 +10,6 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from gradio_client import Client
 from PIL import Image
 
 from webui import metadata
@@ -84,7 +83,7 @@ def test_unwritable_outputs_still_hand_over_the_image_and_name_the_folder(serve,
     from datetime import datetime, timezone
     day = app.outputs / datetime.now(timezone.utc).strftime("%Y-%m-%d")
     day.write_bytes(b"")
-    client = Client(app.url, verbose=False)
+    client = api_client(app.url)
     path, record = client.predict("kept anyway", "FLUX.1-schnell", "768x512", False, 5, api_name="/generate")
     assert Path(path).read_bytes()[:8] == metadata.PNG_SIGNATURE
     assert record["saved"] is False and record["file"] is None
@@ -104,7 +103,7 @@ def test_full_disk_still_hands_over_the_image(serve, tmp_path: Path, backend) ->
     try:
         app = serve(env=backend.app_env(), outputs=outputs)
         try:
-            client = Client(app.url, verbose=False)
+            client = api_client(app.url)
             path, record = client.predict("too big for the disk", "FLUX.1-schnell", "1024x1024", False, 7,
                                           api_name="/generate")
             assert Path(path).stat().st_size > 160_000

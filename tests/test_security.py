@@ -9,7 +9,6 @@ from typing import Iterator
 
 import pytest
 import requests
-from gradio_client import Client
 from gradio_client.exceptions import AppError, AuthenticationError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -22,7 +21,7 @@ from webui.service import GenerationParams, ImageService
 
 from .conftest import TEST_KEY
 from .security import attack
-from .support.apps import ServedApp, serve_app
+from .support.apps import ServedApp, api_client, serve_app
 from .support.cpu import cpu_seconds
 from .support.fake_api import FakeApi
 from .support.logs import debug_logs
@@ -105,7 +104,7 @@ def test_nothing_outside_outputs_and_cache_is_served(demo_app: ServedApp, templa
 
 
 def test_a_saved_image_is_served_but_not_its_folder_neighbours(demo_app: ServedApp) -> None:
-    client = Client(demo_app.url, verbose=False)
+    client = api_client(demo_app.url)
     _, record = client.predict("served", "FLUX.1-schnell", "768x512", False, 8, api_name="/generate")
     image = demo_app.outputs.resolve() / record["file"]
     ok = requests.get(f"{demo_app.url}gradio_api/file={image}", timeout=10)
@@ -132,10 +131,10 @@ def test_auth_protects_page_config_and_api(auth_app: ServedApp) -> None:
     info = requests.get(auth_app.url + "gradio_api/info", timeout=10)
     assert info.status_code in (401, 403)
     with pytest.raises(AuthenticationError, match="credentials were not provided"):
-        Client(auth_app.url, verbose=False).predict("x", "FLUX.1-schnell", "768x512", False, 1, api_name="/generate")
+        api_client(auth_app.url).predict("x", "FLUX.1-schnell", "768x512", False, 1, api_name="/generate")
     with pytest.raises(ValueError, match="Could not login"):
-        Client(auth_app.url, verbose=False, auth=("ann", "wrong-password"))
-    client = Client(auth_app.url, verbose=False, auth=("ann", PASSWORD))
+        api_client(auth_app.url, auth=("ann", "wrong-password"))
+    client = api_client(auth_app.url, auth=("ann", PASSWORD))
     _, record = client.predict("logged in", "FLUX.1-schnell", "768x512", False, 1, api_name="/generate")
     assert record["seed"] == 1
 
@@ -173,7 +172,7 @@ def test_wrong_password_is_refused_and_logged_without_the_password(auth_app: Ser
     "stored as text; the file name is ASCII, inside the outputs folder",
 )
 def test_hostile_prompts_become_safe_files_inside_outputs(demo_app: ServedApp, prompt: str) -> None:
-    client = Client(demo_app.url, verbose=False)
+    client = api_client(demo_app.url)
     path, record = client.predict(prompt, "FLUX.1-schnell", "768x512", False, 3, api_name="/generate")
     saved = (demo_app.outputs / record["file"]).resolve()
     assert saved.is_relative_to(demo_app.outputs.resolve()) and saved.is_file()
@@ -187,7 +186,7 @@ def test_hostile_prompts_become_safe_files_inside_outputs(demo_app: ServedApp, p
 @attack("Input", "A 10,000-character prompt", "refused with a clear message, before any API call")
 def test_an_over_long_prompt_is_refused_clearly(demo_app: ServedApp) -> None:
     with pytest.raises(AppError, match="too long"):
-        Client(demo_app.url, verbose=False).predict("x" * 10_000, "FLUX.1-schnell", "768x512", False, 1,
+        api_client(demo_app.url).predict("x" * 10_000, "FLUX.1-schnell", "768x512", False, 1,
                                                      api_name="/generate")
 
 

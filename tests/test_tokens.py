@@ -17,7 +17,6 @@ from typing import Iterator
 
 import pytest
 import requests
-from gradio_client import Client
 from gradio_client.exceptions import AppError
 
 from webui.accounts import add_user
@@ -27,7 +26,7 @@ from webui.tokens import ApiTokens, tokens_path
 
 from .conftest import LAUNCH, TEST_KEY, token
 from .security import attack
-from .support.apps import ServedApp, served
+from .support.apps import ServedApp, api_client, served
 from .support.fake_api import FakeApi
 from .support.team import users_file
 
@@ -44,7 +43,7 @@ def team(tmp_path_factory, fake: FakeApi) -> Iterator[tuple[ServedApp, dict[str,
     with served(folder / "outputs", api_key=Secret(TEST_KEY), api_base=fake.base_url, users_file=users,
                 private_history=True, daily_limit=2, mcp=True) as app:
         for name, password in PASSWORDS.items():
-            Client(app.url, auth=(name, password), verbose=False).predict(f"{name}'s own", *ARGS,
+            api_client(app.url, auth=(name, password)).predict(f"{name}'s own", *ARGS,
                                                                           api_name="/generate")
         store = ApiTokens(tokens_path(users, Path.cwd()))
         yield app, {name: store.issue(name) for name in PASSWORDS}
@@ -100,7 +99,7 @@ def test_mcp_needs_a_valid_token(team, tmp_path) -> None:
 def test_the_gradio_api_accepts_a_token_under_the_same_rules(team, tmp_path) -> None:
     app, tokens = team
     store = ApiTokens(tokens_path(app.app.settings.users_file, Path.cwd()))
-    bob = Client(app.url, headers={"Authorization": f"Bearer {store.issue('bob')}"}, verbose=False)
+    bob = api_client(app.url, headers={"Authorization": f"Bearer {store.issue('bob')}"})
     word = token()
     _, record = bob.predict(f"bob by token {word}", *ARGS, api_name="/generate")
     assert record["user"] == "bob"

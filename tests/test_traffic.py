@@ -12,7 +12,6 @@ from typing import Iterator
 
 import pytest
 import requests
-from gradio_client import Client
 from gradio_client.exceptions import AppError
 
 from webui.config import Secret
@@ -42,7 +41,7 @@ def test_a_key_echoed_by_the_api_reaches_neither_the_visitor_nor_the_log(
     try:
         with served(tmp_path, api_key=Secret(TEST_KEY), api_base=fake.base_url) as app:
             with pytest.raises(AppError) as refused:
-                Client(app.url, verbose=False).predict("echo", *ARGS, api_name="/generate")
+                api_client(app.url).predict("echo", *ARGS, api_name="/generate")
     finally:
         fake.set_faults(status=None, echo_auth=None)
     message = str(refused.value)
@@ -83,7 +82,7 @@ def test_lone_surrogates_and_control_characters_are_cleaned_and_the_image_is_lis
                      "768x512", False, 5)
     assert record["prompt"] == f"surrogate {word}\tline\nnext"
     assert record["model"] == "FLUX.1-schnell"
-    listed = Client(demo.url, verbose=False).predict(word, 0, 10, api_name="/history")
+    listed = api_client(demo.url).predict(word, 0, 10, api_name="/history")
     assert [r["id"] for r in listed] == [record["id"]]
 
 
@@ -101,10 +100,10 @@ def test_an_image_the_index_refused_is_still_listed_and_the_caller_is_told(
 
     monkeypatch.setattr(index, "add", refuse_once)
     word = token()
-    path, record = Client(demo.url, verbose=False).predict(f"unindexed {word}", *ARGS, api_name="/generate")
+    path, record = api_client(demo.url).predict(f"unindexed {word}", *ARGS, api_name="/generate")
     assert Path(path).is_file()
     assert "history list could not be updated" in record["warning"]
-    listed = Client(demo.url, verbose=False).predict(word, 0, 10, api_name="/history")
+    listed = api_client(demo.url).predict(word, 0, 10, api_name="/history")
     assert [r["id"] for r in listed] == [record["id"]]
 
 
