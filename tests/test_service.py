@@ -171,11 +171,11 @@ def test_429_without_retry_after_backs_off_and_reports(service, backend, waits) 
 
 def test_api_that_hangs_times_out(backend) -> None:
     svc = ImageService(backend.base_url, TEST_KEY, timeout=0.5)
-    backend.set_faults(hang=3)
+    backend.set_faults(hang=30)  # interruptible: the backend's stop() ends it
     started = time.monotonic()
     with pytest.raises(ApiTimeoutError) as caught:
         svc.generate(PARAMS)
-    assert time.monotonic() - started < 2.5
+    assert time.monotonic() - started < 15  # gave up after its timeout, not after the hang (a margin for a busy machine)
     assert "0.5" in render(caught.value, "en")
 
 
