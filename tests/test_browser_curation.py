@@ -41,6 +41,8 @@ def test_star_board_filter_and_export(serve, open_page, tmp_path: Path) -> None:
         page.locator("#history-rating label", has_text="4").click()
         expect(record).to_contain_text('"rating": 4')
         expect(page.locator("#history-star input")).to_be_checked()
+        # the grid follows: this thumbnail now wears the badge
+        expect(page.locator("#history_gallery .thumbnail-item[data-marks='★ · 4/5']")).to_have_count(index + 1)
     # a chip writes the token; "select all" takes the whole filter; the board is made on first use
     page.locator("#history-chips button[data-add='is:starred']").click()
     expect(page.locator("#history-search textarea, #history-search input").first).to_have_value("is:starred")

@@ -58,10 +58,11 @@ def wire_curate_controls(controls: CurateControls, export: ExportControls, handl
     History status line, where a refusal stays. The star and rating follow the selected image
     through the gallery's own select event (history_tab)."""
     private: dict[str, Any] = {"api_visibility": "private"}
+    # Each re-lists the page afterwards, so the thumbnail's star and rating badge follows.
     controls.starred.input(handlers.star_selected, inputs=[selected, controls.starred],
-                           outputs=[record, controls.starred, status], **private)
+                           outputs=[record, controls.starred, status], **private).success(**refresh)
     controls.rating.input(handlers.rate_selected, inputs=[selected, controls.rating], outputs=[record, status],
-                          **private)
+                          **private).success(**refresh)
     for button, add in ((controls.board_add, True), (controls.board_remove, False)):
         button.click(handlers.board_selected, inputs=[selected, controls.board, gr.State(add)],
                      outputs=[record, controls.board, status], **private).success(**refresh)
