@@ -281,6 +281,8 @@ class ServedFiles:
 
         The record is the file's own, never the index's row of the id it names: a file
         made up to name another image's id (an upload) must not fetch that image's record."""
+        if not self.logins:
+            return None  # one visitor, or everyone alike: every file goes as saved (no record read per request)
         try:
             real = Path(os.path.abspath(path)).resolve(strict=True)
         except (OSError, ValueError, RuntimeError):
