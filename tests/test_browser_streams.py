@@ -238,38 +238,34 @@ def test_stop_is_on_through_a_batch_read_late_and_off_after(held, fake):
     assert expect_result(held, prompt) != first
 
 
-def test_stop_is_on_through_a_comparison_read_late_and_off_after(held, fake):
-    held.locator(PROMPT).fill(f"a kite over a harbour {token()}")
-    held.get_by_role("tab", name="Compare", exact=True).click()
-    expect(held.locator("#compare-plan")).to_contain_text("This makes 2 images")
-    fake.set_faults(hold_after=1)
-    hold(held)
-    held.locator("#compare-run").click()
-    let_through(held, steps=IN_FLIGHT_STEPS)
-    expect(held.locator("#compare-grid td img")).to_have_count(1)
-    expect(held.locator("#compare-status .status-line")).to_have_attribute("data-state", "waiting")
-    expect(held.locator("#compare-stop")).to_be_enabled()
-    finish(held, fake)
-    expect(held.locator("#compare-status .status-line")).to_have_attribute("data-state", "done")
-    expect(held.locator("#compare-stop")).to_be_disabled()
-    expect(held.locator("#compare-grid td img")).to_have_count(2)
-    wait_for_images(held, "#compare-grid")  # file URLs relative to the page load
+def _compare_two_models(page) -> None:
+    page.locator(PROMPT).fill(f"a kite over a harbour {token()}")
+    page.get_by_role("tab", name="Compare", exact=True).click()
+    expect(page.locator("#compare-plan")).to_contain_text("This makes 2 images")
 
 
-def test_stop_is_on_through_a_matrix_read_late_and_off_after(held, fake):
+def _matrix_of_two_prompts(page) -> None:
     word = token()
-    held.get_by_role("tab", name="Matrix", exact=True).click()
-    held.locator("#matrix-prompts textarea").fill(f"a red kite {word}\na blue kite {word}")
-    expect(held.locator("#matrix-count")).to_contain_text("This makes 2 images")
+    page.get_by_role("tab", name="Matrix", exact=True).click()
+    page.locator("#matrix-prompts textarea").fill(f"a red kite {word}\na blue kite {word}")
+    expect(page.locator("#matrix-count")).to_contain_text("This makes 2 images")
+
+
+@pytest.mark.parametrize("tab, prepare, grid", [
+    ("compare", _compare_two_models, "#compare-grid td img"),
+    ("matrix", _matrix_of_two_prompts, "#matrix-grid img"),
+], ids=["comparison", "matrix"])
+def test_stop_is_on_through_a_grid_run_read_late_and_off_after(held, fake, tab, prepare, grid):
+    prepare(held)
     fake.set_faults(hold_after=1)
     hold(held)
-    held.locator("#matrix-run").click()
+    held.locator(f"#{tab}-run").click()
     let_through(held, steps=IN_FLIGHT_STEPS)
-    expect(held.locator("#matrix-grid img")).to_have_count(1)
-    expect(held.locator("#matrix-status .status-line")).to_have_attribute("data-state", "waiting")
-    expect(held.locator("#matrix-stop")).to_be_enabled()
+    expect(held.locator(grid)).to_have_count(1)
+    expect(held.locator(f"#{tab}-status .status-line")).to_have_attribute("data-state", "waiting")
+    expect(held.locator(f"#{tab}-stop")).to_be_enabled()
     finish(held, fake)
-    expect(held.locator("#matrix-status .status-line")).to_have_attribute("data-state", "done")
-    expect(held.locator("#matrix-stop")).to_be_disabled()
-    expect(held.locator("#matrix-grid img")).to_have_count(2)
-    wait_for_images(held, "#matrix-grid")  # file URLs relative to the page load
+    expect(held.locator(f"#{tab}-status .status-line")).to_have_attribute("data-state", "done")
+    expect(held.locator(f"#{tab}-stop")).to_be_disabled()
+    expect(held.locator(grid)).to_have_count(2)
+    wait_for_images(held, f"#{tab}-grid")  # file URLs relative to the page load
