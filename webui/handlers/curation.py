@@ -301,16 +301,23 @@ class CurationHandlers:
 
     # -- the History tab -----------------------------------------------------------------------
 
+    def _board_names(self, viewer: str | None) -> list[str]:
+        return list(dict.fromkeys(b["name"] for b in self.curator.boards(viewer)))
+
     def _board_choices(self, viewer: str | None) -> gr.Dropdown:
-        return gr.Dropdown(choices=list(dict.fromkeys(b["name"] for b in self.curator.boards(viewer))))
+        return gr.Dropdown(choices=self._board_names(viewer))
+
+    def _both_board_choices(self, viewer: str | None) -> tuple[gr.Dropdown, gr.Dropdown]:
+        """The selected image's and the picked images' board boxes: one look-up, two updates."""
+        names = self._board_names(viewer)
+        return gr.Dropdown(choices=names), gr.Dropdown(choices=list(names))
 
     def board_choices(self, request: gr.Request) -> tuple[Any, Any]:
         """The boards to pick from, for the selected image's and the picked images' board boxes.
 
         Only choices: the marks of the selected image come with the selection itself, so
         nothing arriving later can undo a star clicked right after picking a thumbnail."""
-        viewer = user_of(request)
-        return self._board_choices(viewer), self._board_choices(viewer)
+        return self._both_board_choices(user_of(request))
 
     # The detail panel's actions: a refusal stays in the History status line (in the
     # visitor's language) instead of a toast over an "Error" mark; a success clears it.
@@ -432,7 +439,7 @@ class CurationHandlers:
             return self._refused(exc, request), gr.skip(), gr.skip()
         viewer = user_of(request)
         note = self._note("bulk_added" if add else "bulk_removed", done, request, board=" ".join(names[0].split()))
-        return note, self._board_choices(viewer), self._board_choices(viewer)
+        return note, *self._both_board_choices(viewer)
 
     def bulk_ask_delete(self, picked: str, query: str, model: str, size: str, mine: bool, by_user: str,
                         request: gr.Request) -> tuple[Any, Any, str]:
