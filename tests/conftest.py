@@ -152,6 +152,15 @@ def serve(tmp_path: Path):
         app.stop()
 
 
+@pytest.fixture(scope="module")
+def module_app(tmp_path_factory, request) -> Iterator[ServedApp]:
+    """A demo app of the test module's own: no other module adds or deletes its images
+    (a module's `app` fixture returns it where its tests count or delete what they made)."""
+    app = serve_app(tmp_path_factory.mktemp(request.module.__name__.rsplit(".", 1)[-1]))
+    yield app
+    app.stop()
+
+
 @pytest.fixture(scope="session")
 def demo_app(tmp_path_factory) -> Iterator[ServedApp]:
     """One in-process app in demo mode (no key), shared by the end-to-end tests: a test that

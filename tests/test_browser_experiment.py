@@ -26,7 +26,7 @@ from .browser import (
     wait_for_images,
 )
 from .conftest import ARTIFACTS, pngs, record_of, token, wait_until
-from .support.apps import api_client, serve_app
+from .support.apps import ServedApp, api_client
 
 pytestmark = pytest.mark.browser
 
@@ -46,11 +46,9 @@ ONERROR = '<img src="x" onerror="window.__pwned=2">'
 # -- fixtures -------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory):
+def app(module_app: ServedApp) -> ServedApp:
     """This module's own demo app: nobody else adds or deletes its images."""
-    served = serve_app(tmp_path_factory.mktemp("experiment-app"))
-    yield served
-    served.stop()
+    return module_app
 
 
 @pytest.fixture(scope="module")

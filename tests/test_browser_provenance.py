@@ -13,7 +13,7 @@ import pytest
 
 from .browser import PROMPT, open_fold, open_history, require_playwright, wait_for_images
 from .conftest import ARTIFACTS
-from .support.apps import api_client, serve_app
+from .support.apps import ServedApp, api_client
 from .test_formats import A1111, COMFY_PROMPT, COMFY_WORKFLOW, exif_with, piexif_unicode
 
 pytestmark = pytest.mark.browser
@@ -21,10 +21,9 @@ expect = require_playwright()
 
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory):
-    served = serve_app(tmp_path_factory.mktemp("provenance-app"))
-    yield served
-    served.stop()
+def app(module_app: ServedApp) -> ServedApp:
+    """This module's own demo app (conftest `module_app`)."""
+    return module_app
 
 
 def shot(page, name: str) -> None:

@@ -39,10 +39,9 @@ def idat(png: bytes) -> bytes:
 
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory) -> Iterator[ServedApp]:
-    served = serve_app(tmp_path_factory.mktemp("curation"))
-    yield served
-    served.stop()
+def app(module_app: ServedApp) -> ServedApp:
+    """This module's own demo app (conftest `module_app`)."""
+    return module_app
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
 
@@ -15,17 +14,16 @@ import pytest
 from webui.handlers import selection
 from webui.i18n import LABELS, MESSAGES
 
-from .support.apps import ServedApp, api_client, serve_app
+from .support.apps import ServedApp, api_client
 
 ZH = SimpleNamespace(headers={"accept-language": "zh-CN,zh;q=0.9"}, username=None)
 FILTERS = ("grid heron", "", "", False, "")
 
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory) -> Iterator[ServedApp]:
-    served = serve_app(tmp_path_factory.mktemp("grid"))
-    yield served
-    served.stop()
+def app(module_app: ServedApp) -> ServedApp:
+    """This module's own demo app (conftest `module_app`)."""
+    return module_app
 
 
 @pytest.fixture(scope="module")

@@ -12,22 +12,21 @@ ways; the browser side is tests/test_browser_streams.py.
 from __future__ import annotations
 
 import copy
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
 from .conftest import token
-from .support.apps import ServedApp, serve_app
+from .support.apps import ServedApp
 from .support.events import Events
 
 State = dict[str, dict[str, Any]]
 
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory) -> Iterator[ServedApp]:
-    served = serve_app(tmp_path_factory.mktemp("streams"))
-    yield served
-    served.stop()
+def app(module_app: ServedApp) -> ServedApp:
+    """This module's own demo app (conftest `module_app`)."""
+    return module_app
 
 
 def patch(value: Any, edits: list[list[Any]]) -> Any:
