@@ -200,13 +200,16 @@ def test_the_picture_under_result_becomes_a_recipes_example(demo_app) -> None:
 
     c = api_client(demo_app.url)
     _, record = c.predict("an example teapot", "FLUX.1-schnell", "768x512", False, 5, api_name="/generate")
-    saved = c.predict("Teapot", "a {color} teapot", "", "", False, True, "", "", api_name="/recipe_save")
+    saved = c.predict("Teapot", "a {color} teapot", "FLUX.1-schnell", "768x512", True, False, "", "",
+                      api_name="/recipe_save")
     panel = demo_app.app.handlers.library
     assert panel.pick(saved["id"], None)[-1] is None  # type: ignore[arg-type]  # no example yet
     shown = panel.set_example(saved["id"], record, None)  # type: ignore[arg-type]
     assert shown and Path(shown).is_file()
     assert panel.pick(saved["id"], None)[-1] == shown  # type: ignore[arg-type]
-    assert next(r for r in c.predict(api_name="/recipes") if r["id"] == saved["id"])["example_id"] == record["id"]
+    # the example is the one change: every other field of the recipe is kept as saved
+    assert next(r for r in c.predict(api_name="/recipes") if r["id"] == saved["id"]) == {
+        **saved, "example_id": record["id"]}
     for recipe_id, current, words in ((None, record, "Pick a recipe"), (saved["id"], None, "no picture under Result"),
                                       (saved["id"], {"id": "not-an-image"}, "no longer in the history")):
         with pytest.raises(gr.Error, match=words):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import logging
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -119,7 +119,6 @@ class LibraryHandlers:
         Returns:
             The saved recipe.
         """
-        lang = language(request)
         recipe = Recipe(
             id=str(recipe_id or ""),
             name=str(name or ""),
@@ -130,6 +129,12 @@ class LibraryHandlers:
             example_id=str(example_id) if example_id else None,
             shared=bool(shared),
         )
+        return self._save(recipe, request)
+
+    def _save(self, recipe: Recipe, request: gr.Request | None) -> dict[str, Any]:
+        """Store a recipe under the saver's rights: the one path of every save, whether its
+        fields come from the API's parameters or from a stored recipe with one change."""
+        lang = language(request)
         try:
             if recipe.example_id:  # an image the saver may see, or none
                 self.curator.get(recipe.example_id, user_of(request))
@@ -341,8 +346,7 @@ class LibraryHandlers:
         image_id = str(current.get("id") or "") if isinstance(current, dict) else ""
         if not image_id:
             raise refuse("no_current_image", lang)
-        saved = self.save_recipe(recipe.name, recipe.text, recipe.model, recipe.image_size, recipe.prompt_enhancement,
-                                 recipe.shared, recipe.id, image_id, request=request)
+        saved = self._save(replace(recipe, example_id=image_id), request)
         gr.Info(i18n.message("recipe_example_set", lang, name=saved["name"]))
         return self._example(self._visible(recipe.id, request), request)
 
