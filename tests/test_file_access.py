@@ -10,7 +10,7 @@ import os
 import shutil
 import zipfile
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 from urllib.parse import quote
 
 import pytest
@@ -482,6 +482,31 @@ def test_a_shared_image_carries_none_of_its_owners_private_curation(team: Served
     assert alice.get(f"{team.url}api/v1/images/{record['id']}/png", timeout=30).content == saved
     with zipfile.ZipFile(call(team, alice, "export", ["", [record["id"]], False])[0]["path"]) as archive:
         assert archive.read(next(n for n in archive.namelist() if n.startswith("images/"))) == saved
+
+
+def test_a_served_pngs_record_is_read_once_per_request(team: ServedApp, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file route decides in one step: the record that says whether a teammate's PNG may go is the
+    one its copy is rewritten from (the verdict and the copy each read it before)."""
+    alice, bob, carol = login(team, "alice"), login(team, "bob"), login(team, "carol")
+    cached_png, record = generate(team, alice, "a lighthouse whose record is read once")
+    call(team, alice, "board", [[record["id"]], ["Read-once team", "Alice's read-once plans"], []])
+    call(team, alice, "board_edit", ["Read-once team", None, True])
+    png = str(team.outputs.resolve() / record["file"])
+    reads: list[str] = []
+    files = team.app.files
+
+    def counted(name: str, read: Callable[[Path], object]) -> Callable[[Path], object]:
+        return lambda path: (reads.append(name), read(path))[1]
+
+    for owner, name in ((files.store, "image_at"), (files, "owner_record")):  # every record read of the guard's
+        monkeypatch.setattr(owner, name, counted(name, getattr(owner, name)))
+    for who, session, path, read in (("bob, a shared board's PNG", bob, png, "image_at"),
+                                     ("the admin, alice's cache copy", carol, cached_png, "owner_record")):
+        reads.clear()
+        answer = session.get(f"{team.url}gradio_api/file={path}", timeout=10)
+        assert answer.status_code == 200 and b"Alice's read-once plans" not in answer.content, who
+        assert png_record(answer.content)["boards"] == ["Read-once team"], who  # the copy, made from that record
+        assert reads == [read], (who, reads)
 
 
 @attack(

@@ -26,7 +26,8 @@ A PNG of ours that may go to the visitor but is not theirs (a teammate's image o
 board; the admin's view of anyone's) goes as `ServedFiles.copy_for` makes it: the same
 pixels and chunks, with the record in `generation` and `parameters` as the visitor may read
 it (`Access.handed`): none of the owner's private curation leaves in the file. GET, HEAD
-and Range are answered from that copy.
+and Range are answered from that copy. A file route gets both in one decision
+(`ServedFiles.answer`), which reads the file's record once for the verdict and the copy.
 
 Anything else that Gradio would serve passes untouched. A refusal is a 404, the same
 answer as a missing file, so nothing tells what exists. Events that read a client-named
@@ -60,6 +61,8 @@ ASGIApp = Callable[[dict, Callable, Callable], Awaitable[None]]
 
 # Routes that join a path onto Gradio's own package folders (its front end), never ours.
 PACKAGE_ROUTES = ("/static/", "/assets/", "/svelte/", "/custom_component/")
+# What a file route's request gets: None, Gradio's own answer; False, a 404; bytes, the visitor's copy.
+Answer = bytes | Literal[False] | None
 UPLOAD_ROUTE = "/gradio_api/upload"  # answers with the paths of the uploaded files
 MAX_UPLOAD_ANSWER = 1024 * 1024  # bytes of an upload answer read for its paths
 
@@ -145,6 +148,10 @@ class HandedFiles:
             del self._owners[next(iter(self._owners))]
 
 
+def _is_png(path: Path) -> bool:
+    return path.suffix.lower() == ".png"
+
+
 def _key(path: str) -> str | None:
     try:
         return str(Path(os.path.abspath(path)).resolve())
@@ -181,7 +188,7 @@ def gradio_folders(blocks: Any = None) -> list[Path]:
 
 
 class ServedFiles:
-    """The rule: may `user` be sent the file a route was asked for? (`allows`, run in a thread)."""
+    """The rule: may `user` be sent the file a route was asked for, and as what? (`answer`, run in a thread)."""
 
     def __init__(self, store: Storage, access: Access, *, logins: bool | None = None,
                  forget_after: float | None = None) -> None:
@@ -224,21 +231,38 @@ class ServedFiles:
 
         blocks.process_api = process_api
 
-    def allows(self, raw: str, user: str | None) -> bool:
+    def answer(self, raw: str, user: str | None) -> Answer:
+        """The one decision on a path a route was asked for, reading its record once: None, the
+        file goes as Gradio serves it; False, refused; bytes, `user`'s copy of someone else's
+        PNG of ours (as `copy_for` makes it, from the record the verdict read)."""
         if "://" in raw or raw.startswith(("http:", "https:", "data:")):
-            return True  # a URL: Gradio's own rules (public addresses only) apply
+            return None  # a URL: Gradio's own rules (public addresses only) apply
         try:
             lexical = Path(os.path.abspath(raw))  # what Gradio opens
             real = lexical.resolve(strict=True)
         except (OSError, ValueError, RuntimeError):
-            return True  # names no file (an event id, a session hash...): nothing of ours
+            return None  # names no file (an event id, a session hash...): nothing of ours
         root = self.store.root
+        record: Mapping[str, Any] | None = None
         if lexical.is_relative_to(root) or real.is_relative_to(root):
             record = self.store.image_at(real)  # None for a link out of the folder, too
-            return record is not None and self._may_see(record, user)
-        if not self._in_gradio_folders(lexical, real):
-            return True  # not a file Gradio made: its own rules (allowed and blocked paths) apply
-        return self._may_have(real, user)
+            if record is None or not self._may_see(record, user):
+                return False
+        elif not self.logins:
+            return None  # one visitor, or everyone alike: Gradio's folders and rules, nothing rewritten
+        elif self._in_gradio_folders(lexical, real):
+            if not self._handed_to(real, user):
+                return False
+            if self.access.private or _is_png(real):  # the owner rule's record is the copy's too
+                record = self.owner_record(real)
+            if self.access.private and not self._may_see(record, user):
+                return False
+        elif _is_png(real):  # not a file Gradio made: its own rules apply; a PNG of ours goes as `user` may read it
+            record = self.owner_record(real)
+        try:
+            return self._rewritten(real, record, user)
+        except ValueError:
+            return False  # someone else's image that can't be rewritten must not go at all
 
     def _in_gradio_folders(self, *paths: Path) -> bool:
         folders = self._folders if self._folders is not None else gradio_folders()
@@ -249,11 +273,16 @@ class ServedFiles:
         an image of ours also by the owner rule (a board unshared since takes it back).
         The MCP server's pseudo-user reads nothing of its own: its uploads are claimed by the
         caller's event (see `watch`)."""
-        if not self.logins:
-            return True  # one visitor, or everyone alike
-        if not (self.access.is_admin(user) or (user != MCP_LOOPBACK_USER and self.handed.holds(real, user))):
+        if not self._handed_to(real, user):
             return False
         return not self.access.private or self._may_see(self.owner_record(real), user)
+
+    def _handed_to(self, real: Path, user: str | None) -> bool:
+        """Without logins every file in Gradio's folders; with them, the files the app handed
+        `user` (all of them to the admin)."""
+        if not self.logins:
+            return True  # one visitor, or everyone alike
+        return self.access.is_admin(user) or (user != MCP_LOOPBACK_USER and self.handed.holds(real, user))
 
     def owner_record(self, path: Path) -> Mapping[str, Any] | None:
         """The record of the image a file outside the outputs folder is a copy of, or None.
@@ -287,10 +316,16 @@ class ServedFiles:
             real = Path(os.path.abspath(path)).resolve(strict=True)
         except (OSError, ValueError, RuntimeError):
             return None
-        if real.suffix.lower() != ".png":
+        if not _is_png(real):
             return None  # thumbnails are WebP made by us: pixels only
         record = self.store.image_at(real) if real.is_relative_to(self.store.root) else self.owner_record(real)
-        if record is None:
+        return self._rewritten(real, record, user, data)
+
+    def _rewritten(self, real: Path, record: Mapping[str, Any] | None, user: str | None,
+                   data: bytes | None = None) -> bytes | None:
+        """The PNG at `real` (or its bytes `data`) with `record` as `user` may read it, or None
+        when it goes as it is. Raises ValueError when it can't be rewritten."""
+        if not self.logins or record is None or not _is_png(real):
             return None
         handed = self.access.handed(record, user)
         if handed is None:
@@ -357,18 +392,15 @@ class FileGuard:
 
         await self.app(scope, receive, guarded)
 
-    def _answer(self, paths: list[str], user: str | None) -> bytes | Literal[False] | None:
-        """None: Gradio's answer goes; False: refused; bytes: the visitor's copy (`ServedFiles.copy_for`)."""
-        if not all(self.files.allows(p, user) for p in paths):
-            return False
+    def _answer(self, paths: list[str], user: str | None) -> Answer:
+        """None: Gradio's answer goes; False: refused; bytes: the visitor's copy (`ServedFiles.answer`)."""
+        copy: bytes | None = None
         for path in paths:
-            try:
-                copy = self.files.copy_for(path, user)
-            except ValueError:
+            answer = self.files.answer(path, user)
+            if answer is False:
                 return False
-            if copy is not None:
-                return copy
-        return None
+            copy = copy if copy is not None else answer
+        return copy
 
     def _record_upload(self, messages: list[dict], user: str | None) -> None:
         body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.response.body")
