@@ -175,7 +175,8 @@ def create_app(settings: Settings) -> App:
     store, index = core.storage, core.storage.index
     access = Access(index, private=settings.private_history, is_admin=is_admin)
     trash = Trash(store, index, access)
-    files = ServedFiles(store, access, logins=core.accounts is not None, forget_after=2 * CACHE_SWEEP[1])
+    files = ServedFiles(store, access, logins=core.accounts is not None, forget_after=2 * CACHE_SWEEP[1],
+                        trim_every=CACHE_SWEEP[0])  # the ledger forgets as often as the cache is swept
     curator = Curator(store, index, access, trash)
     generate = GenerateHandlers(core.generator, store, index, is_operator=operator_check(core))
     handlers = Handlers(

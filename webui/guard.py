@@ -75,16 +75,20 @@ class HandedFiles:
     another process on the same outputs folder, still goes to its users. Memory is asked
     first; the table only when memory does not know the user. Gradio's cache is swept (see
     `App`), so memory drops entries whose file is gone once it grows past `limit`, and the
-    table rows older than `forget_after` seconds when the ledger opens.
+    table its rows older than `forget_after` seconds: when the ledger opens, and again as
+    rows are added, at most once every `trim_every` seconds (a flood of uploads must not
+    grow the table until the next start). `clock` (epoch seconds) dates rows and trims.
     """
 
     def __init__(self, index: HistoryIndex | None = None, limit: int = 50_000,
-                 forget_after: float | None = None) -> None:
+                 forget_after: float | None = None, trim_every: float | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
         self.index, self.limit = index, limit
+        self.forget_after, self.trim_every, self.clock = forget_after, trim_every, clock
         self._owners: dict[str, set[str | None]] = {}
         self._lock = threading.Lock()
-        if index is not None and forget_after is not None:
-            self._lasting(index.forget_handed, time.time() - forget_after)
+        self._trimmed_at: float | None = None  # when the table was last trimmed
+        self._trim()
 
     def hand(self, paths: Iterable[str], user: str | None) -> None:
         keys = [k for k in (_key(p) for p in paths) if k is not None]
@@ -95,7 +99,8 @@ class HandedFiles:
             if len(self._owners) > self.limit:
                 self._prune()
         if new and self.index is not None:
-            self._lasting(self.index.hand_files, new)
+            self._lasting(self.index.hand_files, new, self.clock())
+            self._trim()
 
     def holds(self, path: Path, user: str | None) -> bool:
         """Whether the app handed the file to `user` (this process or any other on the folder)."""
@@ -131,7 +136,20 @@ class HandedFiles:
                 owners.discard(giver)
                 owners.add(taker)
             if self.index is not None:
-                self._lasting(self.index.pass_file, key, giver, taker)
+                self._lasting(self.index.pass_file, key, giver, taker, self.clock())
+
+    def _trim(self) -> None:
+        """Drop the table's rows older than `forget_after`, unless it was trimmed less than
+        `trim_every` seconds ago (None: only once, when the ledger opens)."""
+        if self.index is None or self.forget_after is None:
+            return
+        now = self.clock()
+        with self._lock:  # of two threads adding rows at once, one trims
+            last = self._trimmed_at
+            if last is not None and (self.trim_every is None or now - last < self.trim_every):
+                return
+            self._trimmed_at = now
+        self._lasting(self.index.forget_handed, now - self.forget_after)
 
     def _lasting(self, action: Callable[..., Any], *args: Any) -> Any:
         """Run an index call; an index that can't be written leaves the memory half alone."""
@@ -191,12 +209,14 @@ class ServedFiles:
     """The rule: may `user` be sent the file a route was asked for, and as what? (`answer`, run in a thread)."""
 
     def __init__(self, store: Storage, access: Access, *, logins: bool | None = None,
-                 forget_after: float | None = None) -> None:
-        """`forget_after`: seconds after which a file handed out is surely swept from Gradio's cache."""
+                 forget_after: float | None = None, trim_every: float | None = None) -> None:
+        """`forget_after`: seconds after which a file handed out is surely swept from Gradio's cache;
+        `trim_every`: how often, at most, the ledger's table forgets such rows while the app runs."""
         self.store, self.access = store, access
         self.logins = access.private if logins is None else logins  # private mode implies logins
         # the ledger lasts in the index only with logins: without them it is never read
-        self.handed = HandedFiles(store.index if self.logins else None, forget_after=forget_after)
+        self.handed = HandedFiles(store.index if self.logins else None, forget_after=forget_after,
+                                  trim_every=trim_every)
         self._folders: list[Path] | None = None  # Gradio's folders, once `watch` knows the Blocks
 
     def watch(self, blocks: Any) -> None:

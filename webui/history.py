@@ -582,12 +582,12 @@ class HistoryIndex:
             rows = conn.execute("SELECT user FROM handed_files WHERE path = ?", (path,)).fetchall()
         return {user or None for (user,) in rows}
 
-    def pass_file(self, path: str, giver: str, taker: str | None) -> None:
+    def pass_file(self, path: str, giver: str, taker: str | None, at: float | None = None) -> None:
         """Move `giver`'s hold on a file to `taker`."""
         with self._connect() as conn, _transaction(conn):
             conn.execute("DELETE FROM handed_files WHERE path = ? AND user = ?", (path, giver))
             conn.execute("INSERT OR REPLACE INTO handed_files (path, user, handed_at) VALUES (?, ?, ?)",
-                         (path, taker or "", int(time.time())))
+                         (path, taker or "", int(time.time() if at is None else at)))
 
     def forget_handed(self, before: float) -> int:
         """Drop the ledger's rows older than `before` (epoch seconds): Gradio has swept those files."""
