@@ -17,6 +17,7 @@ from PIL import Image
 
 from webui import metadata
 from webui.access import Access
+from webui.cli import format_usage
 from webui.db import database_files
 from webui.errors import InvalidInputError
 from webui.history import SCHEMA_VERSION, HistoryIndex, IndexUnreadable
@@ -445,6 +446,10 @@ def test_usage_groups_by_day_user_and_model(store: Storage, clock: Clock) -> Non
         {"day": "2026-03-01", "user": "alice", "model": "Kolors", "images": 1,
          "avg_inference_ms": 50.0, "total_inference_ms": 50.0},
     ]
+    # `launch.py usage` words the same rows, and an empty window by the quota's day, not a clock of its own
+    assert format_usage(rows, "2026-03-02").splitlines()[2].split() == ["2026-03-02", "bob", "FLUX.1-schnell", "2",
+                                                                        "2000"]
+    assert format_usage([], Quota(store.index, clock=clock).today()).endswith("(as of 2026-03-02).")
     assert [r["day"] for r in store.index.usage(30, "2026-03-01")] == ["2026-03-01"] * 3 + ["2026-02-20"]
     assert [r["day"] for r in store.index.usage(1, "2026-03-01")] == ["2026-03-01"] * 3
     assert store.index.usage(10, "2026-02-19") == []

@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from . import accounts, tokens
@@ -126,16 +125,17 @@ def usage(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from .core import open_storage
 
     storage = open_storage(settings_from(args).outputs)
-    try:
-        rows = Quota(storage.index).usage(days=args.days)
+    try:  # only the counts: no limits apply to reading them, and no backend or accounts are opened
+        quota = Quota(storage.index)
+        rows = quota.usage(days=args.days)
     finally:
         storage.close()
-    print(format_usage(rows), file=out)
+    print(format_usage(rows, quota.today()), file=out)
     return 0
 
 
-def format_usage(rows: list[dict[str, Any]]) -> str:
-    """A plain-text table; the same rows the admin's Usage tab shows."""
+def format_usage(rows: list[dict[str, Any]], today: str) -> str:
+    """A plain-text table; the same rows the admin's Usage tab shows, for the days ending `today`."""
     header = ("day", "user", "model", "images", "avg inference ms")
     body = [
         (r["day"], r.get("user") or "-", r["model"], str(r["images"]),
@@ -143,7 +143,7 @@ def format_usage(rows: list[dict[str, Any]]) -> str:
         for r in rows
     ]
     if not body:
-        return f"No images in the last period (as of {datetime.now(UTC):%Y-%m-%d})."
+        return f"No images in the last period (as of {today})."
     widths = [max(len(h), *(len(row[i]) for row in body)) for i, h in enumerate(header)]
     lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)), "  ".join("-" * w for w in widths)]
     lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in body]
