@@ -39,6 +39,16 @@ def generate(app: ServedApp, s: requests.Session, prompt: str, model: str = "FLU
     return data[0]["path"], data[1]
 
 
+def on_two_boards(app: ServedApp, s: requests.Session, prompt: str, shared: str, private: str) -> tuple[str, dict]:
+    """The session's user generates an image and puts it on a board shared with the team and on a
+    private board (each set so, in either mode): as `generate`, the cache copy's path and the record."""
+    path, record = generate(app, s, prompt)
+    call(app, s, "board", [[record["id"]], [shared, private], []])
+    call(app, s, "board_edit", [shared, None, True])
+    call(app, s, "board_edit", [private, None, False])
+    return path, record
+
+
 def url_forms(path: str) -> list[str]:
     """The same file named every way Gradio's routes accept: both routes, encoded, dotted, doubled, relative."""
     folder, name = path.rsplit("/", 1)
@@ -291,9 +301,7 @@ def refused(app: ServedApp, s: requests.Session, name: str, data: list) -> str:
 )
 def test_the_rest_api_shows_a_shared_image_as_the_visitor_may_read_it(team: ServedApp) -> None:
     alice, bob = login(team, "alice"), login(team, "bob")
-    _, record = generate(team, alice, "a shared canyon")
-    call(team, alice, "board", [[record["id"]], ["Canyon team", "Alice private plans"], []])
-    call(team, alice, "board_edit", ["Canyon team", None, True])
+    _, record = on_two_boards(team, alice, "a shared canyon", "Canyon team", "Alice private plans")
     seen = bob.get(f"{team.url}api/v1/images/{record['id']}", timeout=30)
     assert seen.status_code == 200, seen.text
     assert seen.json()["user"] is None and seen.json()["boards"] == ["Canyon team"], seen.json()
@@ -411,9 +419,7 @@ PRIVATE_CURATION = ("Alice's secret plans", '"starred":true', '"rating":4', "Use
 )
 def test_a_shared_image_carries_none_of_its_owners_private_curation(team: ServedApp) -> None:
     alice, bob = login(team, "alice"), login(team, "bob")
-    _, record = generate(team, alice, "alice's shared lighthouse")
-    call(team, alice, "board", [[record["id"]], ["Lighthouse team", "Alice's secret plans"], []])
-    call(team, alice, "board_edit", ["Lighthouse team", None, True])
+    _, record = on_two_boards(team, alice, "alice's shared lighthouse", "Lighthouse team", "Alice's secret plans")
     call(team, alice, "mark", [record["id"], True, 4])
     png = team.outputs.resolve() / record["file"]
     saved = png.read_bytes()
@@ -488,9 +494,8 @@ def test_a_served_pngs_record_is_read_once_per_request(team: ServedApp, monkeypa
     """A file route decides in one step: the record that says whether a teammate's PNG may go is the
     one its copy is rewritten from (the verdict and the copy each read it before)."""
     alice, bob, carol = login(team, "alice"), login(team, "bob"), login(team, "carol")
-    cached_png, record = generate(team, alice, "a lighthouse whose record is read once")
-    call(team, alice, "board", [[record["id"]], ["Read-once team", "Alice's read-once plans"], []])
-    call(team, alice, "board_edit", ["Read-once team", None, True])
+    cached_png, record = on_two_boards(team, alice, "a lighthouse whose record is read once", "Read-once team",
+                                       "Alice's read-once plans")
     png = str(team.outputs.resolve() / record["file"])
     reads: list[str] = []
     files = team.app.files
@@ -550,9 +555,7 @@ def test_without_private_mode_a_teammates_file_still_hides_their_private_boards(
     app = serve_app(tmp_path, "--users", str(users_file(tmp_path)))
     try:
         alice, bob = login(app, "alice"), login(app, "bob")
-        _, record = generate(app, alice, "alice's open meadow")
-        call(app, alice, "board", [[record["id"]], ["Alice's drafts", "Meadows"], []])
-        call(app, alice, "board_edit", ["Alice's drafts", None, False])
+        _, record = on_two_boards(app, alice, "alice's open meadow", "Meadows", "Alice's drafts")
         call(app, alice, "mark", [record["id"], True, 3])
         png = app.outputs.resolve() / record["file"]
         assert b"Alice's drafts" in png.read_bytes()
