@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 import gradio as gr
 
 from .. import i18n
+from ..admission import GENERATE
+from ..handlers.generate import GRID_OUTPUTS
 
 # Also under "zh-CN": a browser set to zh-CN then gets Gradio's own Chinese (upload,
 # fullscreen, …) merged with ours, instead of our "zh" table alone over English defaults.
@@ -231,3 +235,36 @@ class Shared:
     recent_ids: gr.State
     again: gr.State  # set it to a new value to run the page's one generation event
     tz: gr.Textbox  # the browser's time zone
+
+
+class GridRunTab(Protocol):
+    """A tab that runs a grid of generations (Compare, Matrix): the controls `wire_grid_run` wires."""
+
+    run: gr.Button
+    stop: gr.Button
+    status: gr.HTML
+    retry: gr.Button
+    grid: gr.HTML
+
+
+def wire_grid_run(tab: GridRunTab, fn: Callable[..., Any], inputs: list[Any], inputs_kwargs: dict[str, Any],
+                  stop: Callable[..., Any], concurrency: int, refresh_recent: dict) -> None:
+    """A grid run's events, declared once for Compare and Matrix: Run and Try again start it under
+    the generations' concurrency limit, once at a time, its steps filling the grid, status line,
+    Stop and Try again (in the order the handler's steps carry them, `GRID_OUTPUTS`); Stop is
+    cooperative (what reached the API still lands and shows); Recent is refreshed after, however
+    it ended."""
+    run = gr.on(
+        [tab.run.click, tab.retry.click],
+        fn,
+        inputs=inputs,
+        inputs_kwargs=inputs_kwargs,
+        outputs=[getattr(tab, name) for name in GRID_OUTPUTS],
+        concurrency_limit=concurrency,
+        concurrency_id=GENERATE,
+        show_progress="hidden",
+        trigger_mode="once",
+        api_visibility="private",
+    )
+    tab.stop.click(stop, outputs=[tab.status, tab.stop], queue=False, api_visibility="private")
+    run.then(**refresh_recent)

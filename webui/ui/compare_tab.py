@@ -7,10 +7,9 @@ from typing import Any
 
 import gradio as gr
 
-from ..admission import GENERATE
 from ..generator import IMAGE_SIZES, KNOWN_MODELS
 from ..handlers import GenerateHandlers
-from .common import Shared, T
+from .common import Shared, T, wire_grid_run
 
 
 @dataclass
@@ -60,17 +59,5 @@ def wire_compare_tab(tab: CompareTab, handlers: GenerateHandlers, shared: Shared
         handlers.compare_plan, inputs=[form.prompt, tab.models, tab.sizes, tab.enhancement_both],
         outputs=[tab.prompt, tab.plan], **private,
     )
-    run = gr.on(
-        [tab.run.click, tab.retry.click],
-        handlers.compare,
-        inputs=[tab.models, tab.sizes, tab.enhancement_both, shared.tz],
-        inputs_kwargs=form.named,
-        outputs=[tab.grid, tab.status, tab.stop, tab.retry],
-        concurrency_limit=concurrency,
-        concurrency_id=GENERATE,
-        show_progress="hidden",
-        trigger_mode="once",
-        **private,
-    )
-    tab.stop.click(handlers.stop, outputs=[tab.status, tab.stop], queue=False, **private)
-    run.then(**refresh_recent)
+    wire_grid_run(tab, handlers.compare, [tab.models, tab.sizes, tab.enhancement_both, shared.tz], form.named,
+                  handlers.stop, concurrency, refresh_recent)

@@ -9,7 +9,7 @@ import gradio as gr
 from ..admission import GENERATE
 from ..generator import IMAGE_SIZES, KNOWN_MODELS
 from ..handlers.library import MAX_SLOT_FIELDS, LibraryHandlers, MatrixForm
-from .common import Shared, T
+from .common import Shared, T, wire_grid_run
 
 
 @dataclass
@@ -168,23 +168,9 @@ def wire_library(
         trigger_mode="always_last",  # a change made while the count runs is counted too, never dropped
         queue=False,
     )
-    run = gr.on(
-        [matrix.run.click, matrix.retry.click],
-        handlers.run_matrix,
-        inputs=[form.seed, shared.tz],
-        inputs_kwargs=matrix.form,
-        outputs=[matrix.grid, matrix.status, matrix.stop, matrix.retry],
-        concurrency_limit=concurrency,
-        concurrency_id=GENERATE,
-        show_progress="hidden",
-        trigger_mode="once",
-        api_visibility="private",
-    )
-    run.then(**refresh_recent)
-    # Stop is cooperative, as on Generate and Compare: what reached the API still lands and shows.
-    if handlers.jobs is not None:
-        matrix.stop.click(handlers.jobs.stop, outputs=[matrix.status, matrix.stop], queue=False,
-                          api_visibility="private")
+    assert handlers.jobs is not None, "LibraryHandlers.jobs is set by create_app"  # Generate's Stop and waiting state
+    wire_grid_run(matrix, handlers.run_matrix, [form.seed, shared.tz], matrix.form, handlers.jobs.stop,
+                  concurrency, refresh_recent)
 
     for fn, name in (
         (handlers.recipes, "recipes"),
