@@ -45,6 +45,17 @@ A1111_TEXT = (
     "Steps: 20, Sampler: DPM++ 2M Karras, CFG scale: 7, Seed: 1234567890, Size: 512x768, "
     "Model hash: 6ce0161689, Model: v1-5-pruned-emaonly, Version: v1.6.0"
 )
+# What the app reads from A1111_TEXT: our fields, and A1111's own in "raw".
+A1111_FIELDS = {"prompt": "masterpiece, a cat, (detailed:1.2)", "negative_prompt": "blurry, lowres",
+                "seed": 1234567890, "image_size": "512x768", "model": "v1-5-pruned-emaonly"}
+A1111_RAW = {"Steps": "20", "Sampler": "DPM++ 2M Karras", "Model hash": "6ce0161689"}
+
+
+def read_as_a1111(parsed: dict | None) -> None:
+    """`parsed` holds what A1111_TEXT says, in our fields and in `raw`."""
+    assert parsed is not None
+    assert {k: parsed.get(k) for k in A1111_FIELDS} == A1111_FIELDS
+    assert {k: parsed["raw"].get(k) for k in A1111_RAW} == A1111_RAW
 # The original A1111 pattern, kept as the reference for our linear-time one.
 A1111_RE_PARAM = re.compile(r'\s*(\w[\w \-/]+):\s*("(?:\\.|[^\\"])+"|[^,]*)(?:,|$)')
 
@@ -228,14 +239,7 @@ def test_infotext_round_trip_property(prompt: str, model: str, user: str, seed: 
 
 def test_a1111_infotext() -> None:
     parsed = parse_infotext(A1111_TEXT)
-    assert parsed["prompt"] == "masterpiece, a cat, (detailed:1.2)"
-    assert parsed["negative_prompt"] == "blurry, lowres"
-    assert parsed["seed"] == 1234567890
-    assert parsed["image_size"] == "512x768"
-    assert parsed["model"] == "v1-5-pruned-emaonly"
-    assert parsed["raw"]["Steps"] == "20"
-    assert parsed["raw"]["Sampler"] == "DPM++ 2M Karras"
-    assert parsed["raw"]["Model hash"] == "6ce0161689"
+    read_as_a1111(parsed)
     assert "prompt_enhancement" not in parsed and "inference" not in parsed
 
 
@@ -387,15 +391,7 @@ def test_record_round_trip_property(
 
 
 def test_read_record_falls_back_to_a1111_parameters(png: bytes) -> None:
-    record = read_record(add_text_chunks(png, {"parameters": A1111_TEXT}))
-    assert record is not None
-    assert record["prompt"] == "masterpiece, a cat, (detailed:1.2)"
-    assert record["negative_prompt"] == "blurry, lowres"
-    assert record["seed"] == 1234567890
-    assert record["image_size"] == "512x768"
-    assert record["model"] == "v1-5-pruned-emaonly"
-    assert record["raw"]["Steps"] == "20"
-    assert record["raw"]["Sampler"] == "DPM++ 2M Karras"
+    read_as_a1111(read_record(add_text_chunks(png, {"parameters": A1111_TEXT})))
 
 
 @pytest.mark.parametrize(
