@@ -125,3 +125,17 @@ def test_a_step_read_late_shows_what_it_showed_on_time(app: ServedApp, kind: str
     assert final[writes]["value"], final  # the picture, or the grid
     assert 'data-state="done"' in str(final[{"result": "status", "compare-grid": "compare-status",
                                              "matrix-grid": "matrix-status"}[writes]]["value"])
+
+
+def test_a_run_refused_before_anything_is_sent_says_why_in_one_step(app: ServedApp) -> None:
+    """Generate, Compare and Matrix refuse bad input the same way (`GenerateHandlers.refusal`): one
+    step, the reason in the status line, Stop off and no Try again."""
+    handlers = app.app.handlers
+    form = {"prompt": "", "model": "FLUX.1-schnell", "image_size": "768x512", "prompt_enhancement": False, "seed": -1}
+    runs = {"generate": handlers.generate.run(1, False, None, None, **form),  # type: ignore[arg-type]
+            "compare": handlers.generate.compare([], [], False, None, None, **form),  # type: ignore[arg-type]
+            "matrix": handlers.library.run_matrix(-1, None, None, prompts="", models=[], sizes=[])}  # type: ignore[arg-type]
+    for name, steps in runs.items():
+        [(*_, line, stop, retry)] = list(steps)
+        assert 'data-state="error"' in line and "Please type a prompt first" in line, name
+        assert stop.interactive is False and retry.visible is False, name

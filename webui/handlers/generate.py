@@ -158,7 +158,7 @@ class GenerateHandlers:
             params = validate(**form)
             jobs = batch_params(params, int(count or 1), bool(random_each))
         except AppError as exc:
-            yield step(**refused(status.failed(lang, self.explain(exc, lang, tz, request))))
+            yield step(**self.refusal(exc, lang, tz, request))
             return
         done: dict[int, dict[str, Any]] = {}
         for kind, value in self.progress(jobs, lang, tz, request):
@@ -192,7 +192,7 @@ class GenerateHandlers:
             params = validate(**form)
             jobs = compare_params(params, models, sizes, bool(enhancement_both))
         except AppError as exc:
-            yield step(**refused(status.failed(lang, self.explain(exc, lang, tz, request))))
+            yield step(**self.refusal(exc, lang, tz, request))
             return
         cells: dict[int, dict[str, Any]] = {}
         for kind, value in self.progress(jobs, lang, tz, request):
@@ -259,6 +259,11 @@ class GenerateHandlers:
     def explain(self, error: BaseException, lang: str, tz: str | None, request: gr.Request | None) -> str:
         """The message for this visitor; what only the app's operator can fix, to them alone."""
         return explain(error, lang, tz, operator=self.is_operator(request))
+
+    def refusal(self, error: AppError, lang: str, tz: str | None, request: gr.Request | None) -> dict[str, Any]:
+        """A page run (Generate, Compare, Matrix) refused before anything was sent (bad input, the
+        daily limit): the step that leaves its reason, for this visitor, in the status line."""
+        return refused(status.failed(lang, self.explain(error, lang, tz, request)))
 
     # -- Stop -----------------------------------------------------------------------------
 

@@ -35,10 +35,9 @@ from ..recipes import (
     write_export,
 )
 from ..storage import Storage
-from . import status
 from .common import fail, file_url, language, refuse, user_of
 from .generate import GRID_OUTPUTS, GenerateHandlers
-from .steps import Steps, job_state, refused
+from .steps import Steps, job_state
 
 log = logging.getLogger(__name__)
 
@@ -464,7 +463,7 @@ class LibraryHandlers:
             plan = self._page_plan(fields, seed, request)
             self._check_quota(plan, request)
         except AppError as exc:
-            yield step(**refused(status.failed(lang, jobs.explain(exc, lang, tz, request))))
+            yield step(**jobs.refusal(exc, lang, tz, request))
             return
         board = _board_name("", lang)
         cells: dict[int, tuple[str, str]] = {}
