@@ -234,6 +234,9 @@ def test_a_click_shows_the_picture_the_grid_stays_put_and_bulk_answers_stay_in_t
     assert page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth") <= 0
 
     # an empty board name: told in the status line, in the visitor's language, in sight; no toast
+    if screen == "phone":  # there the board field and its buttons are one "More" away
+        page.locator("#bulk-more").click()
+        expect(page.locator("#bulk-more")).to_have_attribute("aria-expanded", "true")
     page.locator("#bulk-board-add").click()
     expect(status).to_have_attribute("data-state", "error")
     expect(status).to_contain_text(said["bad_board_name"])
@@ -269,3 +272,112 @@ def test_a_click_shows_the_picture_the_grid_stays_put_and_bulk_answers_stay_in_t
     expect(status).to_have_attribute("data-state", "done")
     expect(page.locator("#history-chips button.saved")).to_have_text("Shelf")
     expect(page.locator(".toast-body")).to_have_count(0)
+
+
+# The docked bar on a phone: two lines of controls at most. Each line is at most 48 px (a 34 px
+# tap target, or the count wrapping to two lines of text), plus gaps and padding: 120 px is a
+# seventh of the 844 px window. The old bar wrapped to four lines (163-196 px).
+PHONE_BAR_MAX = 120
+_LAST_ABOVE_BAR = """(inView) => {
+  const items = document.querySelectorAll('#history_gallery .thumbnail-item');
+  const last = items[items.length - 1].getBoundingClientRect();
+  const bar = document.getElementById('bulk-actions').getBoundingClientRect();
+  return last.bottom <= bar.top && (!inView || last.top >= 0);
+}"""
+# The last thumbnail in the window but behind the bar, the one before it focused (not scrolled to).
+_LAST_BEHIND_BAR = """() => {
+  const items = [...document.querySelectorAll('#history_gallery .thumbnail-item')], last = items[items.length - 1];
+  window.scrollBy(0, last.getBoundingClientRect().bottom - (window.innerHeight - 8));
+  items[items.length - 2].focus({preventScroll: true});
+}"""
+_IS_BEHIND_BAR = """() => {
+  const items = document.querySelectorAll('#history_gallery .thumbnail-item');
+  const last = items[items.length - 1].getBoundingClientRect();
+  return last.bottom > document.getElementById('bulk-actions').getBoundingClientRect().top
+    && last.bottom <= window.innerHeight;
+}"""
+_AT_PAGE_END = "() => window.scrollY + window.innerHeight >= document.documentElement.scrollHeight - 1"
+
+
+@pytest.mark.parametrize("locale", ["en-US", "zh-CN"])
+def test_on_a_phone_the_bulk_bar_is_two_lines_hides_no_thumbnail_and_folds_the_rest_under_more(
+        serve, open_page, locale) -> None:
+    """With pictures picked on a 390x844 phone the docked bar is two lines (what is picked,
+    Star, Unstar, More; the rating); the page keeps its height free, so the last thumbnail can
+    be scrolled above it and one reached by the keyboard is not hidden behind it. "More"
+    (a disclosure button, keyboard too) unfolds the board field on its own line with "Add to
+    board" and "Remove from board" side by side under it, then Export and Delete."""
+    from webui.i18n import LABELS
+
+    text = LABELS[locale[:2]]
+    app = serve()
+    client = api_client(app.url)
+    for wave in (range(5), range(5, 10)):  # a visitor's queue holds 8: two waves, each submitted up front
+        jobs = [client.submit(f"a tall crane {n}", "FLUX.1-schnell", "768x512", False, n, api_name="/generate")
+                for n in wave]
+        for job in jobs:
+            job.result()
+    page = open_page(app, locale, **SCREENS["phone"])
+    thumbs = open_history(page, locale[:2])
+    expect(thumbs).to_have_count(10)
+    items = page.locator("#history_gallery .thumbnail-item")
+    for index in (0, 9):
+        items.nth(index).scroll_into_view_if_needed()
+        items.nth(index).tap(position={"x": 14, "y": 14})
+    expect(page.locator("#bulk-count")).to_contain_text(text["picks_count"].format(n=2))
+    bar = page.locator("#bulk-actions")
+    expect(bar).to_be_in_viewport(ratio=1)
+    more = bar.get_by_role("button", name=text["bulk_more"], exact=True)
+    expect(more).to_have_attribute("aria-expanded", "false")
+    for name in ("bulk_star", "bulk_unstar"):
+        expect(bar.get_by_role("button", name=text[name], exact=True)).to_be_visible()
+    expect(bar.get_by_role("radio", name=text["rating_none"], exact=True)).to_be_visible()
+    expect(bar.get_by_role("radio", name="5", exact=True)).to_be_in_viewport(ratio=1)
+    expect(page.locator("#bulk-board-remove")).to_be_hidden()
+    box = bar.bounding_box()
+    assert box["height"] <= PHONE_BAR_MAX and box["x"] >= 0 and box["x"] + box["width"] <= 390, box
+    # scrolled to the end of the page, the last thumbnail is wholly above the bar (the page
+    # keeps the bar's height free below its end)
+    page.evaluate("() => window.scrollTo(0, document.documentElement.scrollHeight)")
+    page.wait_for_function(_AT_PAGE_END)
+    page.wait_for_function(_LAST_ABOVE_BAR, arg=False)
+    # one reached by the keyboard while behind the bar is scrolled above it
+    _reach_the_last_by_keyboard(page, items)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"history-dock-phone-{locale[:2]}-folded.png"))
+
+    # "More", from the keyboard: the rest unfolds, and still no thumbnail hides behind the taller bar
+    more.focus()
+    more.press("Enter")
+    expect(more).to_have_attribute("aria-expanded", "true")
+    remove = bar.get_by_role("button", name=text["board_remove"], exact=True)
+    expect(remove).to_be_visible()
+    for name in ("board_add", "bulk_export", "bulk_delete"):
+        expect(bar.get_by_role("button", name=text[name], exact=True)).to_be_visible()
+    expect(bar).to_be_in_viewport(ratio=1)
+    field = page.locator("#bulk-board").bounding_box()
+    add, gone = page.locator("#bulk-board-add").bounding_box(), remove.bounding_box()
+    # the field has its own line; its two buttons share the next one, each whole (no wrapped text)
+    assert abs(add["y"] - gone["y"]) <= 2 and add["x"] + add["width"] <= gone["x"], (add, gone)
+    assert gone["y"] >= field["y"] + field["height"] and gone["y"] - (field["y"] + field["height"]) <= 16, (
+        field, gone)
+    assert field["x"] <= add["x"] and gone["x"] + gone["width"] <= field["x"] + field["width"] + 1, (field, gone)
+    assert page.evaluate("() => [...document.querySelectorAll('#bulk-board-add, #bulk-board-remove')]"
+                         ".every((b) => b.scrollWidth <= b.clientWidth && b.offsetHeight <= 48)")
+    _reach_the_last_by_keyboard(page, items)
+    page.screenshot(path=str(ARTIFACTS / f"history-dock-phone-{locale[:2]}-more.png"))
+    # and it folds again
+    more.press("Enter")
+    expect(more).to_have_attribute("aria-expanded", "false")
+    expect(remove).to_be_hidden()
+
+
+def _reach_the_last_by_keyboard(page, items) -> None:
+    """With the last thumbnail in the window but behind the bar, → from the one before it
+    focuses it: the page scrolls it above the bar (it would stay hidden, being "in view")."""
+    page.evaluate(_LAST_BEHIND_BAR)
+    page.wait_for_function(_IS_BEHIND_BAR)
+    expect(items.nth(items.count() - 2)).to_be_focused()
+    page.keyboard.press("ArrowRight")
+    expect(items.last).to_be_focused()
+    page.wait_for_function(_LAST_ABOVE_BAR, arg=True)

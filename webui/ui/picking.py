@@ -17,7 +17,11 @@ second hidden box (`#history-page-ids`), written with each page.
 
 The bulk actions are a bar docked at the bottom of the window, shown only while
 something is picked: opening it never moves the grid. While it is open the History
-status line floats just above it, so what a bulk action did (or why not) is in sight.
+status line floats just above it, so what a bulk action did (or why not) is in sight,
+and the page keeps the bar's height free below its end (and below a focused thumbnail),
+so no thumbnail stays hidden behind it. On a laptop the bar is one line. On a phone it is
+two (what is picked, Star, Unstar, "More"; the rating): "More" unfolds the board field
+with its two buttons under it, Export and Delete.
 The same script paints each thumbnail's star and rating badge from the page's data.
 
 Chips under the search box write `/history` tokens into it (and take them out); the
@@ -45,6 +49,7 @@ class PickControls:
     count: gr.HTML
     star: gr.Button
     unstar: gr.Button
+    more: gr.Button  # on a phone: shows the board, export and delete (the script toggles them)
     rating: gr.Radio
     board: gr.Dropdown
     board_add: gr.Button
@@ -86,6 +91,7 @@ def build_pick_controls() -> PickControls:
             count = gr.HTML(elem_id="bulk-count")
             star = gr.Button(T("bulk_star"), size="sm", scale=0, min_width=90, elem_id="bulk-star")
             unstar = gr.Button(T("bulk_unstar"), size="sm", scale=0, min_width=90, elem_id="bulk-unstar")
+            more = gr.Button(T("bulk_more"), size="sm", scale=0, min_width=60, elem_id="bulk-more")
             rating = gr.Radio([(T("rating_none"), 0), *[(str(n), n) for n in range(1, MAX_RATING + 1)]], value=None,
                               label=T("bulk_rate"), container=False, scale=0, min_width=260,
                               elem_id="bulk-rating")
@@ -103,7 +109,7 @@ def build_pick_controls() -> PickControls:
             confirm = gr.Button(T("delete_confirm"), variant="stop", size="sm", scale=0, min_width=160,
                                 elem_id="bulk-confirm")
             cancel = gr.Button(T("cancel"), size="sm", scale=0, min_width=100, elem_id="bulk-cancel")
-    return PickControls(page_ids, picked, bar, actions, count, star, unstar, rating, board, board_add, board_remove,
+    return PickControls(page_ids, picked, bar, actions, count, star, unstar, more, rating, board, board_add, board_remove,
                         export, delete, confirm_row, question, confirm, cancel)
 
 
@@ -305,10 +311,27 @@ HEAD = r"""
       document.documentElement.style.setProperty("--bulk-dock-h", `${Math.ceil(entry.target.offsetHeight)}px`);
     }
   });
+  // On a phone, "More" unfolds the bar's second half (the bar's data-more); a new bar starts folded.
+  const more = (open) => {
+    const dock = document.getElementById("bulk-actions"), button = document.getElementById("bulk-more");
+    if (dock) { if (open) dock.dataset.more = "open"; else delete dock.dataset.more; }
+    if (button) { button.setAttribute("aria-expanded", String(open)); button.setAttribute("aria-controls", "bulk-actions"); }
+  };
+  document.addEventListener("click", (e) => {
+    const dock = e.target.closest && e.target.closest("#bulk-more") && document.getElementById("bulk-actions");
+    if (dock) more(!dock.dataset.more);
+  });
   let docked = null;
   new MutationObserver(() => {
     const dock = document.getElementById("bulk-actions");
-    if (dock !== docked) { if (docked) dockHeight.unobserve(docked); if (dock) dockHeight.observe(dock); docked = dock; }
+    if (dock !== docked) {
+      if (docked) dockHeight.unobserve(docked);
+      if (dock) dockHeight.observe(dock);
+      docked = dock;
+      if (dock) more(false);
+    }
+    const button = document.getElementById("bulk-more");  // drawn after its bar: say it is folded
+    if (button && !button.hasAttribute("aria-expanded")) more(!!(dock && dock.dataset.more));
   }).observe(document.body, {childList: true, subtree: true});
 })();
 </script>
@@ -343,6 +366,9 @@ CSS = """
   gap: 0.35rem; background: var(--background-fill-primary); border: 1px solid var(--border-color-primary);
   border-radius: 14px; box-shadow: 0 6px 24px rgba(0,0,0,0.22); }
 body:has(#bulk-actions) { padding-bottom: calc(var(--bulk-dock-h, 60px) + 16px); }
+/* a thumbnail reached by the keyboard is scrolled above the bar, not behind it */
+html:has(#bulk-actions) { scroll-padding-bottom: calc(var(--bulk-dock-h, 60px) + 16px); }
+#bulk-more { display: none !important; }  /* a phone's: see below */
 /* ...and the History status line floats just above it meanwhile: what a bulk action did is in sight */
 body:has(#bulk-actions) #history-status:has(.status-line) { position: fixed; z-index: 61; left: 50%;
   transform: translateX(-50%); bottom: calc(var(--bulk-dock-h, 60px) + 16px); width: max-content;
@@ -375,6 +401,31 @@ body:has(#bulk-actions) #history-status:has(.status-line) { position: fixed; z-i
 .field-buttons { align-items: flex-end; }
 .field-buttons > button { align-self: flex-end; flex-grow: 0; white-space: nowrap; width: auto !important;
   min-height: 38px; margin-bottom: 10px !important; }
+/* On a phone the bar is two lines (picked, Star, Unstar, More; the rating) and "More" unfolds
+   the rest: the board field on its own line, its two buttons side by side under it, then
+   Export and Delete. Larger buttons there: they are tapped. Gradio copies a rule inside
+   @media only with its container's prefix: no html/body selectors there, and no commas
+   inside :is(). */
+@media (max-width: 640px) {
+  #bulk-actions { left: 6px; right: 6px; bottom: 6px; transform: none; width: auto; max-width: none;
+    padding: 0.35rem 0.5rem; gap: 0.35rem; border-radius: 12px; }
+  #bulk-actions .bulk-row { gap: 0.35rem 0.3rem; }
+  #bulk-actions .bulk-row > button { min-height: 34px; padding-left: 0.55rem; padding-right: 0.55rem; }
+  #bulk-actions .bulk-row > #bulk-more { display: inline-flex !important; align-items: center; }
+  #bulk-more::after { content: "▾" / ""; margin-left: 0.3rem; }
+  #bulk-more[aria-expanded="true"]::after { content: "▴" / ""; }
+  #bulk-actions .bulk-row > #bulk-count { flex: 1 1 0 !important; min-width: 5.5rem !important; }
+  #bulk-count .bulk-count { white-space: normal; }
+  #bulk-actions .bulk-row > #bulk-rating { flex: 1 1 100% !important; }
+  #bulk-actions:not([data-more]) .bulk-row > #bulk-board, #bulk-actions:not([data-more]) .bulk-row > #bulk-board-add,
+  #bulk-actions:not([data-more]) .bulk-row > #bulk-board-remove,
+  #bulk-actions:not([data-more]) .bulk-row > #bulk-export,
+  #bulk-actions:not([data-more]) .bulk-row > #bulk-delete { display: none !important; }
+  #bulk-actions .bulk-row > #bulk-board { flex: 1 1 100% !important; width: auto !important; }
+  #bulk-actions .bulk-row > #bulk-board-add, #bulk-actions .bulk-row > #bulk-board-remove,
+  #bulk-actions .bulk-row > #bulk-export, #bulk-actions .bulk-row > #bulk-delete {
+    flex: 1 1 calc(50% - 0.3rem) !important; }
+}
 .query-chips .chip-row { display: flex; flex-wrap: wrap; gap: 0.3rem; align-items: center; margin: 0.15rem 0; }
 .query-chips .chip-title { color: var(--body-text-color-subdued); font-size: 0.85em; margin-right: 0.2rem; }
 .query-chips .chip.active { background: var(--color-accent-soft); border-color: var(--color-accent); }
