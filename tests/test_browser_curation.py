@@ -181,7 +181,7 @@ def test_a_click_shows_the_picture_the_grid_stays_put_and_bulk_answers_stay_in_t
     is docked at the window's bottom (the grid does not move); a refused bulk action is told in
     the History status line in the visitor's language, in sight, with no toast; starred and
     rated thumbnails wear a badge; every board is one chip menu away; the detail panel's
-    "Add to board" is a normal button on the field's line."""
+    board buttons are normal buttons, on the field's line (under it on a phone)."""
     from webui.i18n import LABELS, MESSAGES
 
     lang = locale[:2]
@@ -213,10 +213,18 @@ def test_a_click_shows_the_picture_the_grid_stays_put_and_bulk_answers_stay_in_t
     expect(page.locator("#history-star")).to_be_visible()
     expect(page.locator("#bulk-actions")).to_have_count(0)
     assert page.evaluate(_GRID_TOP) == grid_top
-    # the detail panel's board buttons keep a button's height, on the field's line
-    add = page.locator("#history-board-add").bounding_box()
+    # the detail panel's board buttons keep a button's height and their whole words: on the
+    # field's line on a laptop; side by side on the line under the field on a phone
+    add, remove = page.locator("#history-board-add").bounding_box(), page.locator("#history-board-remove").bounding_box()
     field = page.locator("#history-board .wrap-inner").bounding_box()  # the box one types in
-    assert add["height"] <= 48 and abs((add["y"] + add["height"]) - (field["y"] + field["height"])) <= 4, (add, field)
+    assert add["height"] <= 48 and abs(add["y"] - remove["y"]) <= 2 and add["x"] + add["width"] <= remove["x"], (
+        add, remove)
+    assert page.evaluate("() => [...document.querySelectorAll('#history-board-add, #history-board-remove')]"
+                         ".every((b) => b.scrollWidth <= b.clientWidth)")
+    if screen == "phone":
+        assert 0 <= add["y"] - (field["y"] + field["height"]) <= 40, (add, field)
+    else:
+        assert abs((add["y"] + add["height"]) - (field["y"] + field["height"])) <= 4, (add, field)
 
     # the corner circle picks (a click with the mouse, a tap on a phone); the bar docks below
     plain = page.evaluate("() => [...document.querySelectorAll('#history_gallery .thumbnail-item')]"

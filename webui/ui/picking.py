@@ -399,8 +399,8 @@ body:has(#bulk-actions) #history-status:has(.status-line) { position: fixed; z-i
 #bulk-rating .wrap label { padding: 0.1rem 0.35rem; }
 #bulk-actions .bulk-row > #bulk-board { width: 11.5rem !important; }
 .field-buttons { align-items: flex-end; }
-.field-buttons > button { align-self: flex-end; flex-grow: 0; white-space: nowrap; width: auto !important;
-  min-height: 38px; margin-bottom: 10px !important; }
+.field-buttons > button { align-self: flex-end; flex: 0 0 auto !important; white-space: nowrap;
+  width: auto !important; min-height: 38px; margin-bottom: 10px !important; }
 /* On a phone the bar is two lines (picked, Star, Unstar, More; the rating) and "More" unfolds
    the rest: the board field on its own line, its two buttons side by side under it, then
    Export and Delete. Larger buttons there: they are tapped. Gradio copies a rule inside
@@ -425,6 +425,9 @@ body:has(#bulk-actions) #history-status:has(.status-line) { position: fixed; z-i
   #bulk-actions .bulk-row > #bulk-board-add, #bulk-actions .bulk-row > #bulk-board-remove,
   #bulk-actions .bulk-row > #bulk-export, #bulk-actions .bulk-row > #bulk-delete {
     flex: 1 1 calc(50% - 0.3rem) !important; }
+  /* the selected image's board field likewise: its own line, its two buttons side by side under it */
+  .field-buttons > .form { flex: 1 1 100% !important; }
+  .field-buttons > button { flex: 1 1 calc(50% - var(--layout-gap)) !important; margin-bottom: 0 !important; }
 }
 .query-chips .chip-row { display: flex; flex-wrap: wrap; gap: 0.3rem; align-items: center; margin: 0.15rem 0; }
 .query-chips .chip-title { color: var(--body-text-color-subdued); font-size: 0.85em; margin-right: 0.2rem; }
