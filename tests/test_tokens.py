@@ -36,8 +36,8 @@ MCP_HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": 
 
 
 @pytest.fixture(scope="module")
-def team(tmp_path_factory, fake: FakeApi) -> Iterator[tuple[ServedApp, dict[str, str]]]:
-    """A private team app with MCP on and a daily limit of 2; each user made one image; a token each."""
+def app(tmp_path_factory, fake: FakeApi) -> Iterator[ServedApp]:
+    """A private team app with MCP on and a daily limit of 2; each user made one image."""
     folder = tmp_path_factory.mktemp("tokens")
     users = users_file(folder, PASSWORDS, admin=None)
     with served(folder / "outputs", api_key=Secret(TEST_KEY), api_base=fake.base_url, users_file=users,
@@ -45,8 +45,14 @@ def team(tmp_path_factory, fake: FakeApi) -> Iterator[tuple[ServedApp, dict[str,
         for name, password in PASSWORDS.items():
             api_client(app.url, auth=(name, password)).predict(f"{name}'s own", *ARGS,
                                                                           api_name="/generate")
-        store = ApiTokens(tokens_path(users, Path.cwd()))
-        yield app, {name: store.issue(name) for name in PASSWORDS}
+        yield app
+
+
+@pytest.fixture
+def tokens(app: ServedApp) -> dict[str, str]:
+    """A fresh token each, issued for this test: other tests revoke theirs (a user's every token)."""
+    store = ApiTokens(tokens_path(app.app.settings.users_file, Path.cwd()))
+    return {name: store.issue(name) for name in PASSWORDS}
 
 
 def mcp(app: ServedApp, method: str, params: dict, bearer: str | None, **headers: str) -> requests.Response:
@@ -72,8 +78,7 @@ def history_call(bearer: str, app: ServedApp, **headers: str) -> str:
 
 @attack("Tokens", "An AI assistant calls the MCP tool `history` with user A's API token on a private team app",
         "it sees only A's images; with B's token only B's; a forged `X-Yunyx-User` header changes nothing")
-def test_an_mcp_call_with_a_token_sees_only_its_users_images(team) -> None:
-    app, tokens = team
+def test_an_mcp_call_with_a_token_sees_only_its_users_images(app, tokens) -> None:
     alice = history_call(tokens["alice"], app)
     assert "alice's own" in alice and "bob's own" not in alice
     bob = history_call(tokens["bob"], app, **{"X-Yunyx-User": "alice"})
@@ -82,8 +87,7 @@ def test_an_mcp_call_with_a_token_sees_only_its_users_images(team) -> None:
 
 @attack("Tokens", "MCP `tools/list` and `tools/call` with no token, a wrong one, or a revoked one",
         "401 before any tool runs (Gradio leaves its MCP routes open; the app does not)")
-def test_mcp_needs_a_valid_token(team, tmp_path) -> None:
-    app, _ = team
+def test_mcp_needs_a_valid_token(app) -> None:
     for bearer in (None, "yx_not-a-real-token", "sk-something-else"):
         assert mcp(app, "tools/list", {}, bearer).status_code == 401
         assert mcp(app, "tools/call", {"name": "history", "arguments": {"query": ""}}, bearer).status_code == 401
@@ -96,10 +100,8 @@ def test_mcp_needs_a_valid_token(team, tmp_path) -> None:
 
 @attack("Tokens", "A script calls `/generate` and `/history` through `gradio_client` with a Bearer token",
         "it acts as the token's user: their private history, their daily limit")
-def test_the_gradio_api_accepts_a_token_under_the_same_rules(team, tmp_path) -> None:
-    app, tokens = team
-    store = ApiTokens(tokens_path(app.app.settings.users_file, Path.cwd()))
-    bob = api_client(app.url, headers={"Authorization": f"Bearer {store.issue('bob')}"})
+def test_the_gradio_api_accepts_a_token_under_the_same_rules(app, tokens) -> None:
+    bob = api_client(app.url, headers={"Authorization": f"Bearer {tokens['bob']}"})
     word = token()
     _, record = bob.predict(f"bob by token {word}", *ARGS, api_name="/generate")
     assert record["user"] == "bob"
@@ -129,11 +131,10 @@ def test_token_command_prints_a_token_stores_only_its_hash_and_revokes(tmp_path)
 
 @attack("Tokens", "A script calls the REST API (`/api/v1/history`, `/api/v1/images/{id}`) with user A's personal "
         "token from `launch.py token`", "A's own images only; B's image by id is 404; a revoked token is 401")
-def test_the_rest_api_accepts_the_same_personal_tokens(team) -> None:
-    app, _ = team
+def test_the_rest_api_accepts_the_same_personal_tokens(app, tokens) -> None:
     api = app.url + "api/v1/"
     store = ApiTokens(tokens_path(app.app.settings.users_file, Path.cwd()))
-    alice_token, bob_token = store.issue("alice"), store.issue("bob")  # fresh: earlier tests revoke
+    alice_token, bob_token = tokens["alice"], tokens["bob"]
     alice = requests.get(api + "history", headers={"Authorization": f"Bearer {alice_token}"}, timeout=30)
     assert alice.status_code == 200, alice.text
     mine = alice.json()
@@ -152,10 +153,7 @@ def test_the_rest_api_accepts_the_same_personal_tokens(team) -> None:
         "`export`, its file URL), and calls the tools `mark`, `board`, `delete`, `restore` and `export` on A's "
         "image by its id",
         "404 for B's fetch, A's token downloads it; every tool call on A's image is refused as not found")
-def test_mcp_tools_and_their_files_keep_to_the_callers_own(team) -> None:
-    app, _ = team
-    store = ApiTokens(tokens_path(app.app.settings.users_file, Path.cwd()))
-    tokens = {name: store.issue(name) for name in PASSWORDS}  # another test revokes the fixture's
+def test_mcp_tools_and_their_files_keep_to_the_callers_own(app, tokens) -> None:
     [alices] = [r for r in app.app.storage.index.search("", 0, 50) if r["user"] == "alice"][:1]
     result = mcp_result(mcp(app, "tools/call", {"name": "export", "arguments": {"query": "", "record_ids": []}},
                             tokens["alice"]))
@@ -175,11 +173,9 @@ def test_mcp_tools_and_their_files_keep_to_the_callers_own(team) -> None:
     assert app.app.storage.index.get(alices["id"]) is not None
 
 
-def test_an_mcp_png_info_call_reads_the_image_the_assistant_sends(team) -> None:
+def test_an_mcp_png_info_call_reads_the_image_the_assistant_sends(app, tokens) -> None:
     """The file an MCP client sends (a data: URL) reaches the tool for its token's user."""
-    app, _ = team
-    store = ApiTokens(tokens_path(app.app.settings.users_file, Path.cwd()))
-    alice = store.issue("alice")
+    alice = tokens["alice"]
     [mine] = [r for r in app.app.storage.index.search("", 0, 50) if r["user"] == "alice"][:1]
     data = base64.b64encode((app.app.storage.root / mine["file"]).read_bytes()).decode()
     result = mcp_result(mcp(app, "tools/call", {"name": "png_info", "arguments": {
@@ -193,15 +189,14 @@ def test_an_mcp_png_info_call_reads_the_image_the_assistant_sends(team) -> None:
         "import input, and fetches it by `file=`",
         "refused as not found on every door: the upload is A's (the first event to read it, A's tool call, "
         "takes it from the loopback client); A's own page still reads it")
-def test_a_file_sent_through_mcp_is_its_callers_only(team) -> None:
+def test_a_file_sent_through_mcp_is_its_callers_only(app, tokens) -> None:
     from gradio import utils as gradio_utils
     from PIL import Image, PngImagePlugin
 
     from .support.events import Events, file_data
     from .support.team import login
 
-    app, _ = team
-    alice = ApiTokens(tokens_path(app.app.settings.users_file, Path.cwd())).issue("alice")
+    alice = tokens["alice"]
     info = PngImagePlugin.PngInfo()
     info.add_text("parameters", "alice's unshared sketch of a harbour\nSteps: 20, Seed: 7, Size: 8x8")
     sent = io.BytesIO()
