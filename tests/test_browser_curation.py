@@ -378,6 +378,11 @@ def test_on_a_phone_the_bulk_bar_is_two_lines_hides_no_thumbnail_and_folds_the_r
     more.press("Enter")
     expect(more).to_have_attribute("aria-expanded", "false")
     expect(remove).to_be_hidden()
+    # the whole filter picked: the longer "All 10 in this filter selected" keeps to two lines
+    page.locator("#history-picks button[data-picks='all']").click()
+    expect(page.locator("#bulk-count")).to_contain_text(text["picks_all_filter"].format(n=10))
+    box = bar.bounding_box()
+    assert box["height"] <= PHONE_BAR_MAX, box
 
 
 def _reach_the_last_by_keyboard(page, items) -> None:

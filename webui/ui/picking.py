@@ -415,7 +415,7 @@ body:has(#bulk-actions) #history-status:has(.status-line) { position: fixed; z-i
   #bulk-more::after { content: "▾" / ""; margin-left: 0.3rem; }
   #bulk-more[aria-expanded="true"]::after { content: "▴" / ""; }
   #bulk-actions .bulk-row > #bulk-count { flex: 1 1 0 !important; min-width: 5.5rem !important; }
-  #bulk-count .bulk-count { white-space: normal; }
+  #bulk-count .bulk-count { display: inline; white-space: normal; font-size: 0.9em; line-height: 1.3; }
   #bulk-actions .bulk-row > #bulk-rating { flex: 1 1 100% !important; }
   #bulk-actions:not([data-more]) .bulk-row > #bulk-board, #bulk-actions:not([data-more]) .bulk-row > #bulk-board-add,
   #bulk-actions:not([data-more]) .bulk-row > #bulk-board-remove,
