@@ -296,6 +296,15 @@ def open_page(browser, page_pool, request):
     assert not errors, f"JavaScript errors on the page: {errors}"
 
 
+def pytest_xdist_auto_num_workers(config):
+    """`-n auto` (pytest.ini) means every core for the suite or a marked part of it, but one
+    process when the run names test files or tests: starting workers (each imports Gradio and
+    starts its own browser) takes longer than such a run."""
+    if any("::" in arg or Path(arg).is_file() for arg in config.args):
+        return 0
+    return None  # xdist's own count of the cores
+
+
 # End-to-end tests get one more try, as Playwright's own test runner gives them on CI: a
 # real browser and real app processes sharing 2 cores meet timing that no unit test does.
 # The summary counts reruns ("1 rerun" and an R line with the reason); a test that fails
