@@ -71,6 +71,8 @@ DEMO_PICTURES = [
 HERO = DEMO_PICTURES[-1]
 # PNG Info shows one whose file name fits the JSON view (long lines are cut there, not wrapped).
 INSPECTED = DEMO_PICTURES[2]
+# Starred and rated, so History's thumbnails show their badges (★, ★ · 5/5, 4/5).
+MARKS = {HERO: (True, 5), DEMO_PICTURES[1]: (True, None), DEMO_PICTURES[2]: (None, 4)}
 COMPARED = Picture("Desert mesas under a violet dusk sky, cinematic", "1024x1024", seed=5)
 
 ADMIN = "carol"
@@ -140,6 +142,14 @@ class App(AppProcess):
                 raise SystemExit(f"/generate saved nothing for {picture.prompt!r}: {record}")
             self.records[picture] = record
 
+    def mark(self, marks: dict[Picture, tuple[bool | None, int | None]]) -> None:
+        """Star and rate pictures already made, through the `/mark` API (None leaves a mark as it is)."""
+        from gradio_client import Client
+
+        client = Client(self.url, verbose=False, download_files=False)
+        for picture, (starred, rating) in marks.items():
+            client.predict(self.records[picture]["id"], starred, rating, api_name="/mark")
+
     def png(self, picture: Picture) -> Path:
         return self.outputs / self.records[picture]["file"]
 
@@ -147,6 +157,7 @@ class App(AppProcess):
 def start_demo(folder: Path) -> App:
     app = App(folder)
     app.make(DEMO_PICTURES)
+    app.mark(MARKS)
     return app
 
 

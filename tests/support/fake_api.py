@@ -28,9 +28,19 @@ import urllib.request
 import zlib
 from collections.abc import Iterator
 from http import HTTPStatus
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
-from webui.demo.server import EXPIRED_XML, MISSING_XML, DemoBackend, Handler, error_body, is_json_int, parse_json
+from webui.demo.server import (
+    EXPIRED_XML,
+    JSON_TYPE,
+    MISSING_XML,
+    DemoBackend,
+    Handler,
+    error_body,
+    is_json_int,
+    json_bytes,
+    parse_json,
+)
 from webui.metadata import PNG_SIGNATURE
 from webui.metadata import _make_chunk as png_chunk  # the one PNG chunk writer
 
@@ -118,6 +128,14 @@ def huge_chunks(total: int = HUGE_BODY_BYTES, chunk: int = 64 * 1024) -> Iterato
         piece = filler[: min(chunk, total - sent)]
         sent += len(piece)
         yield piece
+
+
+# What the fake answers a request with: status, body, content type, headers.
+Reply = tuple[int, bytes, str, Mapping[str, str]]
+
+
+def _json_reply(status: int, payload: Any, headers: Mapping[str, str]) -> Reply:
+    return status, json_bytes(payload), JSON_TYPE, headers
 
 
 def _phrase(status: int) -> str:
@@ -281,12 +299,14 @@ class FakeApi(DemoBackend):
             while self._held(number) and not self._stopping.wait(0.01):
                 pass
             self._sleep(float(self._knob("delay", 0)) + float(self._knob("hang", 0)))
-            self._answer_generation(h, authorization, raw)
+            reply = self._generation_reply(authorization, raw)
         finally:
+            # Answered from here on: a client that holds its answer never sees itself in flight.
             with self._lock:
                 self._in_flight -= 1
+        h.send_bytes(*reply)
 
-    def _answer_generation(self, h: Handler, authorization: str | None, raw: bytes | None) -> None:
+    def _generation_reply(self, authorization: str | None, raw: bytes | None) -> Reply:
         """Injected status → echoed key → the demo's own answer, then a body fault on success."""
         status, body_fault, retry_after = self._take_response_fault()
         headers = {} if retry_after is None else {"Retry-After": str(retry_after)}
@@ -294,21 +314,19 @@ class FakeApi(DemoBackend):
             message = f"{_phrase(status)} (injected by the fake API)"
             if self._knob("echo_auth"):
                 message += f"; request had Authorization: {authorization}"
-            h.send_json(status, error_body(status, message), headers)
-            return
+            return _json_reply(status, error_body(status, message), headers)
         status, payload = self.generation_answer(authorization, raw)
         if status != 200 or body_fault is None:
-            h.send_json(status, payload, headers)
-        elif body_fault == "not_json":
-            h.send_bytes(200, NOT_JSON_PAGE, "text/html; charset=utf-8")
-        else:
-            if body_fault == "no_images":
-                del payload["images"]
-            elif body_fault == "empty_images":
-                payload["images"] = []
-            elif body_fault == "no_url":
-                payload["images"] = [{}]
-            h.send_json(status, payload, headers)
+            return _json_reply(status, payload, headers)
+        if body_fault == "not_json":
+            return 200, NOT_JSON_PAGE, "text/html; charset=utf-8", {}
+        if body_fault == "no_images":
+            del payload["images"]
+        elif body_fault == "empty_images":
+            payload["images"] = []
+        elif body_fault == "no_url":
+            payload["images"] = [{}]
+        return _json_reply(status, payload, headers)
 
     def image_url(self, token: str, escape_ampersand: bool = True) -> str:
         return super().image_url(token, escape_ampersand=self._knob("escape_ampersand", escape_ampersand))

@@ -228,8 +228,15 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def send_json(self, status: int, payload: Any, headers: Mapping[str, str] | None = None) -> None:
-        body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
-        self.send_bytes(status, body, "application/json; charset=utf-8", headers)
+        self.send_bytes(status, json_bytes(payload), JSON_TYPE, headers)
+
+
+JSON_TYPE = "application/json; charset=utf-8"
+
+
+def json_bytes(payload: Any) -> bytes:
+    """A JSON answer's body, as the API sends it (UTF-8, Chinese unescaped)."""
+    return json.dumps(payload, ensure_ascii=False).encode("utf-8")
 
 
 # --------------------------------------------------------------------------- the backend
