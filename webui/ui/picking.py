@@ -321,6 +321,14 @@ HEAD = r"""
     const dock = e.target.closest && e.target.closest("#bulk-more") && document.getElementById("bulk-actions");
     if (dock) more(!dock.dataset.more);
   });
+  // Esc inside the unfolded bar folds it again and hands focus back to "More", as a menu does.
+  document.addEventListener("keydown", (e) => {
+    const dock = e.key === "Escape" && e.target.closest && e.target.closest("#bulk-actions[data-more]");
+    if (!dock) return;
+    more(false);
+    const button = document.getElementById("bulk-more");
+    if (button) button.focus();
+  });
   let docked = null;
   new MutationObserver(() => {
     const dock = document.getElementById("bulk-actions");
