@@ -169,6 +169,13 @@ button.copy.copied { background: var(--color-accent-soft); }
   max-width: 100%; font-size: 0.75rem; }
 #history_gallery .thumbnail-item:hover .caption-label, #history_gallery .thumbnail-item:focus-visible .caption-label,
 #trash .thumbnail-item:hover .caption-label { opacity: 1; }
+/* A touch screen keeps :hover on what was tapped: there a caption would stay over the picture
+   just picked. (One selector a rule: Gradio re-prefixes rules inside @media.) */
+@media (hover: none) {
+  #history_gallery .thumbnail-item:hover .caption-label { opacity: 0; }
+  #trash .thumbnail-item:hover .caption-label { opacity: 0; }
+  #gallery .thumbnail-item:hover .caption-label { opacity: 0; }
+}
 #history-empty p { margin: 0; }
 /* Recent: the picture, not its caption (the prompt shows on hover and in the result's info line) */
 #gallery .caption-label { opacity: 0; transition: opacity 0.15s; }

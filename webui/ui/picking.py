@@ -373,7 +373,8 @@ CSS = """
   width: max-content; max-width: calc(100vw - 16px); box-sizing: border-box; padding: 0.45rem 0.6rem;
   gap: 0.35rem; background: var(--background-fill-primary); border: 1px solid var(--border-color-primary);
   border-radius: 14px; box-shadow: 0 6px 24px rgba(0,0,0,0.22); }
-body:has(#bulk-actions) { padding-bottom: calc(var(--bulk-dock-h, 60px) + 16px); }
+/* !important: Gradio's own stylesheet zeroes the page's padding */
+body:has(#bulk-actions) { padding-bottom: calc(var(--bulk-dock-h, 60px) + 16px) !important; }
 /* a thumbnail reached by the keyboard is scrolled above the bar, not behind it */
 html:has(#bulk-actions) { scroll-padding-bottom: calc(var(--bulk-dock-h, 60px) + 16px); }
 #bulk-more { display: none !important; }  /* a phone's: see below */
