@@ -321,13 +321,17 @@ HEAD = r"""
     const dock = e.target.closest && e.target.closest("#bulk-more") && document.getElementById("bulk-actions");
     if (dock) more(!dock.dataset.more);
   });
-  // Esc inside the unfolded bar folds it again and hands focus back to "More", as a menu does.
+  // Esc in the bulk bar: an unfolded "More" folds first and hands focus back to it, as a menu
+  // does; otherwise the picks are cleared (as Esc on a thumbnail does), unless Esc was meant
+  // for the board field's list.
   document.addEventListener("keydown", (e) => {
-    const dock = e.key === "Escape" && e.target.closest && e.target.closest("#bulk-actions[data-more]");
+    const dock = e.key === "Escape" && e.target.closest && e.target.closest("#bulk-actions");
     if (!dock) return;
-    more(false);
-    const button = document.getElementById("bulk-more");
-    if (button) button.focus();
+    if (dock.dataset.more) {
+      more(false);
+      const button = document.getElementById("bulk-more");
+      if (button) button.focus();
+    } else if (!e.target.matches("input, textarea")) clear();
   });
   let docked = null;
   new MutationObserver(() => {
