@@ -167,10 +167,14 @@ class CurationHandlers:
         Returns:
             The ZIP: images/ (the PNGs byte for byte), metadata.json, metadata.csv, index.html.
         """
-        stamp = self.visible_label if visible_label is None else bool(visible_label)
         with _spoken(request):
-            return str(self.curator.export(query or "", record_ids or [], user_of(request),
-                                           stamp=provenance.stamp_visible_label if stamp else None))
+            return self._pack(query or "", record_ids or [], user_of(request), visible_label)
+
+    def _pack(self, query: str, record_ids: list[str], viewer: str | None, visible_label: bool | None = None) -> str:
+        """A share pack's path, for every door that makes one (the API, History's export and
+        bulk export); `visible_label` None follows the app's --visible-label setting."""
+        stamp = self.visible_label if visible_label is None else bool(visible_label)
+        return str(self.curator.export(query, record_ids, viewer, stamp=provenance.stamp_visible_label if stamp else None))
 
     # -- trash ----------------------------------------------------------------------------
 
@@ -362,9 +366,7 @@ class CurationHandlers:
         """A share pack of every image the History tab's search and filters find: (pack, History status)."""
         viewer = user_of(request)
         try:
-            stamp = provenance.stamp_visible_label if self.visible_label else None
-            pack = str(self.curator.export(filter_query(query, model, size, mine, by_user, viewer), [], viewer,
-                                           stamp=stamp))
+            pack = self._pack(filter_query(query, model, size, mine, by_user, viewer), [], viewer)
         except Exception as exc:
             return gr.skip(), self._refused(exc, request)
         return pack, ""
@@ -472,9 +474,7 @@ class CurationHandlers:
         """A share pack of the picked images (at most 1,000): (pack, History status)."""
         viewer = user_of(request)
         try:
-            stamp = provenance.stamp_visible_label if self.visible_label else None
-            pack = str(self.curator.export(*self._chosen(picked, query, model, size, mine, by_user, viewer), viewer,
-                                           stamp=stamp))
+            pack = self._pack(*self._chosen(picked, query, model, size, mine, by_user, viewer), viewer)
         except Exception as exc:
             return gr.skip(), self._refused(exc, request)
         return pack, ""
