@@ -41,6 +41,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     signal.signal(signal.SIGTERM, _stop_on_sigterm)  # `kill` stops as cleanly as Ctrl-C
+    # SIGINT too, even where it was inherited ignored (a background job of a script): a
+    # supervisor's or test's Ctrl-C would otherwise be lost and end in a kill.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         _, local_url, share_url = app.launch(prevent_thread_lock=True)
         if app.demo_mode:

@@ -121,7 +121,13 @@ def test_two_apps_on_one_outputs_folder_lose_nothing(tmp_path: Path, backend) ->
     outputs = tmp_path / "shared-outputs"
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
-    a, b = launch_apps([tmp_path / "a", tmp_path / "b"], env=backend.app_env(), outputs=outputs)
+    # Started as a script's background job starts them, with Ctrl-C (SIGINT) inherited ignored:
+    # stop() still ends them with it.
+    ignored = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        a, b = launch_apps([tmp_path / "a", tmp_path / "b"], env=backend.app_env(), outputs=outputs)
+    finally:
+        signal.signal(signal.SIGINT, ignored)
     try:
         clients = [api_client(a.url), api_client(b.url)]
         # Same prompt and seed everywhere: every file name would collide without reservation.
