@@ -1,8 +1,9 @@
-"""What keeps one instance fast for a team: lean Gradio sessions, no queue analytics,
-browsing off the queue, cacheable thumbnails. Speed itself is measured in bench/scale.py."""
+"""What keeps one instance fast for a team: lean Gradio sessions, no queue analytics, no busy
+idle polling, browsing off the queue, cacheable thumbnails. Speed itself is measured in bench/scale.py."""
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from tests.support.apps import launch
 from tools.appprocess import free_port
 from webui.app import App, create_app
 from webui.config import Settings
-from webui.gradio_speed import LeanSessionState, LeanStateHolder
+from webui.gradio_speed import IDLE_POLL, PROGRESS_POLL, LeanSessionState, LeanStateHolder
 
 
 def served(folder: Path) -> Iterator[App]:
@@ -68,6 +69,18 @@ def test_api_calls_open_lean_sessions_and_keep_no_analytics(fresh_app: App) -> N
     queue = app.blocks._queue
     assert len(queue.event_analytics) <= 1
     assert queue.cached_event_analytics_summary == {"functions": {}}
+
+
+def test_an_idle_queue_polls_every_ten_milliseconds_not_every_one(app: App) -> None:
+    """Gradio's queue looks for work every 1 ms (its progress loop every 10 ms), busy or not;
+    the app slows both (bench/idle.py measures what that saves). The loops must still read
+    the attributes set, or a Gradio upgrade would bring the busy polling back unnoticed."""
+    from gradio.queueing import Queue
+
+    queue = app.blocks._queue
+    assert (queue.sleep_when_free, queue.progress_update_sleep_when_free) == (IDLE_POLL, PROGRESS_POLL)
+    assert "asyncio.sleep(self.sleep_when_free)" in inspect.getsource(Queue.start_processing)
+    assert "asyncio.sleep(self.progress_update_sleep_when_free)" in inspect.getsource(Queue.start_progress_updates)
 
 
 def test_lean_session_config_matches_gradios_when_read(app: App) -> None:

@@ -18,6 +18,9 @@ reads single entries of it.
    10,000 events to summarise them for `/monitoring`, which this app keeps off: the cost of
    one call grew with the number of calls before it. `quiet_queue` keeps none of it.
 
+Idle, a third cost: Gradio's queue looks for work every millisecond, busy or not, so an app
+nobody used kept 6% of a core busy. `quiet_queue` makes that every 10 ms (bench/idle.py).
+
 Smaller: Gradio enters `MatplotlibBackendMananger` around every call, which imports
 matplotlib; where it is not installed each call is a failed import that searches every
 folder on `sys.path` (twice). `skip_missing_matplotlib` makes that failure instant.
@@ -141,15 +144,25 @@ def skip_missing_matplotlib() -> None:
         sys.modules["matplotlib"] = None  # type: ignore[assignment]
 
 
-def quiet_queue(blocks: Any) -> None:
-    """No per-event analytics (they feed only `/monitoring`, which the app keeps off).
+# How often an idle queue looks for work (seconds). Gradio polls every 1 ms on Linux (50 ms on
+# Windows) and its progress loop every 10 ms: an app nobody uses kept 6% of a core busy
+# (bench/idle.py). At 10 ms an event waits at most 10 ms longer to start; progress shows 20 times a second.
+IDLE_POLL = 0.01
+PROGRESS_POLL = 0.05
 
-    Gradio reads these two limits from GRADIO_ANALYTICS_* environment variables when the
+
+def quiet_queue(blocks: Any) -> None:
+    """No per-event analytics (they feed only `/monitoring`, which the app keeps off), and an
+    idle queue that polls at `IDLE_POLL`, not 1,000 times a second.
+
+    Gradio reads the analytics limits from GRADIO_ANALYTICS_* environment variables when the
     queue is made; setting them on this app's queue leaves other apps in the process alone.
     """
     queue = blocks._queue
     queue.ANALYTICS_MAX_EVENTS = 1  # keep one record, not 10,000
     queue.ANAYLTICS_CACHE_FREQUENCY = sys.maxsize  # (sic) never rebuild the summary
+    queue.sleep_when_free = max(queue.sleep_when_free, IDLE_POLL)
+    queue.progress_update_sleep_when_free = max(queue.progress_update_sleep_when_free, PROGRESS_POLL)
 
 
 # Per-component entries of the config that the page's JavaScript never reads: the API
