@@ -295,10 +295,14 @@ def test_after_delete_no_thumbnail_looks_selected(page, client):
 
     open_history(page)
     search_history(page, word, found=2)
+    hint = page.locator("#history-image .pick-hint")  # the empty picture box says what to do
+    expect(hint).to_have_text("Click a picture to see it here, with its settings.")
     select_thumbnail(page, victim)
+    expect(hint).to_have_count(0)
     page.locator("#delete").click()
     page.locator("#delete-confirm").click()
     expect(page.locator("#history-path")).to_have_text("")
+    expect(hint).to_be_visible()  # empty again, and says so again
     gallery = page.locator("#history_gallery .gallery-item")
     expect(gallery).to_have_count(1)
     expect(gallery.locator(".caption-label")).to_contain_text(older["prompt"])

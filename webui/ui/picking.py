@@ -30,11 +30,13 @@ saved searches are chips too, one click to run.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any, Callable
 
 import gradio as gr
 
+from .. import i18n
 from ..handlers.curation import CurationHandlers
 from ..record import MAX_RATING
 from .common import T
@@ -333,8 +335,21 @@ HEAD = r"""
       if (button) button.focus();
     } else if (!e.target.matches("input, textarea")) clear();
   });
+  // The empty picture box says what to do next (Gradio's static Image shows only an icon).
+  const HINTS = __PICK_HINTS__;
+  const hintText = HINTS[(navigator.language || "").toLowerCase().startsWith("zh") ? "zh" : "en"];
+  const hint = () => {
+    const empty = document.querySelector("#history-image .empty");
+    if (!empty || empty.querySelector(".pick-hint")) return;
+    const text = document.createElement("p");
+    text.className = "pick-hint";
+    text.textContent = hintText;
+    empty.append(text);
+    empty.setAttribute("aria-label", hintText);
+  };
   let docked = null;
   new MutationObserver(() => {
+    hint();
     const dock = document.getElementById("bulk-actions");
     if (dock !== docked) {
       if (docked) dockHeight.unobserve(docked);
@@ -349,7 +364,13 @@ HEAD = r"""
 </script>
 """
 
+HEAD = HEAD.replace("__PICK_HINTS__", json.dumps({lang: i18n.label("history_pick_hint", lang) for lang in ("en", "zh")},
+                                                     ensure_ascii=False))
+
 CSS = """
+#history-image .empty { flex-direction: column; gap: var(--size-2); }
+#history-image .pick-hint { margin: 0 var(--size-4); text-align: center; color: var(--body-text-color-subdued);
+  font-size: var(--text-md); }
 #history_gallery .thumbnail-item { user-select: none; }
 #history_gallery .thumbnail-item.picked { outline: 3px solid var(--color-accent); outline-offset: -3px; }
 /* the corner circle that picks: on hover with a mouse, always on a touch screen, filled when picked */
