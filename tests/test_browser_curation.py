@@ -205,11 +205,13 @@ def test_a_click_shows_the_picture_the_grid_stays_put_and_bulk_answers_stay_in_t
     # what is drawn over the grid comes in its own answers: wait for both before measuring
     expect(page.locator("#history-chips details.chip-menu[data-kind='board']")).to_have_count(1)
     expect(page.locator("#history-picks .picks-bar")).to_contain_text(text["pick_all"].format(n=5))
-    grid_top = page.evaluate(_GRID_TOP)
+    grid_top, scrolled = page.evaluate(_GRID_TOP), page.evaluate("() => window.scrollY")
 
-    # a plain click shows the picture: no bulk bar, the grid stays where it was
+    # a plain click shows the picture: no bulk bar, the grid stays where it was; the picture is
+    # in sight (on a phone, below the grid, the page scrolls to it; on a laptop it is beside it)
     thumbs.first.click()
     expect(page.locator("#history-image img")).to_be_visible()
+    expect(page.locator("#history-image img")).to_be_in_viewport()
     expect(page.locator("#history-star")).to_be_visible()
     expect(page.locator("#bulk-actions")).to_have_count(0)
     assert page.evaluate(_GRID_TOP) == grid_top
@@ -242,6 +244,8 @@ def test_a_click_shows_the_picture_the_grid_stays_put_and_bulk_answers_stay_in_t
                                ".every((c) => getComputedStyle(c).opacity === '0')")
     expect(page.locator("#bulk-actions")).to_be_in_viewport(ratio=1)
     assert page.evaluate(_GRID_TOP) == grid_top
+    if screen == "laptop":  # the page did not jump when the picture (already in sight) was shown
+        assert page.evaluate("() => window.scrollY") == scrolled
     assert page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth") <= 0
     # scrolled to the end, the page's last line (its footer) is wholly above the bar: nothing at
     # the end (Trash, the footer) stays behind it

@@ -205,5 +205,13 @@ def wire_history_tab(tab: HistoryTab, handlers: HistoryHandlers, shared: Shared,
                         tab.status)
 
 
-# On a phone the picked image is below the grid: bring it into view.
-_SHOW_SELECTED = "() => document.getElementById('history-image')?.scrollIntoView({block: 'start', behavior: 'instant'})"
+# On a phone the picture shown is below the grid: bring it into view. On a laptop it is beside
+# the grid: the page moves only if the picture is wholly out of sight (scrolled far down the grid).
+_SHOW_SELECTED = """() => {
+  const picture = document.getElementById('history-image'), grid = document.getElementById('history_gallery');
+  if (!picture) return;
+  const box = picture.getBoundingClientRect();
+  const beside = grid && box.left >= grid.getBoundingClientRect().right;
+  if (!beside) picture.scrollIntoView({block: 'start', behavior: 'instant'});
+  else if (box.top >= window.innerHeight || box.bottom <= 0) picture.scrollIntoView({block: 'nearest', behavior: 'instant'});
+}"""
