@@ -208,6 +208,8 @@ button.copy.copied { background: var(--color-accent-soft); }
   #actions, #compare-actions, #matrix-actions { position: fixed; left: 0; right: 0; bottom: 0; z-index: 30; margin: 0;
     padding: 0.5rem 0.75rem; background: var(--background-fill-primary); box-shadow: 0 -2px 8px rgba(0,0,0,0.12); }
   body { padding-bottom: 4.5rem; }
+  /* Chinese tab names are short: five fit on one line of a phone (with Gradio's padding the last wrapped alone) */
+  #tabs button[role="tab"]:lang(zh) { padding: 0 10px; }
 }
 """
 
