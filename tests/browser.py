@@ -190,6 +190,12 @@ def record_errors(page, errors: list[str], label: str = "") -> None:
             if msg.type == "error" else None)
 
 
+def _spaced(label: str) -> str:
+    """`re.escape(label)` where a no-break space (which keeps "3 found" on one line) matches
+    any space: Playwright reads some texts with it folded into an ordinary space."""
+    return re.escape(label).replace("\u00a0", r"\s")
+
+
 def open_history(page, lang: str = "en"):
     """Open the History tab (by its label in `lang`) and wait for its first listing, so a
     later search cannot be overtaken by it; returns the grid's thumbnails."""
@@ -198,7 +204,7 @@ def open_history(page, lang: str = "en"):
     from webui.i18n import LABELS
 
     page.get_by_role("tab", name=LABELS[lang]["tab_history"], exact=True).click()
-    listed = re.sub(r"\\\{\w+\\\}", r"\\d+", re.escape(LABELS[lang]["page_of"]))  # "Page 1 of 1 · 3 found"
+    listed = re.sub(r"\\\{\w+\\\}", r"\\d+", _spaced(LABELS[lang]["page_of"]))  # "Page 1 of 1 · 3 found"
     expect(page.locator("#history-page")).to_contain_text(re.compile(listed))
     return page.locator("#history_gallery .gallery-item")
 
@@ -214,7 +220,7 @@ def search_history(page, text: str, found: int, lang: str = "en"):
     box = page.locator("#history-search textarea, #history-search input")
     box.fill(text)
     box.press("Enter")
-    said = re.escape(LABELS[lang]["page_of"]).replace(re.escape("{total}"), str(found))  # "... · 3 found"
+    said = _spaced(LABELS[lang]["page_of"]).replace(re.escape("{total}"), str(found))  # "... · 3 found"
     said = re.sub(r"\\\{\w+\\\}", r"\\d+", said).replace("\\ ", r"\s*")
     expect(page.locator("#history-page")).to_have_text(re.compile(said))
     items = page.locator("#history_gallery .gallery-item")

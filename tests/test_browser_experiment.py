@@ -268,7 +268,7 @@ def test_delete_asks_cancel_keeps_confirm_moves_to_trash(page, app, client):
     expect(confirm_row).to_be_hidden()
     expect(page.locator("#history-status")).to_contain_text("Moved to the trash")
     expect(page.locator("#undo")).to_be_visible()
-    expect(page.locator("#history-page")).to_have_text(re.compile(r"·\s*1 found\s*$"))
+    expect(page.locator("#history-page")).to_have_text(re.compile(r"·\s*1\sfound\s*$"))
     gallery = page.locator("#history_gallery .gallery-item")
     expect(gallery).to_have_count(1)
     expect(gallery.locator(".caption-label")).to_contain_text(keeper["prompt"])

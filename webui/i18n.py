@@ -235,7 +235,7 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "only_mine": "Only my images",
         "prev": "← Newer",
         "next": "Older →",
-        "page_of": "Page {page} of {pages} · {total} found",
+        "page_of": "Page\u00a0{page}\u00a0of\u00a0{pages} · {total}\u00a0found",  # breaks only at " · "
         "history_image": "Selected image",
         "history_pick_hint": "Click a picture to see it here, with its settings.",
         "history_details": "Settings",
@@ -515,7 +515,7 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "only_mine": "只看我的图片",
         "prev": "← 较新",
         "next": "较早 →",
-        "page_of": "第 {page}/{pages} 页 · 共 {total} 张",
+        "page_of": "第\u00a0{page}/{pages}\u00a0页 · 共\u00a0{total}\u00a0张",
         "history_image": "选中的图片",
         "history_pick_hint": "点击一张图片，在这里查看它和它的设置。",
         "history_details": "设置",
