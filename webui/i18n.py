@@ -236,7 +236,7 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "prev": "← Newer",
         "next": "Older →",
         "page_of": "Page\u00a0{page}\u00a0of\u00a0{pages} · {total}\u00a0found",  # breaks only at " · "
-        "history_image": "Selected image",
+        "history_image": "The picture you opened",
         "history_pick_hint": "Click a picture to see it here, with its settings.",
         "history_details": "Settings",
         "starred": "★ Starred",
@@ -516,7 +516,7 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "prev": "← 较新",
         "next": "较早 →",
         "page_of": "第\u00a0{page}/{pages}\u00a0页 · 共\u00a0{total}\u00a0张",
-        "history_image": "选中的图片",
+        "history_image": "打开的图片",
         "history_pick_hint": "点击一张图片，在这里查看它和它的设置。",
         "history_details": "设置",
         "starred": "★ 已加星标",
