@@ -186,8 +186,14 @@ def record_errors(page, errors: list[str], label: str = "") -> None:
     appended to `errors`, and the test that owns the page fails when it is not empty."""
     prefix = f"{label}: " if label else ""
     page.on("pageerror", lambda error: errors.append(f"{prefix}pageerror: {error}"))
-    page.on("console", lambda msg: errors.append(f"{prefix}console.{msg.type}: {msg.text}")
+    page.on("console", lambda msg: errors.append(f"{prefix}console.{msg.type}: {msg.text}{_where(msg)}")
             if msg.type == "error" else None)
+
+
+def _where(msg) -> str:
+    """The resource a console message is about (a failed load names no URL in its text)."""
+    url = (msg.location or {}).get("url")
+    return f" ({url})" if url else ""
 
 
 def _spaced(label: str) -> str:

@@ -17,7 +17,7 @@ from webui.app import App
 from webui.i18n import LABELS, MESSAGES
 from webui.storage import TRASH_DIR
 
-from .browser import PROMPT, open_history, require_playwright, search_history, set_batch_count
+from .browser import PROMPT, open_history, require_playwright, search_history, set_batch_count, wait_for_images
 from .conftest import ARTIFACTS, TEST_KEY, pngs, token, wait_until
 from .support.apps import ServedApp, serve_app
 from .support.fake_api import FakeApi
@@ -361,6 +361,9 @@ def test_history_refusals_stay_in_the_status_line_in_the_visitors_language(open_
     # Someone else deletes the picked image meanwhile: Reuse and Delete say so, and stay.
     items.filter(has_text="vanishing").click()
     expect(page.locator("#reuse")).to_be_enabled()
+    # the page has fetched its pictures (on a busy machine the big one came after the delete: a 403)
+    wait_for_images(page, "#history_gallery")
+    wait_for_images(page, "#history-image")
     app.trash.delete(vanishing["id"])
     page.locator("#reuse").click()
     expect(line).to_have_attribute("data-state", "error")
