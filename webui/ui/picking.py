@@ -337,7 +337,7 @@ HEAD = r"""
   });
   // The empty picture box says what to do next (Gradio's static Image shows only an icon).
   const HINTS = __PICK_HINTS__;
-  const hintText = HINTS[(navigator.language || "").toLowerCase().startsWith("zh") ? "zh" : "en"];
+  const hintText = HINTS[(navigator.language || "").toLowerCase().slice(0, 2)] || HINTS.fallback;
   const hint = () => {
     const empty = document.querySelector("#history-image .empty");
     if (!empty || empty.querySelector(".pick-hint")) return;
@@ -364,8 +364,8 @@ HEAD = r"""
 </script>
 """
 
-HEAD = HEAD.replace("__PICK_HINTS__", json.dumps({lang: i18n.label("history_pick_hint", lang) for lang in ("en", "zh")},
-                                                     ensure_ascii=False))
+_HINTS = {lang: i18n.label("history_pick_hint", lang) for lang in i18n.LANGUAGES}
+HEAD = HEAD.replace("__PICK_HINTS__", json.dumps({**_HINTS, "fallback": _HINTS[i18n.FALLBACK]}, ensure_ascii=False))
 
 CSS = """
 #history-image .empty { flex-direction: column; gap: var(--size-2); }
