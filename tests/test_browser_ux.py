@@ -400,6 +400,7 @@ def test_history_refusals_stay_in_the_status_line_in_the_visitors_language(open_
 @pytest.mark.parametrize("locale", ["en-US", "zh-CN"])
 def test_phone_reaches_every_tab_and_a_tap_shows_the_picture(open_ux, app, locale):
     text = TEXT[locale]
+    make(app, f"a red kite {token()}", seed=8)  # opened in History only: not in the browser's cache
     make(app, f"a red kite {token()}")
     page = open_ux(locale, "phone")
     tabs = page.get_by_role("tab")
@@ -420,10 +421,20 @@ def test_phone_reaches_every_tab_and_a_tap_shows_the_picture(open_ux, app, local
     expect(page.locator("#result")).to_be_in_viewport(ratio=0.3)
     # History: a tap shows the picture beside (below) the grid.
     open_tab(page, text["tab_history"])
-    page.locator("#history_gallery .gallery-item").first.click()
+    page.locator("#history_gallery .gallery-item").nth(1).click()
     expect(page.locator("#history-image img")).to_be_visible()
     expect(page.locator("#history-image")).to_be_in_viewport(ratio=0.3)
+    # The first picture opened grows its box from nothing as it loads: the page must not then
+    # scroll on to the buttons below it (it did, leaving the picture above the screen).
+    page.wait_for_function(_PICTURE_LOADED)
+    top = page.evaluate(_TOP_AFTER_TWO_FRAMES)
+    assert 0 <= top < page.viewport_size["height"] / 2, top
     shot(page, f"phone-history-{locale}")
+
+
+_PICTURE_LOADED = "() => { const img = document.querySelector('#history-image img'); return img?.complete && img.naturalWidth > 0; }"
+_TOP_AFTER_TWO_FRAMES = """() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(
+  () => done(Math.round(document.getElementById('history-image').getBoundingClientRect().top)))))"""
 
 
 # -- 10: PNG Info for people --------------------------------------------------------------

@@ -204,6 +204,9 @@ button.copy.copied { background: var(--color-accent-soft); }
 #banner.demo { background: var(--color-accent-soft); }
 @media (max-width: 640px) {
   #result, #history-image { height: auto !important; max-height: 70vh; }
+  /* History scrolls to the picture box while it is still empty (0 px high); as the picture loads
+     the box grows, and scroll anchoring kept the buttons below in place: the picture ended above the screen */
+  #history-side { overflow-anchor: none; }
   /* Generate and Stop always in reach: a bar along the bottom of the screen */
   #actions, #compare-actions, #matrix-actions { position: fixed; left: 0; right: 0; bottom: 0; z-index: 30; margin: 0;
     padding: 0.5rem 0.75rem; background: var(--background-fill-primary); box-shadow: 0 -2px 8px rgba(0,0,0,0.12); }
