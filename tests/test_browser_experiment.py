@@ -288,6 +288,10 @@ def test_delete_asks_cancel_keeps_confirm_moves_to_trash(page, app, client):
     shot(page, "delete", "#history_gallery")
 
 
+_PICTURE_CONTROLS = ("#reuse, #variation, #delete, #history-star input, #history-rating input, #history-board input,"
+                     " #history-board-add, #history-board-remove")
+
+
 def test_after_delete_no_thumbnail_looks_selected(page, client):
     word = token()
     older = api_generate(client, f"an older neighbour {word}")
@@ -297,12 +301,18 @@ def test_after_delete_no_thumbnail_looks_selected(page, client):
     search_history(page, word, found=2)
     hint = page.locator("#history-image .pick-hint")  # the empty picture box says what to do
     expect(hint).to_have_text("Click a picture to see it here, with its settings.")
+    # what acts on the open picture is off while none is open, on with one, off again after Delete
+    controls = page.locator(_PICTURE_CONTROLS)
+    assert controls.count() == 13  # Reuse, Variation, Delete; the star; the rating's six; the board field and its 2 buttons
+    expect(page.locator(f":is({_PICTURE_CONTROLS}):enabled")).to_have_count(0)
     select_thumbnail(page, victim)
     expect(hint).to_have_count(0)
+    expect(page.locator(f":is({_PICTURE_CONTROLS}):disabled")).to_have_count(0)
     page.locator("#delete").click()
     page.locator("#delete-confirm").click()
     expect(page.locator("#history-path")).to_have_text("")
     expect(hint).to_be_visible()  # empty again, and says so again
+    expect(page.locator(f":is({_PICTURE_CONTROLS}):enabled")).to_have_count(0)
     gallery = page.locator("#history_gallery .gallery-item")
     expect(gallery).to_have_count(1)
     expect(gallery.locator(".caption-label")).to_contain_text(older["prompt"])

@@ -290,8 +290,16 @@ def test_the_history_tab_exports_its_whole_filter(app: ServedApp, client: Client
     # the marks come with the selection itself (one answer: nothing later can undo a star)
     from types import SimpleNamespace
 
-    shown = app.app.handlers.history.select([made[0]["id"]], None, SimpleNamespace(index=0), None)
-    assert shown[-2:] == (False, 2)
+    from webui.handlers.history import picture_controls
+
+    select = app.app.handlers.history.select
+    controls = select([made[0]["id"]], None, SimpleNamespace(index=0), None)[-len(picture_controls(None)):]
+    star, rating = controls[3:5]
+    assert (star.value, rating.value) == (False, 2)
+    # they act on the open picture: usable with one open, not with none (a stale id, a deleted image)
+    assert all(c.interactive for c in controls)
+    none = select([made[0]["id"]], None, SimpleNamespace(index=5), None)[-len(controls):]
+    assert not any(c.interactive for c in none) and (none[3].value, none[4].value) == (False, 0)
 
 
 def test_the_history_grid_acts_on_picked_images_or_the_whole_filter(app: ServedApp, client: Client) -> None:

@@ -142,21 +142,21 @@ class HistoryHandlers:
     def select(self, ids: list[str], tz: str | None, evt: gr.SelectData, request: gr.Request) -> Any:
         """Show the chosen image in full with its settings card and where it lives.
 
-        Returns (image, record, card, where, selected id, Reuse, Variation, Delete, status,
-        starred, rating): the marks arrive with the image, in one answer, so a star clicked
-        as soon as the picture shows is never undone by its marks arriving later.
+        Returns (image, record, card, where, selected id, status, *picture_controls): the marks
+        arrive with the image, in one answer, so a star clicked as soon as the picture shows is
+        never undone by its marks arriving later.
         """
         index = evt.index if isinstance(evt.index, int) else -1
         record = self.index.get(ids[index]) if 0 <= index < len(ids) else None
         if record is None or not self.access.may_see(record, user_of(request)):
-            return (None, None, "", "", None, *_actions(False), "", False, 0)
+            return (None, None, "", "", None, "", *picture_controls(None))
         path = self.storage.path_of(record)
         lang = language(request)
         where = i18n.label("file_location", lang, file=str(path), folder=str(path.parent))
         where += "  \n" + provenance.describe(provenance.read_file(path), lang)
         shown = self.access.readable(record, user_of(request))
-        return (str(path), shown, card.settings_card(shown, lang, tz), where, record["id"], *_actions(True), "",
-                bool(shown.get("starred")), int(shown.get("rating") or 0))
+        return (str(path), shown, card.settings_card(shown, lang, tz), where, record["id"], "",
+                *picture_controls(shown))
 
     # -- acting on the selected image -------------------------------------------------------
 
@@ -203,18 +203,19 @@ class HistoryHandlers:
     def delete(self, record_id: str | None, request: gr.Request) -> Any:
         """Move the selected image to the trash; the status line offers Undo.
 
-        Returns (confirm row, image, record, card, where, selected, Reuse, Variation,
-        Delete, status, Undo button, path to undo).
+        Returns (confirm row, image, record, card, where, selected, status, Undo button, path
+        to undo, *picture_controls).
         """
         lang = language(request)
         try:
             record = self._selected(record_id, request)
             trashed = self.trash.delete(record["id"], user_of(request))  # not theirs, or deleted meanwhile
         except AppError as exc:  # said in the status line; the selection stays as it was
-            return (gr.Row(visible=False), *[gr.skip()] * 8, self._refused(exc, lang), gr.Button(visible=False), None)
+            return (gr.Row(visible=False), *[gr.skip()] * 5, self._refused(exc, lang), gr.Button(visible=False), None,
+                    *[gr.skip()] * len(picture_controls(None)))
         note = status.plain(i18n.label("deleted", lang))
-        return (gr.Row(visible=False), None, None, "", "", None, *_actions(False), note, gr.Button(visible=True),
-                self.storage.relative(trashed))
+        return (gr.Row(visible=False), None, None, "", "", None, note, gr.Button(visible=True),
+                self.storage.relative(trashed), *picture_controls(None))
 
     def undo(self, trash_path: str | None, request: gr.Request) -> Any:
         """Put the image just deleted back; returns (status, Undo button, path to undo)."""
@@ -276,6 +277,13 @@ class HistoryHandlers:
 TRASH_SHOWN = 60
 
 
-def _actions(enabled: bool) -> tuple[gr.Button, gr.Button, gr.Button]:
-    """Reuse, Variation and Delete: usable only with an image selected."""
-    return tuple(gr.Button(interactive=enabled) for _ in range(3))  # type: ignore[return-value]
+def picture_controls(record: dict[str, Any] | None) -> tuple[Any, ...]:
+    """Reuse, Variation, Delete, the star, the rating, the board field and its two buttons: they
+    act on the open picture, so they are usable only while one is open (with nothing open they
+    looked ready and answered "Pick an image first"); the star and rating show its marks."""
+    on = record is not None
+    marks = record or {}
+    return (gr.Button(interactive=on), gr.Button(interactive=on), gr.Button(interactive=on),
+            gr.Checkbox(value=bool(marks.get("starred")), interactive=on),
+            gr.Radio(value=int(marks.get("rating") or 0), interactive=on),
+            gr.Dropdown(interactive=on), gr.Button(interactive=on), gr.Button(interactive=on))

@@ -21,6 +21,12 @@ class CurateControls:
     board_add: gr.Button
     board_remove: gr.Button
 
+    @property
+    def on_picture(self) -> list[gr.components.Component]:
+        """The controls that act on the open picture: usable only while one is open (with Reuse,
+        Variation and Delete; see `handlers.history.picture_controls`)."""
+        return [self.starred, self.rating, self.board, self.board_add, self.board_remove]
+
 
 @dataclass
 class ExportControls:
@@ -31,16 +37,18 @@ class ExportControls:
 def build_curate_controls() -> CurateControls:
     """Under the selected image: its marks and boards."""
     with gr.Row(equal_height=True):
-        starred = gr.Checkbox(False, label=T("starred"), scale=1, min_width=120, elem_id="history-star")
+        starred = gr.Checkbox(False, label=T("starred"), scale=1, min_width=120, elem_id="history-star",
+                              interactive=False)
         rating = gr.Radio([(T("rating_none"), 0), *[(str(n), n) for n in range(1, MAX_RATING + 1)]], value=0,
-                          label=T("rating"), scale=3, elem_id="history-rating")
+                          label=T("rating"), scale=3, elem_id="history-rating", interactive=False)
     # Buttons keep their own height, on the field's baseline (not stretched to the field's box).
     with gr.Row(equal_height=False, elem_classes=["field-buttons"]):
         board = gr.Dropdown(choices=[], value=None, allow_custom_value=True, label=T("board_name"), scale=1,
-                            min_width=160, elem_id="history-board")
-        board_add = gr.Button(T("board_add"), size="sm", scale=0, min_width=100, elem_id="history-board-add")
+                            min_width=160, elem_id="history-board", interactive=False)
+        board_add = gr.Button(T("board_add"), size="sm", scale=0, min_width=100, elem_id="history-board-add",
+                              interactive=False)
         board_remove = gr.Button(T("board_remove"), size="sm", scale=0, min_width=100,
-                                 elem_id="history-board-remove")
+                                 elem_id="history-board-remove", interactive=False)
     return CurateControls(starred, rating, board, board_add, board_remove)
 
 
