@@ -176,7 +176,8 @@ def test_delete_own_images_only_admin_any(closed_after, tmp_path: Path) -> None:
     handlers = HistoryHandlers(storage, storage.index, access, Trash(storage, storage.index, access))
     as_bob = SimpleNamespace(username="bob", headers={})
     refused = handlers.delete(alices["id"], as_bob)  # said in the History status line
-    assert i18n.message("not_yours", "en") in refused[9] and refused[-1] is None
+    said, undo_path = refused[6], refused[8]  # (confirm row, image, record, card, where, selected, status, undo, path…)
+    assert i18n.message("not_yours", "en") in said and undo_path is None
     assert storage.index.get(alices["id"]) is not None
     handlers.delete(alices["id"], SimpleNamespace(username="carol", headers={}))
     assert storage.index.get(alices["id"]) is None
