@@ -23,6 +23,11 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 
+# The two screens the page is checked on: a common laptop, and a phone (touch, no hover).
+SCREENS = {"laptop": {"viewport": {"width": 1366, "height": 768}},
+           "phone": {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True,
+                     "has_touch": True}}
+
 PROMPT = "#prompt textarea, #prompt input"  # the documented way to find the prompt box
 TIMEOUT_MS = WAIT_MS = 30_000
 

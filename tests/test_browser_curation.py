@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from .browser import PROMPT, generate, open_history, require_playwright
+from .browser import PROMPT, SCREENS, generate, open_history, require_playwright
 from .conftest import ARTIFACTS
 from .support.apps import api_client
 
@@ -168,9 +168,6 @@ def test_recipe_with_slots_to_a_labelled_matrix_found_again_by_board(serve, open
     page.screenshot(path=str(ARTIFACTS / "history-matrix-board.png"))
 
 
-SCREENS = {"laptop": {"viewport": {"width": 1366, "height": 768}},
-           "phone": {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True,
-                     "has_touch": True}}
 _GRID_TOP = "() => document.querySelector('#history_gallery').getBoundingClientRect().top + window.scrollY"
 
 

@@ -22,6 +22,7 @@ from webui.i18n import LABELS
 
 from .browser import (
     PROMPT,
+    SCREENS,
     WAIT_MS,
     focused_control,
     generate,
@@ -221,7 +222,7 @@ def test_api_errors_are_guidance_in_the_visitors_language(open_page, live, fault
 # -- 5. phone width ---------------------------------------------------------------------
 
 def test_phone_has_no_horizontal_scroll_and_stacks_form_over_result(open_page, demo_app):
-    page = open_page(demo_app, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = open_page(demo_app, **SCREENS["phone"])
     prompt = f"a fox on a bicycle {token()}"
     generate(page, prompt)
     recent = page.locator("#gallery .gallery-item").first

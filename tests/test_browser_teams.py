@@ -13,7 +13,7 @@ import pytest
 
 from webui.i18n import LABELS
 
-from .browser import PROMPT, generate, open_history, require_playwright, set_batch_count, wait_until_ready
+from .browser import PROMPT, SCREENS, generate, open_history, require_playwright, set_batch_count, wait_until_ready
 from .conftest import ARTIFACTS
 from .support.apps import ServedApp, serve_app
 from .support.team import PASSWORDS, users_file
@@ -104,8 +104,7 @@ def test_the_login_page_speaks_the_visitors_language_keeps_the_name_and_says_who
         browser, team: ServedApp, locale: str, screen: str) -> None:
     lang = locale[:2]
     words = LABELS[lang]
-    viewport = {"width": 1366, "height": 768} if screen == "laptop" else {"width": 390, "height": 844}
-    context = browser.new_context(locale=locale, viewport=viewport)
+    context = browser.new_context(locale=locale, **SCREENS[screen])
     page = context.new_page()
     try:
         page.goto(team.url)

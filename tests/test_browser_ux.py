@@ -17,7 +17,7 @@ from webui.app import App
 from webui.i18n import LABELS, MESSAGES
 from webui.storage import TRASH_DIR
 
-from .browser import PROMPT, open_history, require_playwright, search_history, set_batch_count, wait_for_images
+from .browser import PROMPT, SCREENS, open_history, require_playwright, search_history, set_batch_count, wait_for_images
 from .conftest import ARTIFACTS, TEST_KEY, pngs, token, wait_until
 from .support.apps import ServedApp, serve_app
 from .support.fake_api import FakeApi
@@ -27,10 +27,6 @@ expect = require_playwright()
 
 EN, ZH = LABELS["en"], LABELS["zh"]
 TEXT = {"en-US": EN, "zh-CN": ZH}
-LAPTOP = {"width": 1366, "height": 768}
-PHONE = {"width": 390, "height": 844}
-SCREENS = {"laptop": {"viewport": LAPTOP},
-           "phone": {"viewport": PHONE, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}}
 
 
 @pytest.fixture(scope="module")

@@ -90,10 +90,6 @@ TEAM_PICTURES = {
     ],
 }
 
-DESKTOP = {"viewport": {"width": 1366, "height": 768}}  # the common laptop screen
-PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
-
-
 def load_helpers():
     """tests/browser.py, loaded by path (tests/ is not an installed package)."""
     spec = importlib.util.spec_from_file_location("_webui_browser_helpers", ROOT / "tests" / "browser.py")
@@ -103,6 +99,7 @@ def load_helpers():
 
 
 helpers = load_helpers()
+DESKTOP, PHONE = helpers.SCREENS["laptop"], helpers.SCREENS["phone"]
 
 
 def expect(locator):
