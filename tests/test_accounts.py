@@ -366,6 +366,28 @@ def test_delete_user(tmp_path: Path, hashes: dict[str, str]) -> None:
     assert not (tmp_path / "missing.txt").exists()
 
 
+def test_edits_at_the_same_time_lose_no_account(tmp_path: Path) -> None:
+    """A script adding users side by side: each edit reads, changes and writes the file, and
+    without a lock two started from the same old file and one account was lost."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from webui.tokens import ApiTokens
+
+    path = tmp_path / "users.txt"
+    names = [f"user{n}" for n in range(12)]
+    with ThreadPoolExecutor(len(names)) as pool:
+        list(pool.map(lambda name: add_user(path, name, "pw-" + name), names))
+    assert Accounts.load(path).names() == sorted(names)
+    with ThreadPoolExecutor(6) as pool:
+        list(pool.map(lambda name: delete_user(path, name), names[:6]))
+    assert Accounts.load(path).names() == sorted(names[6:])
+    store = ApiTokens(tmp_path / "tokens.txt")
+    with ThreadPoolExecutor(len(names)) as pool:
+        list(pool.map(store.issue, names))
+    assert sorted(line.partition(":")[0] for line in (tmp_path / "tokens.txt").read_text().splitlines()
+                  if not line.startswith("#")) == sorted(names)
+
+
 # --- cli -------------------------------------------------------------------------------
 
 

@@ -32,7 +32,7 @@ from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Mapping, TextIO
 
-from .accounts import Accounts, AccountsError, _write_atomic, valid_name
+from .accounts import Accounts, AccountsError, _write_atomic, editing, valid_name
 from .config import users_file
 
 log = logging.getLogger(__name__)
@@ -99,16 +99,17 @@ class ApiTokens:
     def issue(self, name: str) -> str:
         """A new token for `name`; only its hash is written."""
         token = PREFIX + secrets.token_urlsafe(32)
-        lines = _lines(self.path) + [f"{name}:{_digest(token)}"]
-        _write_atomic(self.path, lines)
+        with editing(self.path):
+            _write_atomic(self.path, _lines(self.path) + [f"{name}:{_digest(token)}"])
         return token
 
     def revoke(self, name: str) -> int:
         """Remove every token of `name`; how many there were."""
-        lines = _lines(self.path)
-        kept = [line for line in lines if line.partition(":")[0] != name or line.startswith("#")]
-        if len(kept) != len(lines):
-            _write_atomic(self.path, kept)
+        with editing(self.path):
+            lines = _lines(self.path)
+            kept = [line for line in lines if line.partition(":")[0] != name or line.startswith("#")]
+            if len(kept) != len(lines):
+                _write_atomic(self.path, kept)
         return len(lines) - len(kept)
 
 
