@@ -387,7 +387,10 @@ CSS = """
   right: 8px; z-index: 2; padding: 0.05rem 0.45rem; border-radius: 999px; background: rgba(0,0,0,0.62);
   color: #ffd54a; font-size: 0.8rem; font-weight: 700; line-height: 1.35rem; pointer-events: none;
   white-space: nowrap; }
-.picks-bar { display: flex; flex-wrap: wrap; gap: 0.25rem 0.5rem; align-items: center; padding: 0.25rem 0; }
+/* the line over the grid keeps one height whatever it says, so picking never moves the grid */
+.picks-bar { display: flex; flex-wrap: wrap; gap: 0.25rem 0.5rem; align-items: center; align-content: flex-start;
+  padding: 0.25rem 0; min-height: 2rem; }
+@media (max-width: 640px) { .picks-bar { min-height: 4.2rem; } }
 .picks-bar .picks-hint { color: var(--body-text-color-subdued); font-size: 0.85em; }
 .picks-button, .query-chips .chip { border: 1px solid var(--border-color-primary); border-radius: 999px;
   padding: 0.1rem 0.7rem; background: var(--background-fill-primary); cursor: pointer; font-size: 0.9em; }
@@ -413,9 +416,6 @@ body:has(#bulk-actions) #history-status:has(.status-line) { position: fixed; z-i
 #bulk-actions .bulk-row > * { flex: 0 0 auto !important; width: auto !important; min-width: 0 !important; }
 #bulk-actions .bulk-row > button { white-space: nowrap; }
 .query-chips summary.chip { font-weight: 600; }
-/* the line over the grid keeps one height whatever it says, so picking never moves the grid */
-.picks-bar { min-height: 2rem; align-content: flex-start; }
-@media (max-width: 640px) { .picks-bar { min-height: 4.2rem; } }
 .picks-hint .touch-hint { display: none; }
 @media (hover: none) { .picks-hint .touch-hint { display: inline; } .picks-hint .mouse-hint { display: none; } }
 #bulk-count { min-width: 0; }
