@@ -387,7 +387,7 @@ def take_all(shots: list[Shot], apps: Apps, out: Path) -> list[Path]:
 
     playwright_expect.set_options(timeout=helpers.TIMEOUT_MS)
     with sync_playwright() as playwright:
-        browser = helpers.launch_chromium(playwright)
+        browser = helpers.launch_chromium(playwright, helpers.find_chromium(shell=False))  # the browser people run
         try:
             return [take(browser, shot, apps.get(shot.app), out) for shot in shots]
         finally:
