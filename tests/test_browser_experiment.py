@@ -308,11 +308,16 @@ def test_after_delete_no_thumbnail_looks_selected(page, client):
     select_thumbnail(page, victim)
     expect(hint).to_have_count(0)
     expect(page.locator(f":is({_PICTURE_CONTROLS}):disabled")).to_have_count(0)
+    board = page.locator("#history-board input")
+    board.fill("Sea trips")
+    page.locator("#history-board-add").click()  # said, as a board shows on no thumbnail
+    expect(page.locator("#history-status")).to_contain_text("Put this picture on the board “Sea trips”.")
     page.locator("#delete").click()
     page.locator("#delete-confirm").click()
     expect(page.locator("#history-path")).to_have_text("")
     expect(hint).to_be_visible()  # empty again, and says so again
     expect(page.locator(f":is({_PICTURE_CONTROLS}):enabled")).to_have_count(0)
+    expect(board).to_have_value("")  # no board name left in a field that is off
     gallery = page.locator("#history_gallery .gallery-item")
     expect(gallery).to_have_count(1)
     expect(gallery.locator(".caption-label")).to_contain_text(older["prompt"])

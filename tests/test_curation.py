@@ -280,13 +280,18 @@ def test_the_history_tab_exports_its_whole_filter(app: ServedApp, client: Client
     with zipfile.ZipFile(pack) as archive:
         assert {r["id"] for r in json.loads(archive.read("metadata.json"))} == {r["id"] for r in made}
     record, _, said = page.board_selected(made[0]["id"], "Gulls", True, None)  # type: ignore[arg-type]
-    assert record["boards"] == ["Gulls"] and said == ""
+    assert record["boards"] == ["Gulls"] and "“Gulls”" in said
     assert page.rate_selected(made[0]["id"], 2, None)[0]["rating"] == 2  # type: ignore[arg-type]
     # a refusal stays in the History status line in the visitor's words, not a toast
     _, _, said = page.board_selected(made[0]["id"], "   ", True, None)  # type: ignore[arg-type]
     assert 'data-state="error"' in said and "Error" not in said.replace('data-state="error"', "")
     _, box, said = page.star_selected("no-such-image", True, None)  # type: ignore[arg-type]
     assert box is False and 'data-state="error"' in said
+    # done is said too (a board shows on no badge), in the visitor's words
+    _, _, said = page.board_selected(made[0]["id"], "  Sea   trips ", True, None)  # type: ignore[arg-type]
+    assert 'data-state="done"' in said and "Put this picture on the board “Sea trips”." in said
+    _, _, said = page.board_selected(made[0]["id"], "Sea trips", False, None)  # type: ignore[arg-type]
+    assert "Took this picture off the board “Sea trips”." in said
     # the marks come with the selection itself (one answer: nothing later can undo a star)
     from types import SimpleNamespace
 
@@ -299,7 +304,8 @@ def test_the_history_tab_exports_its_whole_filter(app: ServedApp, client: Client
     # they act on the open picture: usable with one open, not with none (a stale id, a deleted image)
     assert all(c.interactive for c in controls)
     none = select([made[0]["id"]], None, SimpleNamespace(index=5), None)[-len(controls):]
-    assert not any(c.interactive for c in none) and (none[3].value, none[4].value) == (False, 0)
+    assert not any(c.interactive for c in none) and (none[3].value, none[4].value, none[5].value) == (False, 0, None)
+    assert "value" not in controls[5].constructor_args  # opening a picture keeps a name typed before
 
 
 def test_the_history_grid_acts_on_picked_images_or_the_whole_filter(app: ServedApp, client: Client) -> None:

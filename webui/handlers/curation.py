@@ -359,7 +359,10 @@ class CurationHandlers:
                                              remove=() if add else names))
         except Exception as exc:
             return gr.skip(), gr.skip(), self._refused(exc, request)
-        return record, self._board_choices(viewer), ""
+        # said, as the bulk bar says it: the thumbnail's badge shows a star or a rating, not a board
+        said = i18n.label("board_added_one" if add else "board_removed_one", language(request),
+                          board=" ".join(names[0].split()))
+        return record, self._board_choices(viewer), status.done_text(said)
 
     def export_filter(self, query: str, model: str, size: str, mine: bool, by_user: str, page_no: float,
                       request: gr.Request) -> tuple[Any, str]:

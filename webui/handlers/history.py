@@ -280,10 +280,12 @@ TRASH_SHOWN = 60
 def picture_controls(record: dict[str, Any] | None) -> tuple[Any, ...]:
     """Reuse, Variation, Delete, the star, the rating, the board field and its two buttons: they
     act on the open picture, so they are usable only while one is open (with nothing open they
-    looked ready and answered "Pick an image first"); the star and rating show its marks."""
+    looked ready and answered "Pick an image first"); the star and rating show its marks, and
+    the board field is emptied when none is open."""
     on = record is not None
     marks = record or {}
     return (gr.Button(interactive=on), gr.Button(interactive=on), gr.Button(interactive=on),
             gr.Checkbox(value=bool(marks.get("starred")), interactive=on),
             gr.Radio(value=int(marks.get("rating") or 0), interactive=on),
-            gr.Dropdown(interactive=on), gr.Button(interactive=on), gr.Button(interactive=on))
+            gr.Dropdown(interactive=True) if on else gr.Dropdown(value=None, interactive=False),  # no name left over
+            gr.Button(interactive=on), gr.Button(interactive=on))
