@@ -324,6 +324,10 @@ def test_delete_undo_trash_restore_and_empty(open_ux, app):
     expect(page.locator("#history-status")).to_contain_text("Restored")
     expect(items).to_have_count(1)
     assert app.storage.index.get(victim["id"]) is not None
+    # and open again, as it was before Delete: its picture, its settings, its buttons on
+    expect(page.locator("#history-image img")).to_be_visible()
+    expect(page.locator("#history-card")).to_contain_text(victim["prompt"])
+    expect(page.locator("#delete")).to_be_enabled()
 
     delete_it()
     page.locator("#trash-view").get_by_text("Trash", exact=True).click()

@@ -298,12 +298,13 @@ def test_the_history_tab_exports_its_whole_filter(app: ServedApp, client: Client
     from webui.handlers.history import picture_controls
 
     select = app.app.handlers.history.select
-    controls = select([made[0]["id"]], None, SimpleNamespace(index=0), None)[-len(picture_controls(None)):]
+    controls = select([made[0]["id"]], None, SimpleNamespace(index=0), None)[5:-1]  # (image … id, *controls, status)
+    assert len(controls) == len(picture_controls(None))
     star, rating = controls[3:5]
     assert (star.value, rating.value) == (False, 2)
     # they act on the open picture: usable with one open, not with none (a stale id, a deleted image)
     assert all(c.interactive for c in controls)
-    none = select([made[0]["id"]], None, SimpleNamespace(index=5), None)[-len(controls):]
+    none = select([made[0]["id"]], None, SimpleNamespace(index=5), None)[5:-1]
     assert not any(c.interactive for c in none) and (none[3].value, none[4].value, none[5].value) == (False, 0, None)
     assert "value" not in controls[5].constructor_args  # opening a picture keeps a name typed before
 

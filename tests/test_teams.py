@@ -176,7 +176,7 @@ def test_delete_own_images_only_admin_any(closed_after, tmp_path: Path) -> None:
     handlers = HistoryHandlers(storage, storage.index, access, Trash(storage, storage.index, access))
     as_bob = SimpleNamespace(username="bob", headers={})
     refused = handlers.delete(alices["id"], as_bob)  # said in the History status line
-    said, undo_path = refused[6], refused[8]  # (confirm row, image, record, card, where, selected, status, undo, path…)
+    said, undo_path = refused[-3], refused[-1]  # (confirm row, *opened, status, Undo, path to undo)
     assert i18n.message("not_yours", "en") in said and undo_path is None
     assert storage.index.get(alices["id"]) is not None
     handlers.delete(alices["id"], SimpleNamespace(username="carol", headers={}))

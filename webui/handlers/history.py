@@ -142,21 +142,24 @@ class HistoryHandlers:
     def select(self, ids: list[str], tz: str | None, evt: gr.SelectData, request: gr.Request) -> Any:
         """Show the chosen image in full with its settings card and where it lives.
 
-        Returns (image, record, card, where, selected id, status, *picture_controls): the marks
-        arrive with the image, in one answer, so a star clicked as soon as the picture shows is
-        never undone by its marks arriving later.
+        Returns (*opened, status): the marks arrive with the image, in one answer, so a star
+        clicked as soon as the picture shows is never undone by its marks arriving later.
         """
         index = evt.index if isinstance(evt.index, int) else -1
         record = self.index.get(ids[index]) if 0 <= index < len(ids) else None
         if record is None or not self.access.may_see(record, user_of(request)):
-            return (None, None, "", "", None, "", *picture_controls(None))
+            return (*_nothing_opened(), "")
+        return (*self._opened(record, tz, request), "")
+
+    def _opened(self, record: dict[str, Any], tz: str | None, request: gr.Request) -> tuple[Any, ...]:
+        """The side panel with `record` open: (image, record, card, where, selected id,
+        *picture_controls), what the UI calls `opened`."""
         path = self.storage.path_of(record)
         lang = language(request)
         where = i18n.label("file_location", lang, file=str(path), folder=str(path.parent))
         where += "  \n" + provenance.describe(provenance.read_file(path), lang)
         shown = self.access.readable(record, user_of(request))
-        return (str(path), shown, card.settings_card(shown, lang, tz), where, record["id"], "",
-                *picture_controls(shown))
+        return (str(path), shown, card.settings_card(shown, lang, tz), where, record["id"], *picture_controls(shown))
 
     # -- acting on the selected image -------------------------------------------------------
 
@@ -203,28 +206,27 @@ class HistoryHandlers:
     def delete(self, record_id: str | None, request: gr.Request) -> Any:
         """Move the selected image to the trash; the status line offers Undo.
 
-        Returns (confirm row, image, record, card, where, selected, status, Undo button, path
-        to undo, *picture_controls).
+        Returns (confirm row, *opened, status, Undo button, path to undo).
         """
         lang = language(request)
         try:
             record = self._selected(record_id, request)
             trashed = self.trash.delete(record["id"], user_of(request))  # not theirs, or deleted meanwhile
         except AppError as exc:  # said in the status line; the selection stays as it was
-            return (gr.Row(visible=False), *[gr.skip()] * 5, self._refused(exc, lang), gr.Button(visible=False), None,
-                    *[gr.skip()] * len(picture_controls(None)))
+            return (gr.Row(visible=False), *_unchanged(), self._refused(exc, lang), gr.Button(visible=False), None)
         note = status.plain(i18n.label("deleted", lang))
-        return (gr.Row(visible=False), None, None, "", "", None, note, gr.Button(visible=True),
-                self.storage.relative(trashed), *picture_controls(None))
+        return (gr.Row(visible=False), *_nothing_opened(), note, gr.Button(visible=True), self.storage.relative(trashed))
 
-    def undo(self, trash_path: str | None, request: gr.Request) -> Any:
-        """Put the image just deleted back; returns (status, Undo button, path to undo)."""
+    def undo(self, trash_path: str | None, tz: str | None, request: gr.Request) -> Any:
+        """Put the image just deleted back, open again: returns (*opened, status, Undo button,
+        path to undo)."""
         lang = language(request)
         try:
-            self._restore(trash_path, request)
+            record = self._restore(trash_path, request)
         except AppError as exc:
-            return self._refused(exc, lang), gr.Button(visible=False), None
-        return status.plain(i18n.label("restored", lang)), gr.Button(visible=False), None
+            return (*_unchanged(), self._refused(exc, lang), gr.Button(visible=False), None)
+        return (*self._opened(record, tz, request), status.plain(i18n.label("restored", lang)),
+                gr.Button(visible=False), None)
 
     def _restore(self, trash_path: str | None, request: gr.Request) -> dict[str, Any]:
         """Raises AppError: nothing picked, or not in this visitor's trash (any more)."""
@@ -275,6 +277,16 @@ class HistoryHandlers:
 
 
 TRASH_SHOWN = 60
+
+
+def _nothing_opened() -> tuple[Any, ...]:
+    """The side panel with no picture open (see `HistoryHandlers._opened`)."""
+    return (None, None, "", "", None, *picture_controls(None))
+
+
+def _unchanged() -> tuple[Any, ...]:
+    """The side panel left as it is."""
+    return (gr.skip(),) * len(_nothing_opened())
 
 
 def picture_controls(record: dict[str, Any] | None) -> tuple[Any, ...]:

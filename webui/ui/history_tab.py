@@ -166,11 +166,11 @@ def wire_history_tab(tab: HistoryTab, handlers: HistoryHandlers, shared: Shared,
     tab.prev.click(lambda p: handlers.step(p, -1), inputs=[tab.page_no], outputs=[tab.page_no], **private).then(**page)
     tab.next.click(lambda p: handlers.step(p, +1), inputs=[tab.page_no], outputs=[tab.page_no], **private).then(**page)
 
-    # in the order of `handlers.history.picture_controls`
-    controls = [tab.reuse, tab.variation, tab.delete, *tab.curate.on_picture]
-    selecting = tab.gallery.select(handlers.select, inputs=[tab.ids, shared.tz],
-                                   outputs=[tab.image, tab.record, tab.card, tab.where, tab.selected, tab.status,
-                                            *controls], queue=False, **private)
+    # the side panel's open picture, in the order of `HistoryHandlers._opened` and `picture_controls`
+    opened = [tab.image, tab.record, tab.card, tab.where, tab.selected, tab.reuse, tab.variation, tab.delete,
+              *tab.curate.on_picture]
+    selecting = tab.gallery.select(handlers.select, inputs=[tab.ids, shared.tz], outputs=[*opened, tab.status],
+                                   queue=False, **private)
     selecting.then(None, js=_SHOW_SELECTED)
     form = shared.form.fields
     tab.reuse.click(handlers.reuse, inputs=[tab.selected], outputs=[*form, shared.tabs, tab.status], **private)
@@ -181,11 +181,11 @@ def wire_history_tab(tab: HistoryTab, handlers: HistoryHandlers, shared: Shared,
     tab.cancel.click(handlers.cancel_delete, outputs=[tab.confirm_row], **private)
     tab.confirm.click(
         handlers.delete, inputs=[tab.selected],
-        outputs=[tab.confirm_row, tab.image, tab.record, tab.card, tab.where, tab.selected, tab.status, tab.undo,
-                 tab.undo_path, *controls], **private,
+        outputs=[tab.confirm_row, *opened, tab.status, tab.undo, tab.undo_path], **private,
     ).success(**page).then(**refresh_recent).then(**trash)
-    tab.undo.click(handlers.undo, inputs=[tab.undo_path], outputs=[tab.status, tab.undo, tab.undo_path],
-                   **private).success(**page).then(**refresh_recent).then(**trash)
+    undo = tab.undo.click(handlers.undo, inputs=[tab.undo_path, shared.tz],
+                          outputs=[*opened, tab.status, tab.undo, tab.undo_path], **private)
+    undo.success(**page).then(**refresh_recent).then(**trash)
     gr.on([tab.trash_open.expand], **trash)
     tab.trash.select(handlers.trash_select, inputs=[tab.trash_paths], outputs=[tab.trash_selected, tab.restore],
                      **private)
