@@ -236,6 +236,10 @@ def test_a_click_shows_the_picture_the_grid_stays_put_and_bulk_answers_stay_in_t
             items.nth(index).click(position={"x": 14, "y": 14})
     expect(page.locator("#bulk-count")).to_contain_text(text["picks_count"].format(n=2))
     expect(items.and_(page.locator(".picked"))).to_have_count(2)
+    # once picking, every thumbnail shows its circle (a mouse showed it on hover only): targets now
+    page.mouse.move(0, 0)
+    page.wait_for_function("() => [...document.querySelectorAll('#history_gallery .thumbnail-item')]"
+                           ".every((t) => getComputedStyle(t, '::after').opacity === '0.9' || t.matches('.picked'))")
     if screen == "phone":  # a tap leaves :hover behind; no caption stays over the picture just picked
         page.wait_for_function("() => [...document.querySelectorAll('#history_gallery .caption-label')]"
                                ".every((c) => getComputedStyle(c).opacity === '0')")

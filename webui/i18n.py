@@ -388,7 +388,7 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "trash_emptied": "Deleted {n} pictures from the trash for good.",
         "pnginfo_image": "The picture",
         # picking many images in History, query chips, saved searches (issue 13)
-        "picks_none": "To pick several, tick a picture’s corner circle (or Ctrl/⌘-, Shift-click)",
+        "picks_none": "To pick several, point at a picture and tick its corner circle (or Ctrl/⌘-, Shift-click)",
         "picks_keys": "Click a picture to see it. To pick several: tick its corner circle, Ctrl/⌘-click to add or remove one, Shift-click for a range; on the keyboard, Space picks the focused picture and Ctrl/⌘+A the whole page.",
         "picks_count": "{n} selected",
         "picks_all_filter": "All {n} in this filter selected",
@@ -668,7 +668,7 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "trash_emptied": "已从回收站永久删除 {n} 张图片。",
         "pnginfo_image": "图片",
         # 历史记录中多选、搜索条件标签、保存的搜索（issue 13）
-        "picks_none": "要选多张：点图片左上角的圆圈（或按住 Shift、控制键点击）",
+        "picks_none": "要选多张：指向图片，点它左上角出现的圆圈（或按住 Shift、控制键点击）",
         "picks_keys": "点击图片即可查看。要选多张：点图片左上角的圆圈，按住控制键（⌘）点击加选或取消一张，按住 Shift 点击选中一段；用键盘时，空格键选中当前聚焦的图片，全选快捷键选中本页全部。",
         "picks_count": "已选 {n} 张",
         "picks_all_filter": "已选中此筛选的全部 {n} 张",

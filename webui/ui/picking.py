@@ -373,12 +373,14 @@ CSS = """
   font-size: var(--text-md); }
 #history_gallery .thumbnail-item { user-select: none; }
 #history_gallery .thumbnail-item.picked { outline: 3px solid var(--color-accent); outline-offset: -3px; }
-/* the corner circle that picks: on hover with a mouse, always on a touch screen, filled when picked */
+/* the corner circle that picks: on hover with a mouse, on every thumbnail once one is picked (the
+   others are targets now), always on a touch screen; filled when picked */
 #history_gallery .thumbnail-item::after { content: ""; position: absolute; top: 8px; left: 8px; width: 1.4rem;
   height: 1.4rem; border-radius: 50%; border: 2px solid white; background: rgba(0,0,0,0.25); color: white;
   font-weight: 700; font-size: 0.85rem; display: flex; align-items: center; justify-content: center;
   box-shadow: 0 1px 3px rgba(0,0,0,0.45); opacity: 0; transition: opacity 0.12s; z-index: 2; pointer-events: none; }
 #history_gallery .thumbnail-item:hover::after, #history_gallery .thumbnail-item:focus-visible::after { opacity: 1; }
+body:has(#bulk-actions) #history_gallery .thumbnail-item::after { opacity: 0.9; }
 @media (hover: none) { #history_gallery .thumbnail-item::after { opacity: 0.9; } }
 #history_gallery .thumbnail-item.picked::after { content: "✓"; opacity: 1; background: var(--color-accent);
   border-color: var(--color-accent); }
