@@ -179,8 +179,10 @@ button.copy.copied { background: var(--color-accent-soft); }
 #history-empty p { margin: 0; }
 /* The star box's label breaks at its space, never inside the word ("★ 已加星标" on a phone) */
 #history-star label { word-break: keep-all; }
-/* off while no picture is open: Gradio draws a disabled choice, "none" included, as if live */
-#history-star:has(input:disabled), #history-rating:has(input:disabled) { opacity: 0.55; }
+/* off while no picture is open: Gradio draws a disabled choice ("none" included) and field as if live */
+#history-star:has(input:disabled), #history-rating:has(input:disabled), #history-board:has(input:disabled) { opacity: 0.55; }
+/* ...and Reuse, a primary button, grey like the others when off (Gradio keeps it a lighter purple) */
+#reuse:disabled { filter: grayscale(1); }
 /* Recent: the picture, not its caption (the prompt shows on hover and in the result's info line) */
 #gallery .caption-label { opacity: 0; transition: opacity 0.15s; }
 #gallery .thumbnail-item:hover .caption-label, #gallery .thumbnail-item:focus-visible .caption-label { opacity: 1; }
