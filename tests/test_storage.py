@@ -9,6 +9,7 @@ import threading
 from contextlib import closing
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PIL import Image
@@ -279,3 +280,33 @@ def test_file_systems_without_unnamed_files_use_a_named_temporary_file(tmp_path:
         assert metadata.read_record(store.path_of(record).read_bytes()) == record
     assert not list(store.path_of(records[0]).parent.glob(f"{TMP_PREFIX}*"))
     assert {r["id"] for r in store.index.search()} == {r["id"] for r in records}
+
+
+def _open_at_once(folder: Path, barrier: Any, results: Any) -> None:
+    """One of two processes opening the same new outputs folder at the same moment."""
+    barrier.wait()
+    try:
+        Storage(folder).open().index.close()
+        results.put("ok")
+    except Exception as exc:  # reported to the test, which names it
+        results.put(f"{type(exc).__name__}: {exc}")
+
+
+def test_two_processes_opening_a_new_folder_at_once_both_start_on_one_index(tmp_path: Path) -> None:
+    """Two apps started together on a new outputs folder: each went to create the index, and one
+    failed ("database is locked", about 4 times in 10) or moved the other's half-made index aside
+    as unreadable, leaving the first writing into a file nobody reads."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")  # the children start at once, with this process's imports
+    for attempt in range(12):
+        folder = tmp_path / f"outputs-{attempt}"
+        barrier, results = context.Barrier(2), context.Queue()
+        children = [context.Process(target=_open_at_once, args=(folder, barrier, results)) for _ in range(2)]
+        for child in children:
+            child.start()
+        said = [results.get(timeout=60), results.get(timeout=60)]
+        for child in children:
+            child.join(timeout=60)
+        assert said == ["ok", "ok"], (attempt, said)
+        assert sorted(p.name for p in folder.iterdir()) == ["history.sqlite3"], attempt  # nothing moved aside

@@ -22,6 +22,7 @@ together" lists what each imports, checked by tests/test_code_map.py):
   storage.py        the image store: PNG files under outputs/, recovery, thumbnails
   history.py        the SQLite index; query.py its search language
   db.py             one shared SQLite connection per file; its journal files
+  locks.py          a folder held by one process at a time (index creation, accounts edits)
   query.py          the /history search language
   record.py         the fields of a saved image's record, declared once
   metadata.py       PNG chunks and A1111 infotext, writer beside parser

@@ -50,8 +50,9 @@ import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Callable, Iterable, Iterator, Mapping, TextIO
+from typing import Any, Callable, Iterable, Mapping, TextIO
 
+from . import locks
 from .config import DEFAULT_USERS_FILE, USERS_ENV, users_file
 
 SCRYPT_N = 2**14
@@ -417,32 +418,6 @@ def _write_atomic(path: Path, lines: list[str]) -> None:
     _fsync_dir(folder)
 
 
-@contextlib.contextmanager
-def editing(path: Path) -> Iterator[None]:
-    """Hold the accounts (or tokens) file for one read-change-write, so two edits at once (a
-    script adding users side by side) cannot both start from the same old file and lose one.
-
-    An advisory lock on the file's folder: the file itself is replaced on every write, so it
-    cannot carry the lock, and a lock file would be left lying beside it. Where `fcntl` is missing
-    (Windows) or the folder cannot be opened, edits are not serialised.
-    """
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - not POSIX
-        yield
-        return
-    try:
-        fd = os.open(path.parent, os.O_RDONLY)
-    except OSError:  # no folder: the edit itself says what is wrong, as before
-        yield
-        return
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)  # closing releases the lock
-
-
 def _prepare_add(path: Path, name: str, admin: bool) -> list[str]:
     """Every check that needs no password, so the CLI can fail before prompting for one."""
     if not valid_name(name):
@@ -464,14 +439,14 @@ def add_user(path: Path, name: str, password: str, *, admin: bool = False) -> No
     if not password:
         raise AccountsError("empty password refused")
     line = _format_line(Account(name, hash_password(password), admin=admin))  # slow: outside the lock
-    with editing(path):
+    with locks.holding(path.parent):  # two edits at once cannot both start from the old file
         lines = _prepare_add(path, name, admin)
         _write_atomic(path, _replace_lines(lines, name, line))
 
 
 def delete_user(path: Path, name: str) -> bool:
     """Remove `name`'s line(s); False when the file or the user isn't there."""
-    with editing(path):
+    with locks.holding(path.parent):
         lines = _read_lines(path, missing_ok=True)
         if lines is None or _existing_line(lines, name) is None:
             return False

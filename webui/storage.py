@@ -31,7 +31,7 @@ from typing import Any, Callable, Mapping
 
 from PIL import Image
 
-from . import metadata, provenance
+from . import locks, metadata, provenance
 from .db import database_files
 from .history import HistoryIndex, IndexUnreadable
 from .record import Record
@@ -127,12 +127,15 @@ class Storage:
         self.root.mkdir(parents=True, exist_ok=True)
         for folder in (THUMBS_DIR, TRASH_DIR):
             _clear_leftovers(self.root / folder)
-        try:
-            self.index.check() if self.index.path.exists() else self.index.create()
-        except IndexUnreadable as exc:
-            aside = self.index.move_aside()
-            log.warning("History index unreadable (%s); moved to %s and rebuilding.", exc, aside)
-            self.index.create()
+        # One process at a time: two apps started at once on a new folder both went to create the
+        # index; one failed ("database is locked") or moved the other's half-made file aside.
+        with locks.holding(self.root):
+            try:
+                self.index.check() if self.index.path.exists() else self.index.create()
+            except IndexUnreadable as exc:
+                aside = self.index.move_aside()
+                log.warning("History index unreadable (%s); moved to %s and rebuilding.", exc, aside)
+                self.index.create()
         self._reconcile_changed()
         return self
 

@@ -32,7 +32,8 @@ from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Mapping, TextIO
 
-from .accounts import Accounts, AccountsError, _write_atomic, editing, valid_name
+from . import locks
+from .accounts import Accounts, AccountsError, _write_atomic, valid_name
 from .config import users_file
 
 log = logging.getLogger(__name__)
@@ -99,13 +100,13 @@ class ApiTokens:
     def issue(self, name: str) -> str:
         """A new token for `name`; only its hash is written."""
         token = PREFIX + secrets.token_urlsafe(32)
-        with editing(self.path):
+        with locks.holding(self.path.parent):
             _write_atomic(self.path, _lines(self.path) + [f"{name}:{_digest(token)}"])
         return token
 
     def revoke(self, name: str) -> int:
         """Remove every token of `name`; how many there were."""
-        with editing(self.path):
+        with locks.holding(self.path.parent):
             lines = _lines(self.path)
             kept = [line for line in lines if line.partition(":")[0] != name or line.startswith("#")]
             if len(kept) != len(lines):
