@@ -214,13 +214,18 @@ class Curator:
         return [self.access.readable(r.to_dict(), viewer) for r in written]
 
 
+def board_name(value: Any) -> str:
+    """A board's name as it is kept and said: runs of spaces made one, none at either end."""
+    return " ".join(str(value).split()) if value is not None else ""
+
+
 def _names(values: Iterable[Any]) -> list[str]:
     """Board names from a list (or one string); InvalidInputError for an empty or overlong one."""
     if isinstance(values, str):
         values = [values]
     names = []
     for value in values or ():
-        name = " ".join(str(value).split()) if value is not None else ""
+        name = board_name(value)
         if not 1 <= len(name) <= MAX_BOARD_NAME:
             raise InvalidInputError("bad_board_name")
         names.append(name)

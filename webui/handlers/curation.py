@@ -17,7 +17,7 @@ from typing import Any
 import gradio as gr
 
 from .. import i18n, provenance
-from ..curation import Curator
+from ..curation import Curator, board_name
 from ..errors import AppError, InvalidInputError, render
 from ..generator import Generator, batch_params, compare_params, validate
 from . import selection, status
@@ -360,9 +360,8 @@ class CurationHandlers:
         except Exception as exc:
             return gr.skip(), gr.skip(), self._refused(exc, request)
         # said, as the bulk bar says it: the thumbnail's badge shows a star or a rating, not a board
-        said = i18n.label("board_added_one" if add else "board_removed_one", language(request),
-                          board=" ".join(names[0].split()))
-        return record, self._board_choices(viewer), status.done_text(said)
+        said = self._note("board_added_one" if add else "board_removed_one", 1, request, board=board_name(names[0]))
+        return record, self._board_choices(viewer), said
 
     def export_filter(self, query: str, model: str, size: str, mine: bool, by_user: str, page_no: float,
                       request: gr.Request) -> tuple[Any, str]:
@@ -443,7 +442,7 @@ class CurationHandlers:
         except Exception as exc:
             return self._refused(exc, request), gr.skip(), gr.skip()
         viewer = user_of(request)
-        note = self._note("bulk_added" if add else "bulk_removed", done, request, board=" ".join(names[0].split()))
+        note = self._note("bulk_added" if add else "bulk_removed", done, request, board=board_name(names[0]))
         return note, *self._both_board_choices(viewer)
 
     def bulk_ask_delete(self, picked: str, query: str, model: str, size: str, mine: bool, by_user: str,

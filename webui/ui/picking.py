@@ -389,13 +389,15 @@ body:has(#bulk-actions) #history_gallery .thumbnail-item::after { opacity: 0.9; 
   right: 8px; z-index: 2; padding: 0.05rem 0.45rem; border-radius: 999px; background: rgba(0,0,0,0.62);
   color: #ffd54a; font-size: 0.8rem; font-weight: 700; line-height: 1.35rem; pointer-events: none;
   white-space: nowrap; }
-/* a phone's thumbnail is about 90 px wide: a smaller badge clears the corner circle ("★ · 4/5" touched it) */
-@media (max-width: 640px) { #history_gallery .thumbnail-item[data-marks]::before { right: 4px; top: 10px;
-  padding: 0 0.3rem; font-size: 0.68rem; line-height: 1.1rem; } }
 /* the line over the grid keeps one height whatever it says, so picking never moves the grid */
 .picks-bar { display: flex; flex-wrap: wrap; gap: 0.25rem 0.5rem; align-items: center; align-content: flex-start;
   padding: 0.25rem 0; min-height: 2rem; }
-@media (max-width: 640px) { .picks-bar { min-height: 4.2rem; } }
+@media (max-width: 640px) {
+  /* a phone's thumbnail is about 90 px wide: a smaller badge clears the corner circle ("★ · 4/5" touched it) */
+  #history_gallery .thumbnail-item[data-marks]::before { right: 4px; top: 10px; padding: 0 0.3rem;
+    font-size: 0.68rem; line-height: 1.1rem; }
+  .picks-bar { min-height: 4.2rem; }
+}
 .picks-bar .picks-hint { color: var(--body-text-color-subdued); font-size: 0.85em; }
 .picks-button, .query-chips .chip { border: 1px solid var(--border-color-primary); border-radius: 999px;
   padding: 0.1rem 0.7rem; background: var(--background-fill-primary); cursor: pointer; font-size: 0.9em; }
