@@ -356,7 +356,9 @@ def test_another_users_trash_and_searches_are_out_of_reach(team: ServedApp) -> N
     assert page_trash["success"] and trash_path not in json.dumps(page_trash)
     refused(team, bob, "restore", [record["id"]])
     for button in ("trash-restore", "undo"):  # the path is sent where the page keeps it in a (server-side) state
-        answer = events.call(clicked(events, button), [trash_path])
+        fn = clicked(events, button)
+        answer = events.call(fn, [trash_path if value is None else value for value in events.inputs(fn, {})])
+        assert "data" in answer["output"], answer  # the event ran (a malformed call would prove nothing)
         assert "binned" not in json.dumps(answer) and "restored" not in json.dumps(answer).lower(), answer
     assert any(r["id"] == record["id"] for _, r in team.app.trash.items("alice"))
     assert record["id"] not in {r["id"] for r in call(team, bob, "history", ["", 0, 500])[0]}
