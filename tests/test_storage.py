@@ -309,4 +309,5 @@ def test_two_processes_opening_a_new_folder_at_once_both_start_on_one_index(tmp_
         for child in children:
             child.join(timeout=60)
         assert said == ["ok", "ok"], (attempt, said)
-        assert sorted(p.name for p in folder.iterdir()) == ["history.sqlite3"], attempt  # nothing moved aside
+        # nothing moved aside (the WAL files may stay: two connections closing at once leave them)
+        assert Storage(folder).index.moved_aside() == [] and (folder / "history.sqlite3").is_file(), attempt
