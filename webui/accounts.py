@@ -397,8 +397,11 @@ def _fsync_dir(folder: Path) -> None:
             os.close(fd)
 
 
-def _write_atomic(path: Path, lines: list[str]) -> None:
-    """Write via a 0o600 temp file in the same folder and os.replace: readers see old or new, never half."""
+def write_private_lines(path: Path, lines: list[str]) -> None:
+    """Write via a 0o600 temp file in the same folder and os.replace: readers see old or new, never half.
+
+    The tokens file (tokens.py) is written the same way: a secret's hash per line.
+    """
     folder = path.parent
     try:
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
@@ -441,7 +444,7 @@ def add_user(path: Path, name: str, password: str, *, admin: bool = False) -> No
     line = _format_line(Account(name, hash_password(password), admin=admin))  # slow: outside the lock
     with locks.holding(path.parent):  # two edits at once cannot both start from the old file
         lines = _prepare_add(path, name, admin)
-        _write_atomic(path, _replace_lines(lines, name, line))
+        write_private_lines(path, _replace_lines(lines, name, line))
 
 
 def delete_user(path: Path, name: str) -> bool:
@@ -451,7 +454,7 @@ def delete_user(path: Path, name: str) -> bool:
         if lines is None or _existing_line(lines, name) is None:
             return False
         _others(path, lines, name)  # refuse to rewrite a file that is broken elsewhere
-        _write_atomic(path, _replace_lines(lines, name, None))
+        write_private_lines(path, _replace_lines(lines, name, None))
     return True
 
 

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any, Awaitable, Callable, Mapping, TextIO
 
 from . import locks
-from .accounts import Accounts, AccountsError, _write_atomic, valid_name
+from .accounts import Accounts, AccountsError, valid_name, write_private_lines
 from .config import users_file
 
 log = logging.getLogger(__name__)
@@ -101,7 +101,7 @@ class ApiTokens:
         """A new token for `name`; only its hash is written."""
         token = PREFIX + secrets.token_urlsafe(32)
         with locks.holding(self.path.parent):
-            _write_atomic(self.path, _lines(self.path) + [f"{name}:{_digest(token)}"])
+            write_private_lines(self.path, _lines(self.path) + [f"{name}:{_digest(token)}"])
         return token
 
     def revoke(self, name: str) -> int:
@@ -110,7 +110,7 @@ class ApiTokens:
             lines = _lines(self.path)
             kept = [line for line in lines if line.partition(":")[0] != name or line.startswith("#")]
             if len(kept) != len(lines):
-                _write_atomic(self.path, kept)
+                write_private_lines(self.path, kept)
         return len(lines) - len(kept)
 
 
