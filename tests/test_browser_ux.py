@@ -429,10 +429,14 @@ def test_phone_reaches_every_tab_and_a_tap_shows_the_picture(open_ux, app, local
     page.wait_for_function(_PICTURE_LOADED)
     top = page.evaluate(_TOP_AFTER_TWO_FRAMES)
     assert 0 <= top < page.viewport_size["height"] / 2, top
+    # The star box beside the rating keeps its label on one line ("★" above "Starred" before).
+    assert page.evaluate(_LINES_OF_STAR_LABEL) == 1
     shot(page, f"phone-history-{locale}")
 
 
 _PICTURE_LOADED = "() => { const img = document.querySelector('#history-image img'); return img?.complete && img.naturalWidth > 0; }"
+_LINES_OF_STAR_LABEL = """() => { const text = document.querySelector('#history-star .label-text');
+  return Math.round(text.getBoundingClientRect().height / parseFloat(getComputedStyle(text).lineHeight)); }"""
 _TOP_AFTER_TWO_FRAMES = """() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(
   () => done(Math.round(document.getElementById('history-image').getBoundingClientRect().top)))))"""
 

@@ -177,8 +177,8 @@ button.copy.copied { background: var(--color-accent-soft); }
   #gallery .thumbnail-item:hover .caption-label { opacity: 0; }
 }
 #history-empty p { margin: 0; }
-/* The star box's label breaks at its space, never inside the word ("★ 已加星标" on a phone) */
-#history-star label { word-break: keep-all; }
+/* The star box is as wide as its label on one line: on a phone "★" sat above "Starred" */
+#history-star { min-width: max-content !important; }
 /* off while no picture is open: Gradio draws a disabled choice ("none" included) and field as if live */
 #history-star:has(input:disabled), #history-rating:has(input:disabled), #history-board:has(input:disabled) { opacity: 0.55; }
 /* ...and Reuse, a primary button, grey like the others when off (Gradio keeps it a lighter purple) */
@@ -211,6 +211,8 @@ button.copy.copied { background: var(--color-accent-soft); }
   /* History scrolls to the picture box while it is still empty (0 px high); as the picture loads
      the box grows, and scroll anchoring kept the buttons below in place: the picture ended above the screen */
   #history-side { overflow-anchor: none; }
+  /* the star on a line of its own, the rating full width below it (not three lines beside it) */
+  #history-star { flex-basis: 100%; }
   /* Generate and Stop always in reach: a bar along the bottom of the screen */
   #actions, #compare-actions, #matrix-actions { position: fixed; left: 0; right: 0; bottom: 0; z-index: 30; margin: 0;
     padding: 0.5rem 0.75rem; background: var(--background-fill-primary); box-shadow: 0 -2px 8px rgba(0,0,0,0.12); }
