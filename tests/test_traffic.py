@@ -229,7 +229,7 @@ def slow_app(tmp_path, fake: FakeApi) -> Iterator[ServedApp]:
             try:
                 yield app
             finally:
-                fake.set_faults(hold=None)
+                fake.set_faults(hold=None, delay=None)  # what a test left queued ends at once
                 wait_until(lambda: _generations_in_gradio(app) == 0, timeout=120, what="the app's jobs to end")
     finally:
         fake.set_faults(delay=None)
