@@ -101,3 +101,19 @@ def test_every_board_model_and_size_is_reachable_from_the_chips(app: ServedApp, 
     assert html.count('class="chip-menu"') == 1  # one model and one size: plain chips
     few = selection.chips("", selection.Choices(boards=("A", "B")), [], "zh", None)
     assert "chip-menu" not in few and "画板：A" in few
+
+
+def test_the_bulk_bar_has_one_event_so_a_late_answer_cannot_bring_it_back(app: ServedApp) -> None:
+    """What is picked and a re-listed grid both redraw the bar. As two events their answers
+    could cross: Esc right after a bulk action, then the re-listing's answer (made with the
+    picks of before) arrived last and the bar stayed with nothing picked (seen in a CI-like
+    run). One event, `always_last`, answers in order and ends on the latest picks."""
+    blocks = app.app.blocks
+    ids = {block._id: getattr(block, "elem_id", None) for block in blocks.blocks.values()}
+    picks = {"history-picked", "history-page-ids"}
+    drawing_the_bar = [fn for fn in blocks.fns.values()
+                       if "bulk-actions" in {ids[o._id] for o in fn.outputs} and {ids[t[0]] for t in fn.targets} & picks]
+    assert len(drawing_the_bar) == 1
+    (bar,) = drawing_the_bar
+    assert {(ids[block], event) for block, event in bar.targets} == {(name, "change") for name in picks}
+    assert bar.trigger_mode == "always_last"

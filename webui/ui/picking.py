@@ -123,9 +123,10 @@ def wire_picks(picks: PickControls, handlers: CurationHandlers, filters: list, p
     private: dict[str, Any] = {"api_visibility": "private", "show_progress": "hidden"}
     bar = {"fn": handlers.picks, "inputs": [picks.picked, *filters], "outputs": [picks.bar, picks.actions, picks.count],
            "queue": False, **private}
-    picks.picked.change(**bar)  # written by the script only
+    # One event for both triggers, so its answers come in order: with two, the re-listed grid's
+    # answer (the picks of before) could land after Esc's and bring the bar back with none picked.
+    gr.on([picks.picked.change, picks.page_ids.change], trigger_mode="always_last", **bar)  # picked: script only
     picks.page_ids.change(None, inputs=[picks.page_ids], js=_PAINT, **private)
-    picks.page_ids.change(**bar)
     chosen = [picks.picked]
     for button, starred in ((picks.star, True), (picks.unstar, False)):
         button.click(handlers.bulk_star, inputs=[*chosen, gr.State(starred), *filters], outputs=[status],
