@@ -69,7 +69,7 @@ def _ssl_context() -> ssl.SSLContext:
 
     gradio_client opens a new httpx client for each request (up to four per call), and
     each builds its own context from the CA bundle: 22 ms of CPU, about 28 CPU-seconds
-    over the suite although every app here is plain HTTP. httpx takes a ready context
+    over the non-browser tests although every app here is plain HTTP. httpx takes a ready context
     where gradio_client passes `ssl_verify` on as `verify=`.
     """
     import httpx
