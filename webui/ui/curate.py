@@ -37,8 +37,8 @@ class ExportControls:
 def build_curate_controls() -> CurateControls:
     """Under the selected image: its marks and boards."""
     with gr.Row(equal_height=True):
-        starred = gr.Checkbox(False, label=T("starred"), scale=1, min_width=120, elem_id="history-star",
-                              interactive=False)
+        # its width is the CSS's (as wide as its label on one line: webui/ui/common.py)
+        starred = gr.Checkbox(False, label=T("starred"), scale=1, elem_id="history-star", interactive=False)
         rating = gr.Radio([(T("rating_none"), 0), *[(str(n), n) for n in range(1, MAX_RATING + 1)]], value=0,
                           label=T("rating"), scale=3, elem_id="history-rating", interactive=False)
     # Buttons keep their own height, on the field's baseline (not stretched to the field's box).
